@@ -1,0 +1,158 @@
+"""Cluster: an Aurora PostgreSQL Serverless v2 cluster, and how an environment reaches one.
+
+Design (documented in the README, "How a stack reaches its cluster"):
+- dev creates a small private cluster of its own that pauses when idle (no assignment);
+- staging and prod may create their assigned cluster (`create: true`) and then export
+  `clusterAttachment` for other stacks;
+- every other stack, and every custom (preview) stack always, attaches by reference:
+  a StackReference to the owning stack, or ARNs of a cluster managed elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ClusterAssignment
+from components.provider import child
+from components.settings import TypeSettings
+
+ENGINE_VERSION = "16.6"  # Serverless v2 scale-to-zero needs Aurora PostgreSQL 16.3+; Data API 16.1+
+MASTER_USERNAME = "envstack_admin"
+
+
+@dataclass(frozen=True)
+class ClusterAttachment:
+    """What the table store needs of a cluster: the Data API's two ARNs and a network endpoint."""
+
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]
+    secret_arn: pulumi.Input[str]
+    endpoint: pulumi.Input[str]
+    port: pulumi.Input[int]
+    database: pulumi.Input[str]
+
+    def as_output(self) -> pulumi.Output[dict[str, Any]]:
+        """The `clusterAttachment` stack output that other stacks' StackReferences read."""
+        return pulumi.Output.all(
+            name=self.name,
+            arn=self.arn,
+            secretArn=self.secret_arn,
+            endpoint=self.endpoint,
+            port=self.port,
+            database=self.database,
+        )
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    identifier: str
+    settings: TypeSettings
+    database: str = "envstack"
+    max_capacity: float | None = None
+    subnet_group: str | None = None
+    security_group_ids: tuple[str, ...] = ()
+    kms_key_arn: pulumi.Input[str] | None = None
+
+
+class Cluster(pulumi.ComponentResource):
+    """Aurora PostgreSQL Serverless v2 with the RDS Data API on.
+
+    Always: storage encrypted, IAM database authentication, not publicly accessible, backups
+    retained, tags copied to snapshots, minor upgrades automatic, the master password managed
+    by RDS in Secrets Manager (never in Pulumi state), and a final snapshot on deletion.
+    By type: minimum capacity (0 pauses an idle cluster), deletion protection, backup
+    retention, Performance Insights, log export, and a customer-managed key.
+    """
+
+    cluster: aws.rds.Cluster
+    attachment: ClusterAttachment
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("envstack:index:Cluster", name, None, opts)
+        s = args.settings
+        min_capacity = s.cluster_min_capacity
+        self.cluster = aws.rds.Cluster(
+            name,
+            aws.rds.ClusterArgs(
+                cluster_identifier=args.identifier,
+                engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+                engine_mode=aws.rds.EngineMode.PROVISIONED,
+                engine_version=ENGINE_VERSION,
+                database_name=args.database,
+                master_username=MASTER_USERNAME,
+                manage_master_user_password=True,
+                master_user_secret_kms_key_id=args.kms_key_arn,
+                enable_http_endpoint=True,
+                storage_encrypted=True,
+                kms_key_id=args.kms_key_arn,
+                iam_database_authentication_enabled=True,
+                deletion_protection=s.cluster_deletion_protection,
+                backup_retention_period=s.backup_retention_days,
+                copy_tags_to_snapshot=True,
+                skip_final_snapshot=False,
+                final_snapshot_identifier=f"{args.identifier}-final",
+                enabled_cloudwatch_logs_exports=list(s.log_exports),
+                db_subnet_group_name=args.subnet_group,
+                vpc_security_group_ids=list(args.security_group_ids) or None,
+                serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
+                    min_capacity=min_capacity,
+                    max_capacity=args.max_capacity or s.cluster_max_capacity,
+                    seconds_until_auto_pause=3600 if min_capacity == 0 else None,
+                ),
+            ),
+            opts=child(self, protect=s.protect),
+        )
+        aws.rds.ClusterInstance(
+            f"{name}-writer",
+            aws.rds.ClusterInstanceArgs(
+                cluster_identifier=self.cluster.id,
+                identifier=f"{args.identifier}-writer",
+                instance_class="db.serverless",
+                engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+                engine_version=self.cluster.engine_version,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                performance_insights_enabled=s.performance_insights,
+                performance_insights_kms_key_id=args.kms_key_arn if s.performance_insights else None,
+                performance_insights_retention_period=7 if s.performance_insights else None,
+                db_subnet_group_name=args.subnet_group,
+            ),
+            opts=child(self, protect=s.protect),
+        )
+        self.attachment = ClusterAttachment(
+            name=args.identifier,
+            arn=self.cluster.arn,
+            secret_arn=self.cluster.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn),
+            endpoint=self.cluster.endpoint,
+            port=self.cluster.port,
+            database=args.database,
+        )
+        self.register_outputs({"clusterAttachment": self.attachment.as_output()})
+
+
+def attach(assignment: ClusterAssignment) -> ClusterAttachment:
+    """Reach an existing cluster by reference, as the assignment says (`stack` or `arn`)."""
+    if assignment.stack is not None:
+        ref = pulumi.StackReference(f"cluster-{assignment.name}", stack_name=assignment.stack)
+        out = ref.require_output("clusterAttachment")
+        return ClusterAttachment(
+            name=assignment.name,
+            arn=out.apply(lambda a: a["arn"]),
+            secret_arn=out.apply(lambda a: a["secretArn"]),
+            endpoint=out.apply(lambda a: a["endpoint"]),
+            port=out.apply(lambda a: int(a["port"])),
+            database=out.apply(lambda a: a["database"]),
+        )
+    assert assignment.arn and assignment.secret_arn and assignment.endpoint  # enforced by the config model
+    return ClusterAttachment(
+        name=assignment.name,
+        arn=assignment.arn,
+        secret_arn=assignment.secret_arn,
+        endpoint=assignment.endpoint,
+        port=assignment.port,
+        database=assignment.database,
+    )

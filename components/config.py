@@ -1,0 +1,316 @@
+"""The stack config contract: every key a user sets with `pulumi config set`.
+
+This module is the one place that knows the config keys, their types, their defaults and
+the rules between them. The program, `envctl` and the policy pack all validate through
+`parse_config`, so a bad config is refused the same way everywhere, before any resource
+is declared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from functools import cache
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PROJECT = "envstack"
+
+# One name pattern for environments and cluster assignments: it must be usable in S3 bucket
+# names, RDS identifiers, Cognito pool names and (after the rule in naming.py) PostgreSQL
+# identifiers. A trailing hyphen or a double hyphen is refused because RDS refuses both.
+NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
+NAME_MAX = 32
+NAME_ALLOWED = (
+    f"lowercase letters, digits and '-', starting with a letter, at most {NAME_MAX} "
+    "characters, no trailing or doubled '-'"
+)
+
+CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[a-z][a-z0-9-]*)$")
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+$")
+STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+_NOT_SET = object()  # marks a key that is not set, as opposed to one set to null
+
+
+class EnvType(StrEnum):
+    """The four environment types of the product."""
+
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+    CUSTOM = "custom"
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    """Every region code botocore knows, across all AWS partitions.
+
+    botocore's endpoint data is the maintained list of regions; reading it keeps this
+    project from carrying a hand-written copy that goes stale.
+    """
+    from botocore.loaders import Loader
+
+    endpoints = Loader().load_data("endpoints")
+    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+
+
+def _check_name(value: str) -> str:
+    if len(value) > NAME_MAX or not NAME_PATTERN.match(value):
+        raise ValueError(NAME_ALLOWED)
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ClusterAssignment(_Strict):
+    """`envstack:cluster`: the Aurora PostgreSQL cluster that holds the environment's tables.
+
+    Exactly one of three ways to reach it:
+    - `create: true`: this stack creates and owns the cluster (staging and prod only);
+    - `stack: org/project/stack`: attach to a cluster that another stack created, through
+      a StackReference to its `clusterAttachment` output;
+    - `arn` + `secretArn` + `endpoint`: attach to a cluster managed outside envstack.
+    """
+
+    name: str = Field(description="The assignment's name; the RDS cluster identifier when created here.")
+    create: bool = Field(default=False, description="Create and own the cluster in this stack.")
+    stack: str | None = Field(default=None, description="StackReference `org/project/stack` of the owning stack.")
+    arn: str | None = Field(default=None, description="RDS cluster ARN, for a cluster managed outside envstack.")
+    secret_arn: str | None = Field(default=None, alias="secretArn", description="ARN of the cluster's master secret.")
+    endpoint: str | None = Field(default=None, description="The cluster's writer endpoint host name.")
+    port: int = Field(default=5432, ge=1, le=65535, description="The cluster's PostgreSQL port.")
+    database: str = Field(default="envstack", description="The database that holds the environment schemas.")
+    subnet_group: str | None = Field(
+        default=None, alias="subnetGroup", description="DB subnet group of a created cluster; default VPC if unset."
+    )
+    security_group_ids: tuple[str, ...] = Field(
+        default=(), alias="securityGroupIds", description="VPC security groups of a created cluster."
+    )
+    max_capacity: float | None = Field(
+        default=None, alias="maxCapacity", ge=1, le=256, description="Serverless v2 ACU ceiling of a created cluster."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _check_name(value)
+
+    @field_validator("stack")
+    @classmethod
+    def _stack(cls, value: str | None) -> str | None:
+        if value is not None and not STACK_REF.match(value):
+            raise ValueError("a fully qualified stack name 'org/project/stack'")
+        return value
+
+    @field_validator("arn")
+    @classmethod
+    def _arn(cls, value: str | None) -> str | None:
+        if value is not None and not CLUSTER_ARN.match(value):
+            raise ValueError("an RDS cluster ARN 'arn:aws:rds:<region>:<account>:cluster:<id>'")
+        return value
+
+    @field_validator("secret_arn")
+    @classmethod
+    def _secret_arn(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_ARN.match(value):
+            raise ValueError("a Secrets Manager ARN 'arn:aws:secretsmanager:<region>:<account>:secret:<name>'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_reach(self) -> ClusterAssignment:
+        ways = [w for w, on in (("create", self.create), ("stack", self.stack), ("arn", self.arn)) if on]
+        if len(ways) != 1:
+            raise ValueError(
+                f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})"
+            )
+        if self.arn and not (self.secret_arn and self.endpoint):
+            raise ValueError("'arn' needs 'secretArn' (the master secret) and 'endpoint' beside it")
+        if not self.create and (self.subnet_group or self.security_group_ids or self.max_capacity):
+            raise ValueError("'subnetGroup', 'securityGroupIds' and 'maxCapacity' only with 'create: true'")
+        return self
+
+    @property
+    def mode(self) -> str:
+        """How the stack reaches the cluster: `create`, `stack` or `arn`."""
+        return "create" if self.create else "stack" if self.stack else "arn"
+
+
+class StackConfig(_Strict):
+    """The validated config of one stack, which is one environment."""
+
+    region: str = Field(alias="aws:region", description="The AWS region the environment lives in.")
+    type: EnvType = Field(alias="envstack:type", description="dev, staging, prod or custom (previews).")
+    name: str = Field(alias="envstack:name", description="The environment's name; defaults to the stack name.")
+    cluster: ClusterAssignment | None = Field(
+        default=None, alias="envstack:cluster", description="The cluster assignment; required unless type is dev."
+    )
+    confirm_deletion: str | None = Field(
+        default=None,
+        alias="envstack:confirmDeletion",
+        description="Step one of deleting a staging or prod environment: set to the environment's name.",
+    )
+    api_key_version: int = Field(
+        default=1, ge=1, alias="envstack:apiKeyVersion", description="Bump to rotate the publishable API key."
+    )
+    db_password_version: int = Field(
+        default=1, ge=1, alias="envstack:dbPasswordVersion", description="Bump to rotate the database role password."
+    )
+    db_connection_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=500,
+        alias="envstack:dbConnectionLimit",
+        description="Connection limit of the environment's database role; per-type default if unset.",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in aws_regions():
+            raise ValueError("an AWS region code such as ap-northeast-2 or us-east-1")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _check_name(value)
+
+    @model_validator(mode="after")
+    def _cluster_rules(self) -> StackConfig:
+        if self.type is EnvType.DEV and self.cluster is not None:
+            raise _KeyError("envstack:cluster", self.cluster.model_dump(by_alias=True, exclude_defaults=True),
+                            "no cluster on a dev environment: dev keeps its tables on a private cluster of its own")
+        if self.type is not EnvType.DEV and self.cluster is None:
+            raise _KeyError("envstack:cluster", _NOT_SET,
+                            f"a cluster assignment, required for type {self.type.value}")
+        if self.cluster is not None:
+            if self.cluster.create and self.type is EnvType.CUSTOM:
+                raise _KeyError("envstack:cluster.create", True,
+                                "a custom environment attaches to an existing cluster ('stack' or 'arn') "
+                                "and never creates one")
+            match = CLUSTER_ARN.match(self.cluster.arn or "")
+            if match and match["region"] != self.region:
+                raise _KeyError("envstack:cluster.arn", self.cluster.arn,
+                                f"a cluster in the environment's region {self.region}")
+        if self.confirm_deletion is not None and self.confirm_deletion != self.name:
+            raise _KeyError("envstack:confirmDeletion", self.confirm_deletion,
+                            f"exactly the environment's name '{self.name}', or unset")
+        return self
+
+    @property
+    def deletion_confirmed(self) -> bool:
+        """True once the user set `envstack:confirmDeletion` to this environment's name."""
+        return self.confirm_deletion == self.name
+
+
+class _KeyError(ValueError):
+    """A cross-key rule failed: carries the key at fault, since pydantic cannot know it."""
+
+    def __init__(self, key: str, got: Any, allowed: str) -> None:
+        super().__init__(allowed)
+        self.key, self.got, self.allowed = key, got, allowed
+
+
+class ConfigError(Exception):
+    """A stack config was refused. `problems` holds (key, got, allowed) per problem."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        lines = [f"{key}: got {got}; allowed: {allowed}" for key, got, allowed in problems]
+        super().__init__("invalid stack config\n  " + "\n  ".join(lines))
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for key, _, _ in self.problems]
+
+
+# Keys whose values are objects; Pulumi hands them to the program as JSON text.
+OBJECT_KEYS = {"envstack:cluster"}
+# The envstack keys, in the order the README documents them.
+KNOWN_KEYS = tuple(
+    field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
+)
+
+
+def _show(value: Any) -> str:
+    if value is _NOT_SET:
+        return "nothing (the key is not set)"
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _allowed_for(loc: list[str], message: str) -> str:
+    key = loc[0]
+    if key == "envstack:type" and len(loc) == 1:
+        return "one of " + ", ".join(t.value for t in EnvType)
+    if message == "Field required":
+        field = next((f for f in StackConfig.model_fields.values() if f.alias == key), None)
+        return f"must be set ({field.description})" if field and field.description else "must be set"
+    if message.startswith("Extra inputs are not permitted"):
+        if len(loc) == 1:
+            return "no such key; the envstack keys are " + ", ".join(KNOWN_KEYS)
+        fields = [f.alias or n for n, f in ClusterAssignment.model_fields.items()]
+        return "no such key; the cluster assignment's keys are " + ", ".join(fields)
+    return message.removeprefix("Value error, ")
+
+
+def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
+    """Validate a stack's raw config (Pulumi's `namespace:key` -> value) into a StackConfig.
+
+    Keys outside the `envstack:` namespace, other than `aws:region`, belong to providers and
+    are ignored. Raises ConfigError naming every offending key.
+    """
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "aws:region" or key.startswith(f"{PROJECT}:"):
+            if key in OBJECT_KEYS and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError:
+                    raise ConfigError([(key, _show(value), "an object; set it with `pulumi config set --path`")])
+            data[key] = value
+    defaulted_name = "envstack:name" not in data
+    data.setdefault("envstack:name", stack)
+    try:
+        return StackConfig.model_validate(data)
+    except ValidationError as err:
+        problems: list[tuple[str, str, str]] = []
+        for e in err.errors():
+            loc = [str(p) for p in e["loc"]]
+            exc = (e.get("ctx") or {}).get("error")
+            if isinstance(exc, _KeyError):
+                problems.append((exc.key, _show(exc.got), exc.allowed))
+                continue
+            key = loc[0] + "".join(f".{p}" for p in loc[1:])
+            got = e["input"] if e["type"] != "missing" else _NOT_SET
+            allowed = _allowed_for(loc, e["msg"])
+            if key == "envstack:name" and defaulted_name:
+                allowed += f" (it defaulted to the stack name '{stack}'; set envstack:name)"
+            problems.append((key, _show(got), allowed))
+        raise ConfigError(problems) from None
+
+
+def raw_pulumi_config() -> dict[str, Any]:
+    """Every config value of the running Pulumi program, as `namespace:key` -> value.
+
+    Pulumi's SDK exposes single keys (`pulumi.Config.get`) but not the whole bag; reading
+    the bag is what lets unknown `envstack:` keys (typos) be refused instead of ignored.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def load_stack_config() -> StackConfig:
+    """The running stack's validated config; a bad config ends the program with one clean message."""
+    import pulumi
+
+    try:
+        return parse_config(raw_pulumi_config(), pulumi.get_stack())
+    except ConfigError as err:
+        raise pulumi.RunError(str(err)) from None

@@ -1,0 +1,44 @@
+"""EncryptionKey: the environment's own KMS key, for types whose settings ask for one (prod)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import PREFIX
+from components.provider import child
+
+
+@dataclass(frozen=True)
+class EncryptionKeyArgs:
+    env: str
+    protect: bool
+
+
+class EncryptionKey(pulumi.ComponentResource):
+    """A customer-managed KMS key with rotation on and AWS's default key policy (account root
+    only, no wildcard principal), plus an alias naming the environment."""
+
+    key: aws.kms.Key
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("envstack:index:EncryptionKey", name, None, opts)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            aws.kms.KeyArgs(
+                description=f"envstack environment {args.env}: files, secrets and database storage",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+            ),
+            opts=child(self, protect=args.protect),
+        )
+        aws.kms.Alias(
+            f"{name}-alias",
+            aws.kms.AliasArgs(name=f"alias/{PREFIX}-{args.env}", target_key_id=self.key.key_id),
+            opts=child(self),
+        )
+        self.arn = self.key.arn
+        self.register_outputs({"arn": self.arn})

@@ -1,0 +1,119 @@
+"""Environment: one isolated backend environment, composed of its stores, and its card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumiverse_time
+
+from components.api_key import ApiKey, ApiKeyArgs
+from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
+from components.config import StackConfig
+from components.encryption import EncryptionKey, EncryptionKeyArgs
+from components.files import Files, FilesArgs
+from components.naming import private_cluster_identifier, resource_name
+from components.settings import TypeSettings, settings_for
+from components.users import Users, UsersArgs
+
+CLOUD_PROVIDER = "aws"
+
+
+@dataclass(frozen=True)
+class EnvironmentArgs:
+    config: StackConfig
+    stack: str
+
+
+class Environment(pulumi.ComponentResource):
+    """Everything one environment isolates: files (S3), end users (Cognito), its publishable
+    API key (Secrets Manager) and its tables (a schema and role on its cluster).
+
+    Its `outputs` are the stack outputs: the environment card first, then each store's
+    identifiers. AWS resources inherit the regional provider given in `opts.providers`.
+    """
+
+    settings: TypeSettings
+    key: EncryptionKey | None
+    files: Files
+    users: Users
+    api_key: ApiKey
+    owned_cluster: Cluster | None
+    attachment: ClusterAttachment
+    created_at: pulumiverse_time.Static
+
+    def __init__(self, name: str, args: EnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("envstack:index:Environment", name, None, opts)
+        cfg = args.config
+        s = self.settings = settings_for(cfg)
+        under_me = pulumi.ResourceOptions(parent=self)
+
+        self.key = (
+            EncryptionKey(resource_name(name, "key"), EncryptionKeyArgs(env=name, protect=s.protect), under_me)
+            if s.customer_managed_key
+            else None
+        )
+        kms_key_arn = self.key.arn if self.key else None
+        self.files = Files(resource_name(name, "files"), FilesArgs(settings=s, kms_key_arn=kms_key_arn), under_me)
+        self.users = Users(resource_name(name, "users"), UsersArgs(settings=s), under_me)
+        self.api_key = ApiKey(
+            resource_name(name, "api-key"),
+            ApiKeyArgs(
+                env=name,
+                env_type=cfg.type.value,
+                region=cfg.region,
+                settings=s,
+                version=cfg.api_key_version,
+                kms_key_arn=kms_key_arn,
+            ),
+            under_me,
+        )
+        # Set once, when the environment is created; later updates never change it.
+        self.created_at = pulumiverse_time.Static(resource_name(name, "created-at"), opts=under_me)
+
+        self.owned_cluster = None
+        if cfg.cluster is None:  # dev: a private cluster that pauses when idle
+            self.owned_cluster = Cluster(
+                resource_name(name, "cluster"),
+                ClusterArgs(identifier=private_cluster_identifier(name), settings=s, kms_key_arn=kms_key_arn),
+                under_me,
+            )
+        elif cfg.cluster.create:  # staging or prod owning its assigned cluster
+            self.owned_cluster = Cluster(
+                cfg.cluster.name,
+                ClusterArgs(
+                    identifier=cfg.cluster.name,
+                    settings=s,
+                    database=cfg.cluster.database,
+                    max_capacity=cfg.cluster.max_capacity,
+                    subnet_group=cfg.cluster.subnet_group,
+                    security_group_ids=cfg.cluster.security_group_ids,
+                    kms_key_arn=kms_key_arn,
+                ),
+                under_me,
+            )
+        self.attachment = self.owned_cluster.attachment if self.owned_cluster else attach(cfg.cluster)  # type: ignore[arg-type]
+
+        self.outputs: dict[str, Any] = {
+            # The environment card.
+            "name": name,
+            "type": cfg.type.value,
+            "cloudProvider": CLOUD_PROVIDER,
+            "region": cfg.region,
+            "cluster": cfg.cluster.name if cfg.cluster else "",
+            "createdAt": self.created_at.rfc3339,
+            # The stores.
+            "bucketName": self.files.bucket.bucket,
+            "bucketArn": self.files.bucket.arn,
+            "userPoolId": self.users.user_pool.id,
+            "userPoolArn": self.users.user_pool.arn,
+            "userPoolClientId": self.users.client.id,
+            "apiKeySecretArn": self.api_key.secret.arn,
+            "apiKey": self.api_key.key,
+        }
+        if self.key is not None:
+            self.outputs["kmsKeyArn"] = self.key.arn
+        if cfg.cluster is not None and cfg.cluster.create:
+            self.outputs["clusterAttachment"] = self.attachment.as_output()
+        self.register_outputs(self.outputs)

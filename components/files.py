@@ -1,0 +1,175 @@
+"""Files: the environment's own S3 bucket, with every S3 control of the reference table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.provider import child
+from components.settings import TypeSettings
+
+
+@dataclass(frozen=True)
+class FilesArgs:
+    settings: TypeSettings
+    kms_key_arn: pulumi.Input[str] | None = None  # None: the AWS-managed aws/s3 key
+
+
+def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
+    """The bucket-policy statement that refuses any request not made over TLS (CKV_AWS_379)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+class Files(pulumi.ComponentResource):
+    """The environment's file storage.
+
+    Always: all four public-access-block flags, BucketOwnerEnforced ownership (ACLs off),
+    SSE-KMS default encryption with the bucket key on, and a TLS-only bucket policy. By type:
+    versioning with noncurrent-version expiry, access logging to a log bucket of its own,
+    a customer-managed key, and whether `pulumi destroy` deletes the files (force_destroy).
+    """
+
+    bucket: aws.s3.Bucket
+    log_bucket: aws.s3.Bucket | None
+
+    def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("envstack:index:Files", name, None, opts)
+        s = args.settings
+        self.bucket = self._secure_bucket(name, s, sse_algorithm="aws:kms", kms_key_arn=args.kms_key_arn)
+        self.log_bucket = None
+        if s.access_logging:
+            # S3 delivers server access logs only to buckets encrypted with SSE-S3, and with ACLs
+            # off it needs a policy grant to the logging service instead of the log-delivery ACL.
+            self.log_bucket = self._secure_bucket(
+                f"{name}-logs", s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
+            )
+        if s.versioning:
+            versioning = aws.s3.BucketVersioning(
+                f"{name}-versioning",
+                aws.s3.BucketVersioningInitArgs(
+                    bucket=self.bucket.id,
+                    versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                ),
+                opts=child(self),
+            )
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-lifecycle",
+                aws.s3.BucketLifecycleConfigurationArgs(
+                    bucket=self.bucket.id,
+                    rules=[
+                        aws.s3.BucketLifecycleConfigurationRuleArgs(
+                            id="expire-noncurrent-versions",
+                            status="Enabled",
+                            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                                noncurrent_days=s.noncurrent_version_days or 30,
+                            ),
+                            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                                days_after_initiation=7,
+                            ),
+                        )
+                    ],
+                ),
+                opts=child(self, depends_on=[versioning]),
+            )
+        if self.log_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-logging",
+                aws.s3.BucketLoggingInitArgs(
+                    bucket=self.bucket.id, target_bucket=self.log_bucket.id, target_prefix="access/"
+                ),
+                opts=child(self),
+            )
+        self.register_outputs(
+            {
+                "bucketName": self.bucket.bucket,
+                "bucketArn": self.bucket.arn,
+                "logBucketName": self.log_bucket.bucket if self.log_bucket else None,
+            }
+        )
+
+    def _secure_bucket(
+        self,
+        name: str,
+        s: TypeSettings,
+        *,
+        sse_algorithm: str,
+        kms_key_arn: pulumi.Input[str] | None,
+        log_source_arn: pulumi.Output[str] | None = None,
+    ) -> aws.s3.Bucket:
+        bucket = aws.s3.Bucket(
+            name,
+            aws.s3.BucketArgs(force_destroy=s.force_destroy),
+            opts=child(self, protect=s.protect),
+        )
+        block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block",
+            aws.s3.BucketPublicAccessBlockArgs(
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            ),
+            opts=child(self),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            aws.s3.BucketOwnershipControlsArgs(
+                bucket=bucket.id,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            ),
+            opts=child(self),
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
+                bucket=bucket.id,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm=sse_algorithm,
+                            kms_master_key_id=kms_key_arn,
+                        ),
+                        bucket_key_enabled=sse_algorithm == "aws:kms",
+                    )
+                ],
+            ),
+            opts=child(self),
+        )
+
+        def policy(bucket_arn: str, source_arn: str | None) -> str:
+            statements = [deny_insecure_transport(bucket_arn)]
+            if source_arn is not None:
+                statements.append(
+                    {
+                        "Sid": "AllowServerAccessLogDelivery",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "logging.s3.amazonaws.com"},
+                        "Action": "s3:PutObject",
+                        "Resource": f"{bucket_arn}/*",
+                        "Condition": {"ArnLike": {"aws:SourceArn": source_arn}},
+                    }
+                )
+            return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+        # A log bucket admits log delivery from its environment's files bucket and nothing else.
+        document = pulumi.Output.all(bucket.arn, log_source_arn).apply(lambda a: policy(a[0], a[1]))
+        aws.s3.BucketPolicy(
+            f"{name}-policy",
+            aws.s3.BucketPolicyArgs(bucket=bucket.id, policy=document),
+            opts=child(self, depends_on=[block]),
+        )
+        return bucket
+

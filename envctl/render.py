@@ -1,0 +1,308 @@
+"""Offline rendering: run the real Pulumi program under Pulumi's own mock runtime.
+
+No engine of our own: `pulumi.runtime.set_mocks` runs `__main__.py` and every component
+exactly as `pulumi up` would, except that resource registrations go to a recording monitor
+instead of the Pulumi engine. What AWS would compute (ARNs, endpoints, generated values) is
+filled in with labelled placeholders, so a rendering is deterministic and needs no
+credentials, network, CLI or backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import hashlib
+import runpy
+import string
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pulumi
+import yaml
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_in_stack
+
+from components.config import PROJECT, ConfigError, StackConfig, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "[secret]"
+FAKE_ACCOUNT = "123456789012"
+
+
+class RenderError(Exception):
+    """The program could not be rendered: one line that says why."""
+
+
+@dataclass
+class Resource:
+    """One registered resource, as the plan shows it."""
+
+    urn: str
+    name: str
+    type: str
+    parent: str | None
+    provider: str | None
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    custom: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "parent": self.parent,
+            "provider": self.provider,
+            "inputs": self.inputs,
+            "protect": self.protect,
+            "retainOnDelete": self.retain_on_delete,
+        }
+
+
+@dataclass
+class Rendering:
+    stack: str
+    project: str
+    config: StackConfig
+    resources: list[Resource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Resource:
+        found = self.by_type(type_)
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_}, found {len(found)}")
+        return found[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+def redact(value: Any) -> Any:
+    """Replace every secret-marked value with `[secret]`, recursively, and give back the
+    integers that protobuf's Struct carries as floats."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _token(name: str, length: int, alphabet: str) -> str:
+    """A deterministic stand-in for a generated value, of the real length and alphabet."""
+    out, counter = "", 0
+    while len(out) < length:
+        digest = hashlib.sha256(f"{name}/{counter}".encode()).digest()
+        out += "".join(alphabet[b % len(alphabet)] for b in digest)
+        counter += 1
+    return out[:length]
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Fills in what a provider would compute, with labelled, deterministic placeholders."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        name, typ, inputs = args.name, args.typ, dict(args.inputs)
+        service = typ.split(":")[1].split("/")[0] if typ.count(":") == 2 else "mock"
+        state: dict[str, Any] = dict(inputs)
+        if typ.startswith("aws:"):
+            state["arn"] = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}:{name}"
+        if typ == "aws:s3/bucket:Bucket":
+            state["bucket"] = f"{name}-0000000"
+        elif typ == "random:index/randomPassword:RandomPassword":
+            alphabet = string.ascii_letters + string.digits + (inputs.get("overrideSpecial") or "")
+            state["result"] = _token(name, int(inputs["length"]), alphabet)
+        elif typ == "time:index/static:Static":
+            state["rfc3339"] = "2026-01-01T00:00:00Z"
+        elif typ == "aws:rds/cluster:Cluster":
+            state["endpoint"] = f"{inputs['clusterIdentifier']}.cluster-mock.{self.region}.rds.amazonaws.com"
+            state["port"] = 5432
+            state["masterUserSecrets"] = [
+                {"secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{name}"}
+            ]
+        elif typ == "aws:kms/key:Key":
+            state["keyId"] = f"{name}-key-id"
+        elif typ == "pulumi:pulumi:StackReference":
+            state["outputs"] = {"clusterAttachment": self._attachment(inputs["name"])}
+        return f"{name}-id", state
+
+    def _attachment(self, stack_name: str) -> dict[str, Any]:
+        owner = stack_name.rsplit("/", 1)[-1]
+        return {
+            "name": f"{owner}-cluster",
+            "arn": f"arn:aws:rds:{self.region}:{FAKE_ACCOUNT}:cluster:{owner}-cluster",
+            "secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{owner}",
+            "endpoint": f"{owner}-cluster.cluster-mock.{self.region}.rds.amazonaws.com",
+            "port": 5432,
+            "database": "envstack",
+        }
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        raise RenderError(f"the program called {args.token}, which offline rendering does not fake")
+
+
+class _Monitor(mocks.MockMonitor):
+    """Pulumi's mock monitor, plus a record of each registration's options and the stack outputs."""
+
+    def __init__(self, mocks_: _Mocks) -> None:
+        super().__init__(mocks_)
+        self.registrations: list[Resource] = []
+        self.names: dict[str, str] = {}
+        self.stack_outputs: dict[str, Any] = {}
+        self.stack_urn = ""
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        self.names[response.urn] = request.name
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+        else:
+            provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else ""
+            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+            self.registrations.append(
+                Resource(
+                    urn=response.urn,
+                    name=request.name,
+                    type=request.type,
+                    parent=None if request.parent == self.stack_urn else self.names.get(request.parent),
+                    provider=self.names.get(provider_urn),
+                    inputs=redact(inputs),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    custom=bool(request.custom),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if request.urn == self.stack_urn:
+            self.stack_outputs = redact(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+        return super().RegisterResourceOutputs(request)
+
+
+def stack_file(stack: str, root: Path = ROOT) -> Path:
+    return root / f"Pulumi.{stack}.yaml"
+
+
+def committed_stacks(root: Path = ROOT) -> list[str]:
+    """The stacks whose config is committed next to Pulumi.yaml."""
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+
+
+def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+    """A stack's raw config (project defaults, then the stack file) and its secret keys.
+
+    Values set with `pulumi config set --secret` are ciphertext that only the stack's
+    secrets provider can decrypt; offline they render as `[secret]`.
+    """
+    path = stack_file(stack, root)
+    if not path.is_file():
+        known = ", ".join(committed_stacks(root)) or "none"
+        raise RenderError(f"unknown stack '{stack}': {path.name} does not exist (committed stacks: {known})")
+    raw: dict[str, Any] = {}
+    secret_keys: list[str] = []
+    for source in (root / "Pulumi.yaml", path):
+        try:
+            doc = yaml.safe_load(source.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise RenderError(f"{source.name} is not valid YAML: {err}".splitlines()[0]) from None
+        if not isinstance(doc, dict):
+            raise RenderError(f"{source.name} must hold a YAML mapping")
+        for key, value in (doc.get("config") or {}).items():
+            key = key if ":" in key else f"{PROJECT}:{key}"
+            if isinstance(value, dict) and "secure" in value:
+                raw[key] = SECRET
+                secret_keys.append(key)
+            elif isinstance(value, dict) and source.name == "Pulumi.yaml":
+                if "default" in value:  # project-level config declares {type, default}
+                    raw[key] = value["default"]
+            else:
+                raw[key] = value
+    return raw, secret_keys
+
+
+def render(stack: str, root: Path = ROOT) -> Rendering:
+    """Run the program for `stack`'s committed config under mocks and return what it declares."""
+    raw, secret_keys = read_stack_config(stack, root)
+    try:
+        config = parse_config(raw, stack)
+    except ConfigError as err:
+        raise RenderError(f"Pulumi.{stack}.yaml: {err}") from None
+    return render_config(stack, raw, secret_keys, config, root)
+
+
+def render_config(
+    stack: str, raw: dict[str, Any], secret_keys: list[str], config: StackConfig, root: Path = ROOT
+) -> Rendering:
+    """Render the program with an already validated config (see `render`)."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+
+    def program() -> None:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+
+    resources, outputs = record(program, stack=stack, region=config.region, raw=raw, secret_keys=secret_keys)
+    return Rendering(stack=stack, project=PROJECT, config=config, resources=resources, outputs=outputs)
+
+
+def record(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    region: str,
+    raw: dict[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+) -> tuple[list[Resource], dict[str, Any]]:
+    """Run `program` as a Pulumi program under mocks; return its resources and stack outputs.
+
+    Used for whole stacks and, in the tests, for single components built in isolation.
+    """
+    monitor = _Monitor(_Mocks(region))
+    # The loop must exist before the runtime is configured: registrations are scheduled on it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        # What `pulumi.runtime.set_mocks` does, minus its eager root Stack: `run_in_stack`
+        # below creates the stack resource, as the real Python language host does.
+        settings.reset_options(project=PROJECT, stack=stack)
+        settings.configure(
+            mocks.MockSettings(
+                monitor=monitor,
+                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+                engine=mocks.MockEngine(None),
+                project=PROJECT,
+                stack=stack,
+                dry_run=False,
+                organization="organization",
+                callbacks=None,
+            )
+        )
+        runtime_config.set_all_config(
+            {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in (raw or {}).items()},
+            secret_keys or [],
+        )
+        loop.run_until_complete(run_in_stack(program))
+    except pulumi.RunError as err:
+        raise RenderError(str(err)) from None
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    resources = sorted(monitor.registrations, key=lambda r: (r.name, r.type))
+    return resources, monitor.stack_outputs
