@@ -10,6 +10,7 @@ Design (documented in the README, "How a stack reaches its cluster"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,12 +127,19 @@ class Cluster(pulumi.ComponentResource):
         self.attachment = ClusterAttachment(
             name=args.identifier,
             arn=self.cluster.arn,
-            secret_arn=self.cluster.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn),
+            secret_arn=self.cluster.master_user_secrets.apply(_managed_secret_arn),
             endpoint=self.cluster.endpoint,
             port=self.cluster.port,
             database=args.database,
         )
         self.register_outputs({"clusterAttachment": self.attachment.as_output()})
+
+
+def _managed_secret_arn(secrets: Sequence[aws.rds.outputs.ClusterMasterUserSecret]) -> str:
+    """The ARN of the master secret RDS manages (manage_master_user_password=True)."""
+    if not secrets or not secrets[0].secret_arn:
+        raise ValueError("RDS returned no managed master secret for the cluster; the Data API needs one")
+    return secrets[0].secret_arn
 
 
 def attach(assignment: ClusterAssignment) -> ClusterAttachment:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cache
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -29,7 +30,7 @@ NAME_ALLOWED = (
 )
 
 CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[a-z][a-z0-9-]*)$")
-SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+$")
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@!-]+$")
 STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -126,9 +127,7 @@ class ClusterAssignment(_Strict):
     def _one_way_to_reach(self) -> ClusterAssignment:
         ways = [w for w, on in (("create", self.create), ("stack", self.stack), ("arn", self.arn)) if on]
         if len(ways) != 1:
-            raise ValueError(
-                f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})"
-            )
+            raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
         if self.arn and not (self.secret_arn and self.endpoint):
             raise ValueError("'arn' needs 'secretArn' (the master secret) and 'endpoint' beside it")
         if not self.create and (self.subnet_group or self.security_group_ids or self.max_capacity):
@@ -184,23 +183,31 @@ class StackConfig(_Strict):
     @model_validator(mode="after")
     def _cluster_rules(self) -> StackConfig:
         if self.type is EnvType.DEV and self.cluster is not None:
-            raise _KeyError("envstack:cluster", self.cluster.model_dump(by_alias=True, exclude_defaults=True),
-                            "no cluster on a dev environment: dev keeps its tables on a private cluster of its own")
+            raise _KeyError(
+                "envstack:cluster",
+                self.cluster.model_dump(by_alias=True, exclude_defaults=True),
+                "no cluster on a dev environment: dev keeps its tables on a private cluster of its own",
+            )
         if self.type is not EnvType.DEV and self.cluster is None:
-            raise _KeyError("envstack:cluster", _NOT_SET,
-                            f"a cluster assignment, required for type {self.type.value}")
+            raise _KeyError("envstack:cluster", _NOT_SET, f"a cluster assignment, required for type {self.type.value}")
         if self.cluster is not None:
             if self.cluster.create and self.type is EnvType.CUSTOM:
-                raise _KeyError("envstack:cluster.create", True,
-                                "a custom environment attaches to an existing cluster ('stack' or 'arn') "
-                                "and never creates one")
+                raise _KeyError(
+                    "envstack:cluster.create",
+                    True,
+                    "a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one",
+                )
             match = CLUSTER_ARN.match(self.cluster.arn or "")
             if match and match["region"] != self.region:
-                raise _KeyError("envstack:cluster.arn", self.cluster.arn,
-                                f"a cluster in the environment's region {self.region}")
+                raise _KeyError(
+                    "envstack:cluster.arn", self.cluster.arn, f"a cluster in the environment's region {self.region}"
+                )
         if self.confirm_deletion is not None and self.confirm_deletion != self.name:
-            raise _KeyError("envstack:confirmDeletion", self.confirm_deletion,
-                            f"exactly the environment's name '{self.name}', or unset")
+            raise _KeyError(
+                "envstack:confirmDeletion",
+                self.confirm_deletion,
+                f"exactly the environment's name '{self.name}', or unset",
+            )
         return self
 
     @property
@@ -259,6 +266,15 @@ def _allowed_for(loc: list[str], message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _object(key: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ConfigError([(key, _show(value), "an object; set it with `pulumi config set --path`")]) from None
+
+
 def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     """Validate a stack's raw config (Pulumi's `namespace:key` -> value) into a StackConfig.
 
@@ -268,12 +284,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     data: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "aws:region" or key.startswith(f"{PROJECT}:"):
-            if key in OBJECT_KEYS and isinstance(value, str):
-                try:
-                    value = json.loads(value)
-                except json.JSONDecodeError:
-                    raise ConfigError([(key, _show(value), "an object; set it with `pulumi config set --path`")])
-            data[key] = value
+            data[key] = _object(key, value) if key in OBJECT_KEYS else value
     defaulted_name = "envstack:name" not in data
     data.setdefault("envstack:name", stack)
     try:

@@ -27,7 +27,7 @@ class EncryptionKey(pulumi.ComponentResource):
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("envstack:index:EncryptionKey", name, None, opts)
         self.key = aws.kms.Key(
-            f"{name}-key",
+            name,
             aws.kms.KeyArgs(
                 description=f"envstack environment {args.env}: files, secrets and database storage",
                 enable_key_rotation=True,

@@ -172,4 +172,3 @@ class Files(pulumi.ComponentResource):
             opts=child(self, depends_on=[block]),
         )
         return bucket
-

@@ -24,7 +24,7 @@ PG_MAX_IDENTIFIER = 63
 _PG_SAFE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class UnmappableName(ValueError):
+class UnmappableNameError(ValueError):
     """A name that cannot be mapped safely to a physical or database identifier."""
 
 
@@ -32,7 +32,7 @@ def resource_name(env: str, role: str) -> str:
     """The logical name of an environment's resource playing `role`, e.g. `envstack-dev-files`."""
     name = f"{PREFIX}-{env}-{role}"
     if len(name) > _BUCKET_MAX:
-        raise UnmappableName(f"'{name}' is {len(name)} characters; at most {_BUCKET_MAX} fit AWS's limits")
+        raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {_BUCKET_MAX} fit AWS's limits")
     return name
 
 
@@ -45,7 +45,7 @@ def pg_identifier(env: str) -> str:
     """The schema and role name of an environment in PostgreSQL (see the module docstring)."""
     ident = "env_" + env.replace("-", "_")
     if not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
-        raise UnmappableName(
+        raise UnmappableNameError(
             f"environment name {env!r} cannot be mapped to a PostgreSQL identifier: allowed are lowercase "
             f"letters, digits and '-', starting with a letter, mapping to at most {PG_MAX_IDENTIFIER} bytes"
         )

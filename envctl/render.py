@@ -10,14 +10,15 @@ credentials, network, CLI or backend.
 from __future__ import annotations
 
 import asyncio
-import json
 import hashlib
+import json
 import runpy
 import string
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pulumi
 import yaml
@@ -28,7 +29,7 @@ from pulumi.runtime.stack import run_in_stack
 from components.config import PROJECT, ConfigError, StackConfig, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "[secret]"
+SECRET = "[secret]"  # noqa: S105 (the placeholder shown instead of a secret)
 FAKE_ACCOUNT = "123456789012"
 
 
@@ -49,6 +50,7 @@ class Resource:
     protect: bool
     retain_on_delete: bool
     custom: bool
+    parent_urn: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,8 +156,18 @@ class _Mocks(pulumi.runtime.Mocks):
             "database": "envstack",
         }
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         raise RenderError(f"the program called {args.token}, which offline rendering does not fake")
+
+
+def _decode_provider_value(value: Any) -> Any:
+    """Provider config travels as strings; objects (such as default_tags) as JSON text."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 class _Monitor(mocks.MockMonitor):
@@ -169,32 +181,44 @@ class _Monitor(mocks.MockMonitor):
         self.stack_urn = ""
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         self.names[response.urn] = request.name
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
         else:
-            provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else ""
-            inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-            self.registrations.append(
-                Resource(
-                    urn=response.urn,
-                    name=request.name,
-                    type=request.type,
-                    parent=None if request.parent == self.stack_urn else self.names.get(request.parent),
-                    provider=self.names.get(provider_urn),
-                    inputs=redact(inputs),
-                    protect=bool(request.protect),
-                    retain_on_delete=bool(request.retainOnDelete),
-                    custom=bool(request.custom),
-                )
-            )
+            self._record(request, response.urn, request.object, custom=bool(request.custom))
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (a read, such as a StackReference)
+        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self.names[response.urn] = request.name
+        self._record(request, response.urn, request.properties, custom=True)
+        return response
+
+    def _record(self, request: Any, urn: str, props: Any, *, custom: bool) -> None:
+        provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else ""
+        inputs = rpc.deserialize_properties(props, keep_unknowns=True)
+        if request.type.startswith("pulumi:providers:"):
+            inputs = {k: _decode_provider_value(v) for k, v in inputs.items()}
+        self.registrations.append(
+            Resource(
+                urn=urn,
+                name=request.name,
+                type=request.type,
+                parent=None if request.parent == self.stack_urn else self.names.get(request.parent),
+                provider=self.names.get(provider_urn),
+                inputs=redact(inputs),
+                protect=bool(getattr(request, "protect", False)),
+                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
+                custom=custom,
+                parent_urn=None if request.parent == self.stack_urn else request.parent or None,
+            )
+        )
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if request.urn == self.stack_urn:
             self.stack_outputs = redact(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def stack_file(stack: str, root: Path = ROOT) -> Path:
@@ -225,8 +249,8 @@ def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], li
             raise RenderError(f"{source.name} is not valid YAML: {err}".splitlines()[0]) from None
         if not isinstance(doc, dict):
             raise RenderError(f"{source.name} must hold a YAML mapping")
-        for key, value in (doc.get("config") or {}).items():
-            key = key if ":" in key else f"{PROJECT}:{key}"
+        for name, value in (doc.get("config") or {}).items():
+            key = name if ":" in name else f"{PROJECT}:{name}"
             if isinstance(value, dict) and "secure" in value:
                 raw[key] = SECRET
                 secret_keys.append(key)
@@ -263,7 +287,7 @@ def render_config(
 
 
 def record(
-    program: Callable[[], None],
+    program: Callable[[], object],
     *,
     stack: str,
     region: str,
@@ -283,9 +307,9 @@ def record(
         # below creates the stack resource, as the real Python language host does.
         settings.reset_options(project=PROJECT, stack=stack)
         settings.configure(
-            mocks.MockSettings(
+            mocks.MockSettings(  # type: ignore[no-untyped-call]
                 monitor=monitor,
-                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
                 engine=mocks.MockEngine(None),
                 project=PROJECT,
                 stack=stack,
@@ -298,10 +322,18 @@ def record(
             {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in (raw or {}).items()},
             secret_keys or [],
         )
-        loop.run_until_complete(run_in_stack(program))
+
+        def run() -> None:
+            program()
+
+        loop.run_until_complete(run_in_stack(run))
     except pulumi.RunError as err:
         raise RenderError(str(err)) from None
     finally:
+        # Pulumi's mock monitor runs in the loop's default executor and gives each worker
+        # thread an event loop; ending the workers here frees those loops while the
+        # interpreter is still whole, instead of at exit.
+        loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
     resources = sorted(monitor.registrations, key=lambda r: (r.name, r.type))

@@ -1,0 +1,54 @@
+"""Shared fixtures: offline renderings of the real program under Pulumi's mock runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from components.config import parse_config
+from envctl.render import Rendering, Resource, committed_stacks, record, render, render_config
+
+REGION = "ap-northeast-2"
+STACKS = committed_stacks()
+TEST_PROVIDER = "test-provider"
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, Rendering]:
+    """Every committed stack, rendered once per test session."""
+    return {stack: render(stack) for stack in STACKS}
+
+
+def render_raw(raw: dict[str, Any], stack: str = "test") -> Rendering:
+    """Render the program for an ad-hoc config (as `pulumi config` would hold it)."""
+    raw = {"aws:region": REGION, **raw}
+    return render_config(stack, raw, [], parse_config(raw, stack))
+
+
+def build(factory: Callable[[pulumi.ResourceOptions], object]) -> list[Resource]:
+    """Build one component in isolation, under an explicit provider, and return what it registered."""
+
+    def program() -> None:
+        provider = aws.Provider(TEST_PROVIDER, region=REGION)
+        factory(pulumi.ResourceOptions(providers=[provider]))
+
+    resources, _ = record(program, stack="test", region=REGION)
+    return resources
+
+
+def only(resources: list[Resource], type_: str) -> Resource:
+    found = [r for r in resources if r.type == type_]
+    assert len(found) == 1, f"expected one {type_}, got {[r.name for r in found]}"
+    return found[0]
+
+
+def assert_all_aws_on(resources: list[Resource], provider: str) -> None:
+    """Every AWS resource uses `provider`, never the default provider."""
+    aws_resources = [r for r in resources if r.type.startswith("aws:")]
+    assert aws_resources
+    for r in aws_resources:
+        assert r.provider == provider, f"{r.type} {r.name} uses provider {r.provider!r}"

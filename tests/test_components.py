@@ -1,0 +1,211 @@
+"""Each component built alone under mocks: its secure inputs, parent and provider."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from components.api_key import ApiKey, ApiKeyArgs
+from components.cluster import Cluster, ClusterArgs
+from components.config import EnvType
+from components.encryption import EncryptionKey, EncryptionKeyArgs
+from components.files import Files, FilesArgs
+from components.settings import SETTINGS
+from components.tags import TAG_PURPOSE
+from components.users import Users, UsersArgs
+from tests.conftest import TEST_PROVIDER, assert_all_aws_on, build, only
+
+DEV, STAGING, PROD, CUSTOM = (SETTINGS[t] for t in (EnvType.DEV, EnvType.STAGING, EnvType.PROD, EnvType.CUSTOM))
+KMS = "arn:aws:kms:ap-northeast-2:123456789012:key/test"
+
+
+def _children_of(resources: list, component: str) -> list:
+    return [r for r in resources if r.parent == component]
+
+
+@pytest.mark.parametrize("settings", [DEV, STAGING, PROD, CUSTOM], ids=["dev", "staging", "prod", "custom"])
+def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # type: ignore[no-untyped-def]
+    res = build(lambda o: Files("f", FilesArgs(settings=settings, kms_key_arn=KMS if settings is PROD else None), o))
+    assert_all_aws_on(res, TEST_PROVIDER)
+    bucket = next(r for r in res if r.type == "aws:s3/bucket:Bucket" and r.name == "f")
+    assert bucket.parent == "f" and bucket.inputs["forceDestroy"] is settings.force_destroy
+    assert bucket.protect is settings.protect
+    blocks = [r for r in res if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"]
+    for block in blocks:
+        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+            assert block.inputs[flag] is True, flag
+    for own in (r for r in res if r.type == "aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
+        assert own.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    sse = next(
+        r for r in res if r.type.endswith("BucketServerSideEncryptionConfiguration") and r.name == "f-encryption"
+    )
+    rule = sse.inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    assert rule["bucketKeyEnabled"] is True
+    assert rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId") == (KMS if settings is PROD else None)
+    for pol in (r for r in res if r.type == "aws:s3/bucketPolicy:BucketPolicy"):
+        statements = json.loads(pol.inputs["policy"])["Statement"]
+        deny = next(s for s in statements if s["Sid"] == "DenyInsecureTransport")
+        assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert all(
+            s["Effect"] == "Deny" or s["Principal"] == {"Service": "logging.s3.amazonaws.com"} for s in statements
+        )
+    # Every bucket the component makes gets the four guards.
+    buckets = [r for r in res if r.type == "aws:s3/bucket:Bucket"]
+    assert len(blocks) == len(buckets) == len([r for r in res if r.type == "aws:s3/bucketPolicy:BucketPolicy"])
+
+
+def test_files_versioning_only_where_the_type_says() -> None:
+    for settings, expected in ((DEV, False), (CUSTOM, False), (STAGING, True), (PROD, True)):
+        res = build(lambda o, s=settings: Files("f", FilesArgs(settings=s), o))  # type: ignore[misc]
+        versioning = [r for r in res if r.type == "aws:s3/bucketVersioning:BucketVersioning"]
+        assert bool(versioning) is expected
+        if expected:
+            assert versioning[0].inputs["versioningConfiguration"]["status"] == "Enabled"
+            lifecycle = only(res, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+            assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"] >= 30
+
+
+def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
+    res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
+    logging = only(res, "aws:s3/bucketLogging:BucketLogging")
+    assert logging.inputs["targetPrefix"] == "access/"
+    log_sse = next(r for r in res if r.name == "f-logs-encryption")
+    assert log_sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    log_policy = json.loads(next(r for r in res if r.name == "f-logs-policy").inputs["policy"])
+    allow = next(s for s in log_policy["Statement"] if s["Effect"] == "Allow")
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":f")  # only this environment's bucket
+
+
+@pytest.mark.parametrize(
+    ("settings", "min_length", "mfa", "protection"),
+    [
+        (DEV, 8, "OPTIONAL", "INACTIVE"),
+        (CUSTOM, 8, "OPTIONAL", "INACTIVE"),
+        (STAGING, 10, "OPTIONAL", "ACTIVE"),
+        (PROD, 12, "ON", "ACTIVE"),
+    ],
+)
+def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protection: str) -> None:  # type: ignore[no-untyped-def]
+    res = build(lambda o: Users("u", UsersArgs(settings=settings), o))
+    assert_all_aws_on(res, TEST_PROVIDER)
+    pool = only(res, "aws:cognito/userPool:UserPool")
+    assert pool.parent == "u" and pool.protect is settings.protect
+    assert pool.inputs["passwordPolicy"]["minimumLength"] == min_length
+    assert pool.inputs["mfaConfiguration"] == mfa
+    assert pool.inputs["softwareTokenMfaConfiguration"] == {"enabled": True}
+    assert pool.inputs["deletionProtection"] == protection
+    all_classes = settings in (STAGING, PROD)
+    assert pool.inputs["passwordPolicy"]["requireSymbols"] is all_classes
+    assert pool.inputs["passwordPolicy"]["requireUppercase"] is all_classes
+    client = only(res, "aws:cognito/userPoolClient:UserPoolClient")
+    assert client.inputs["generateSecret"] is False
+    assert client.inputs["preventUserExistenceErrors"] == "ENABLED"
+
+
+def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
+    pool = only(build(lambda o: Users("u", UsersArgs(settings=PROD), o)), "aws:cognito/userPool:UserPool")
+    assert pool.inputs["userPoolTier"] == "PLUS"
+    assert pool.inputs["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"}
+
+
+def _api_key(settings, version: int = 1):  # type: ignore[no-untyped-def]
+    return build(
+        lambda o: ApiKey(
+            "k", ApiKeyArgs(env="dev", env_type="dev", region="ap-northeast-2", settings=settings, version=version), o
+        )
+    )
+
+
+def test_api_key_is_generated_stably_and_kept_as_json_in_its_own_secret() -> None:
+    res = _api_key(DEV)
+    assert_all_aws_on([r for r in res if r.type.startswith("aws:")], TEST_PROVIDER)
+    token = only(res, "random:index/randomPassword:RandomPassword")
+    assert token.inputs["length"] >= 32
+    assert token.inputs["overrideSpecial"] == "-_"  # URL-safe alphabet
+    assert token.inputs["keepers"] == {"version": "1"}
+    secret = only(res, "aws:secretsmanager/secret:Secret")
+    assert secret.inputs["recoveryWindowInDays"] == 0
+    assert secret.inputs["tags"] == {TAG_PURPOSE: "api-key"}
+    version = only(res, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.inputs["secretString"] == "[secret]"  # never rendered in the clear
+
+
+def test_api_key_rotates_when_the_version_changes() -> None:
+    token = only(_api_key(DEV, version=2), "random:index/randomPassword:RandomPassword")
+    assert token.inputs["keepers"] == {"version": "2"}
+
+
+def test_api_key_document_maps_the_header_to_the_environment() -> None:
+    from components.api_key import secret_document
+
+    doc = json.loads(secret_document("pk_abc", "staging", "staging", "ap-northeast-2"))
+    assert doc == {
+        "apiKey": "pk_abc",
+        "environment": "staging",
+        "type": "staging",
+        "region": "ap-northeast-2",
+        "header": "X-API-Key",
+    }
+
+
+@pytest.mark.parametrize(("settings", "days"), [(DEV, 0), (CUSTOM, 0), (STAGING, 7), (PROD, 30)])
+def test_api_key_recovery_window_by_type(settings, days: int) -> None:  # type: ignore[no-untyped-def]
+    assert only(_api_key(settings), "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == days
+
+
+@pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
+def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  # type: ignore[no-untyped-def]
+    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    assert_all_aws_on(res, TEST_PROVIDER)
+    cluster = only(res, "aws:rds/cluster:Cluster")
+    i = cluster.inputs
+    assert i["engine"] == "aurora-postgresql" and i["engineMode"] == "provisioned"
+    assert i["enableHttpEndpoint"] is True
+    assert i["storageEncrypted"] is True
+    assert i["iamDatabaseAuthenticationEnabled"] is True
+    assert i["manageMasterUserPassword"] is True and "masterPassword" not in i
+    assert i["backupRetentionPeriod"] >= 7
+    assert i["copyTagsToSnapshot"] is True and i["skipFinalSnapshot"] is False
+    assert i["deletionProtection"] is settings.cluster_deletion_protection
+    assert i["serverlessv2ScalingConfiguration"]["minCapacity"] == settings.cluster_min_capacity
+    assert cluster.protect is settings.protect
+    writer = only(res, "aws:rds/clusterInstance:ClusterInstance")
+    assert writer.inputs["instanceClass"] == "db.serverless"
+    assert writer.inputs["publiclyAccessible"] is False
+
+
+def test_dev_cluster_can_pause_and_prod_cannot() -> None:
+    assert DEV.cluster_min_capacity == 0 and STAGING.cluster_min_capacity == 0
+    assert PROD.cluster_min_capacity > 0
+    dev = only(build(lambda o: Cluster("c", ClusterArgs(identifier="c", settings=DEV), o)), "aws:rds/cluster:Cluster")
+    assert dev.inputs["serverlessv2ScalingConfiguration"]["secondsUntilAutoPause"] == 3600
+
+
+def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:
+    res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod", protect=True), o))
+    assert_all_aws_on(res, TEST_PROVIDER)
+    key = only(res, "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True and "policy" not in key.inputs
+    assert key.protect is True
+    assert only(res, "aws:kms/alias:Alias").inputs["name"] == "alias/envstack-prod"
+
+
+def test_components_register_under_their_own_type_token() -> None:
+    res = build(lambda o: Users("u", UsersArgs(settings=DEV), o))
+    assert only(res, "envstack:index:Users").name == "u"
+    assert _children_of(res, "u")
+
+
+def test_a_component_outside_any_provider_would_use_the_default_provider() -> None:
+    """Guards the assertion helper itself: without the explicit provider, it must fail."""
+    from envctl.render import record
+
+    resources, _ = record(
+        lambda: Users("u", UsersArgs(settings=DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
+    )
+    with pytest.raises(AssertionError):
+        assert_all_aws_on(resources, TEST_PROVIDER)

@@ -1,0 +1,233 @@
+"""The stack config contract: what is accepted, and that every bad config is refused by key."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws_regions, parse_config
+
+REGION = "ap-northeast-2"
+ATTACH = {"name": "shared-nonprod", "stack": "acme/envstack/staging"}
+ARN = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
+SECRET = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"
+
+
+def refused(raw: dict[str, Any], stack: str = "dev") -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, stack)
+    return info.value
+
+
+def test_minimal_dev_config_is_accepted_and_name_defaults_to_stack() -> None:
+    cfg = parse_config({"aws:region": REGION, "envstack:type": "dev"}, "dev")
+    assert (cfg.name, cfg.type, cfg.cluster, cfg.region) == ("dev", EnvType.DEV, None, REGION)
+
+
+def test_cluster_object_arrives_from_pulumi_as_json_text() -> None:
+    cfg = parse_config(
+        {"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": '{"name": "x", "stack": "o/p/s"}'},
+        "pr-1",
+    )
+    assert cfg.cluster is not None and cfg.cluster.mode == "stack"
+
+
+def test_provider_keys_other_than_region_are_ignored() -> None:
+    cfg = parse_config({"aws:region": REGION, "aws:profile": "me", "envstack:type": "dev"}, "dev")
+    assert cfg.region == REGION
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "got", "allowed"),
+    [
+        ({"aws:region": REGION}, "envstack:type", "not set", "one of dev, staging, prod, custom"),
+        ({"aws:region": REGION, "envstack:type": "qa"}, "envstack:type", '"qa"', "one of dev, staging, prod, custom"),
+        ({"envstack:type": "dev"}, "aws:region", "not set", "must be set"),
+        ({"aws:region": "mars-north-1", "envstack:type": "dev"}, "aws:region", '"mars-north-1"', "AWS region code"),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:cluster": ATTACH},
+            "envstack:cluster",
+            "shared-nonprod",
+            "no cluster on a dev environment",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "staging"},
+            "envstack:cluster",
+            "not set",
+            "required for type staging",
+        ),
+        ({"aws:region": REGION, "envstack:type": "prod"}, "envstack:cluster", "not set", "required for type prod"),
+        ({"aws:region": REGION, "envstack:type": "custom"}, "envstack:cluster", "not set", "required for type custom"),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:name": "Dev_1"},
+            "envstack:name",
+            '"Dev_1"',
+            "lowercase letters",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:name": "a" * 33},
+            "envstack:name",
+            "a" * 33,
+            "at most 32",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:name": "1dev"},
+            "envstack:name",
+            '"1dev"',
+            "starting with a letter",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": {"name": "x", "create": True}},
+            "envstack:cluster.create",
+            "true",
+            "never creates one",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "staging", "envstack:cluster": {"name": "x"}},
+            "envstack:cluster",
+            '"name": "x"',
+            "exactly one of",
+        ),
+        (
+            {
+                "aws:region": REGION,
+                "envstack:type": "staging",
+                "envstack:cluster": {
+                    "name": "x",
+                    "arn": ARN.replace(REGION, "us-east-1"),
+                    "secretArn": SECRET,
+                    "endpoint": "h",
+                },
+            },
+            "envstack:cluster.arn",
+            "us-east-1",
+            "region ap-northeast-2",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "staging", "envstack:cluster": {"name": "x", "arn": ARN}},
+            "envstack:cluster",
+            ARN,
+            "needs 'secretArn'",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:clster": "x"},
+            "envstack:clster",
+            '"x"',
+            "no such key",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "prod", "envstack:cluster": {**ATTACH, "creat": True}},
+            "envstack:cluster.creat",
+            "true",
+            "no such key",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:confirmDeletion": "prod"},
+            "envstack:confirmDeletion",
+            '"prod"',
+            "exactly the environment's name 'dev'",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:apiKeyVersion": "0"},
+            "envstack:apiKeyVersion",
+            '"0"',
+            "greater than or equal to 1",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:cluster": "{not json"},
+            "envstack:cluster",
+            "{not json",
+            "an object",
+        ),
+    ],
+)
+def test_bad_config_is_refused_naming_key_value_and_what_is_allowed(
+    raw: dict[str, Any], key: str, got: str, allowed: str
+) -> None:
+    err = refused(raw)
+    assert err.keys == [key]
+    message = str(err)
+    line = next(line for line in message.splitlines() if line.strip().startswith(f"{key}:"))
+    assert got in line, line
+    assert allowed in line, line
+
+
+def test_name_defaulted_from_a_bad_stack_name_says_so() -> None:
+    err = refused({"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": ATTACH}, stack="PR_7")
+    assert err.keys == ["envstack:name"]
+    assert "defaulted to the stack name 'PR_7'" in str(err)
+
+
+def test_every_envstack_key_is_documented_in_the_readme() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for key in KNOWN_KEYS:
+        assert f"`{key}`" in readme, key
+
+
+# --- property test: nothing invalid gets through, and every refusal names its key ----------
+
+NAME_CHARS = string.ascii_lowercase + string.digits + "-_A"
+names = st.text(NAME_CHARS, min_size=0, max_size=40)
+types = st.sampled_from([t.value for t in EnvType] + ["", "qa", "Prod", "DEV"])
+regions = st.sampled_from([REGION, "us-east-1", "eu-west-1", "mars-1", "", "AP-NORTHEAST-2", "ap-northeast-9"])
+clusters = st.one_of(
+    st.none(),
+    st.just(ATTACH),
+    st.just({"name": "prod-main", "create": True}),
+    st.just({"name": "x", "arn": ARN, "secretArn": SECRET, "endpoint": "x.example"}),
+    st.just({"name": "x"}),
+    st.just({"name": "Bad Name", "create": True}),
+)
+
+
+def _valid(raw: dict[str, Any], stack: str) -> bool:
+    """An independent statement of the contract, written from the README's table."""
+    import re
+
+    name = raw.get("envstack:name", stack)
+    if not (re.fullmatch(r"[a-z][a-z0-9-]*", name) and len(name) <= 32 and "--" not in name and name[-1] != "-"):
+        return False
+    if raw.get("aws:region") not in aws_regions():
+        return False
+    type_ = raw.get("envstack:type")
+    if type_ not in {"dev", "staging", "prod", "custom"}:
+        return False
+    cluster = raw.get("envstack:cluster")
+    if (type_ == "dev") != (cluster is None):
+        return False
+    if cluster is not None:
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", cluster["name"]):
+            return False
+        ways = sum(bool(cluster.get(k)) for k in ("create", "stack", "arn"))
+        if ways != 1 or (cluster.get("create") and type_ == "custom"):
+            return False
+        if cluster.get("arn") and cluster["arn"].split(":")[3] != raw["aws:region"]:
+            return False
+    return True
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(name=st.one_of(st.none(), names), type_=types, region=regions, cluster=clusters, stack=names)
+def test_property_invalid_configs_are_refused_with_their_key(
+    name: str | None, type_: str, region: str, cluster: dict[str, Any] | None, stack: str
+) -> None:
+    raw: dict[str, Any] = {"aws:region": region, "envstack:type": type_}
+    if name is not None:
+        raw["envstack:name"] = name
+    if cluster is not None:
+        raw["envstack:cluster"] = cluster
+    if _valid(raw, stack):
+        assert isinstance(parse_config(raw, stack), StackConfig)
+        return
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, stack)
+    assert info.value.keys, "a refusal must name at least one key"
+    for key in info.value.keys:
+        assert key.split(".")[0] in {"aws:region", *KNOWN_KEYS}, key
+        assert key in str(info.value)

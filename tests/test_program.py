@@ -1,0 +1,165 @@
+"""The whole program, per committed stack: the environment card and the deletion semantics."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
+from envctl.render import RenderError, Rendering
+from tests.conftest import REGION, STACKS, assert_all_aws_on, only, render_raw
+
+CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
+STATEFUL = (
+    "aws:s3/bucket:Bucket",
+    "aws:cognito/userPool:UserPool",
+    "aws:secretsmanager/secret:Secret",
+    "aws:rds/cluster:Cluster",
+    "aws:kms/key:Key",
+)
+PROVIDER = f"aws-{REGION}"
+
+
+def test_the_three_stacks_are_committed() -> None:
+    assert set(STACKS) >= {"dev", "staging", "prod"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_card_has_the_seed_fields(rendered: dict[str, Rendering], stack: str) -> None:
+    r = rendered[stack]
+    out = r.outputs
+    assert all(field in out for field in CARD)
+    assert out["name"] == r.config.name and out["type"] == r.config.type.value
+    assert out["cloudProvider"] == "aws" and out["region"] == REGION
+    assert out["cluster"] == ("" if r.config.type.value == "dev" else r.config.cluster.name)  # type: ignore[union-attr]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", out["createdAt"])
+    for key in ("bucketName", "userPoolId", "userPoolClientId", "apiKeySecretArn"):
+        assert out[key], key
+    assert out["apiKey"] == "[secret]"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_created_at_is_a_time_static_that_nothing_retriggers(rendered: dict[str, Rendering], stack: str) -> None:
+    static = only(rendered[stack].resources, "time:index/static:Static")
+    assert "triggers" not in static.inputs and "rfc3339" not in static.inputs
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_explicit_regional_provider_tags_everything(rendered: dict[str, Rendering], stack: str) -> None:
+    r = rendered[stack]
+    provider = only(r.resources, "pulumi:providers:aws")
+    assert provider.name == PROVIDER and provider.inputs["region"] == REGION
+    tags = provider.inputs["defaultTags"]["tags"]
+    assert tags == {
+        TAG_ENVIRONMENT: r.config.name,
+        TAG_TYPE: r.config.type.value,
+        TAG_PROJECT: "envstack",
+        TAG_STACK: stack,
+    }
+    assert_all_aws_on(r.resources, PROVIDER)
+
+
+def _stateful(r: Rendering) -> list:
+    return [x for x in r.resources if x.type in STATEFUL]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deletion_semantics_by_type(rendered: dict[str, Rendering], stack: str) -> None:
+    r = rendered[stack]
+    kind = r.config.type.value
+    bucket = next(x for x in r.by_type("aws:s3/bucket:Bucket") if x.name.endswith("-files"))
+    pool = only(r.resources, "aws:cognito/userPool:UserPool")
+    secret = only(r.resources, "aws:secretsmanager/secret:Secret")
+    if kind in ("dev", "custom"):
+        assert bucket.inputs["forceDestroy"] is True
+        assert secret.inputs["recoveryWindowInDays"] == 0
+        assert pool.inputs["deletionProtection"] == "INACTIVE"
+        assert not any(x.protect for x in r.resources)
+    elif kind == "staging":
+        assert bucket.inputs["forceDestroy"] is False
+        assert secret.inputs["recoveryWindowInDays"] == 7
+        assert pool.inputs["deletionProtection"] == "ACTIVE"
+    else:
+        assert kind == "prod"
+        assert bucket.inputs["forceDestroy"] is False
+        assert secret.inputs["recoveryWindowInDays"] == 30
+        assert pool.inputs["deletionProtection"] == "ACTIVE"
+        assert _stateful(r) and all(x.protect for x in _stateful(r)), [x.name for x in _stateful(r) if not x.protect]
+        assert only(r.resources, "aws:rds/cluster:Cluster").inputs["deletionProtection"] is True
+
+
+def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapshot() -> None:
+    raw = {
+        "envstack:type": "prod",
+        "envstack:cluster": {"name": "prod-main", "create": True},
+        "envstack:confirmDeletion": "prod",
+    }
+    r = render_raw(raw, stack="prod")
+    assert not any(x.protect for x in r.resources)
+    assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
+    assert all(b.inputs["forceDestroy"] is True for b in r.by_type("aws:s3/bucket:Bucket"))
+    cluster = only(r.resources, "aws:rds/cluster:Cluster")
+    assert cluster.inputs["deletionProtection"] is False and cluster.inputs["skipFinalSnapshot"] is False
+    assert only(r.resources, "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 30
+
+
+def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> None:
+    raw = {
+        "envstack:type": "staging",
+        "envstack:cluster": {"name": "shared-nonprod", "create": True},
+        "envstack:confirmDeletion": "staging",
+    }
+    r = render_raw(raw, stack="staging")
+    assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
+    assert only(r.resources, "aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+
+
+def test_custom_preview_attaches_by_stack_reference_and_creates_nothing_slow() -> None:
+    raw = {"envstack:type": "custom", "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"}}
+    r = render_raw(raw, stack="pr-42")
+    assert r.outputs["type"] == "custom" and r.outputs["cluster"] == "shared-nonprod"
+    ref = only(r.resources, "pulumi:pulumi:StackReference")
+    assert ref.inputs["name"] == "acme/envstack/staging"
+    slow_or_billed = {
+        "aws:rds/cluster:Cluster",
+        "aws:rds/clusterInstance:ClusterInstance",
+        "aws:kms/key:Key",
+        "aws:ec2/natGateway:NatGateway",
+    }
+    assert not [x for x in r.resources if x.type in slow_or_billed]
+    assert "clusterAttachment" not in r.outputs
+
+
+def test_custom_preview_can_attach_by_arns() -> None:
+    raw = {
+        "envstack:type": "custom",
+        "envstack:cluster": {
+            "name": "ext",
+            "arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:ext",
+            "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-1",
+            "endpoint": "ext.cluster-x.ap-northeast-2.rds.amazonaws.com",
+        },
+    }
+    r = render_raw(raw, stack="pr-7")
+    assert not r.by_type("pulumi:pulumi:StackReference") and not r.by_type("aws:rds/cluster:Cluster")
+
+
+def test_stacks_that_own_a_shared_cluster_export_its_attachment(rendered: dict[str, Rendering]) -> None:
+    attachment = rendered["staging"].outputs["clusterAttachment"]
+    assert set(attachment) == {"name", "arn", "secretArn", "endpoint", "port", "database"}
+    assert "clusterAttachment" not in rendered["dev"].outputs  # dev's cluster is private
+
+
+def test_a_bad_config_stops_the_program_with_the_config_message() -> None:
+    from envctl.render import record
+
+    def program() -> None:
+        import runpy
+
+        from envctl.render import ROOT
+
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    with pytest.raises(RenderError, match=r"envstack:type: got \"qa\""):
+        record(program, stack="dev", region=REGION, raw={"aws:region": REGION, "envstack:type": "qa"})
