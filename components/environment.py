@@ -15,6 +15,7 @@ from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
 from components.naming import private_cluster_identifier, resource_name
 from components.settings import TypeSettings, settings_for
+from components.tables import TableStore, TableStoreArgs
 from components.users import Users, UsersArgs
 
 CLOUD_PROVIDER = "aws"
@@ -28,7 +29,7 @@ class EnvironmentArgs:
 
 class Environment(pulumi.ComponentResource):
     """Everything one environment isolates: files (S3), end users (Cognito), its publishable
-    API key (Secrets Manager) and its tables (a schema and role on its cluster).
+    API key (Secrets Manager) and its tables (TableStore: a schema and role on its cluster).
 
     Its `outputs` are the stack outputs: the environment card first, then each store's
     identifiers. AWS resources inherit the regional provider given in `opts.providers`.
@@ -41,6 +42,7 @@ class Environment(pulumi.ComponentResource):
     api_key: ApiKey
     owned_cluster: Cluster | None
     attachment: ClusterAttachment
+    tables: TableStore
     created_at: pulumiverse_time.Static
 
     def __init__(self, name: str, args: EnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -94,6 +96,20 @@ class Environment(pulumi.ComponentResource):
                 under_me,
             )
         self.attachment = self.owned_cluster.attachment if self.owned_cluster else attach(cfg.cluster)  # type: ignore[arg-type]
+        self.tables = TableStore(
+            resource_name(name, "tables"),
+            TableStoreArgs(
+                env=name,
+                env_type=cfg.type.value,
+                settings=s,
+                attachment=self.attachment,
+                password_version=cfg.db_password_version,
+                deletion_confirmed=cfg.deletion_confirmed,
+                kms_key_arn=kms_key_arn,
+                depends_on=(self.owned_cluster,) if self.owned_cluster else (),
+            ),
+            under_me,
+        )
 
         self.outputs: dict[str, Any] = {
             # The environment card.
@@ -111,6 +127,9 @@ class Environment(pulumi.ComponentResource):
             "userPoolClientId": self.users.client.id,
             "apiKeySecretArn": self.api_key.secret.arn,
             "apiKey": self.api_key.key,
+            "databaseSchema": self.tables.schema,
+            "databaseSecretArn": self.tables.secret.arn,
+            "databaseCluster": self.attachment.name,
         }
         if self.key is not None:
             self.outputs["kmsKeyArn"] = self.key.arn

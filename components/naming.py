@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from components.config import NAME_MAX, NAME_PATTERN
+
 PREFIX = "envstack"
 # The longest physical name we form is an S3 bucket: 63 characters, of which Pulumi's
 # auto-naming takes 8 ("-" + 7 random characters).
@@ -42,9 +44,13 @@ def private_cluster_identifier(env: str) -> str:
 
 
 def pg_identifier(env: str) -> str:
-    """The schema and role name of an environment in PostgreSQL (see the module docstring)."""
+    """The schema and role name of an environment in PostgreSQL (see the module docstring).
+
+    Only names of the config's pattern are mapped: anything else (an `_`, a leading digit)
+    could collide with another environment's identifier (`a_b` and `a-b`)."""
     ident = "env_" + env.replace("-", "_")
-    if not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
+    valid_name = len(env) <= NAME_MAX and NAME_PATTERN.match(env)
+    if not valid_name or not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
         raise UnmappableNameError(
             f"environment name {env!r} cannot be mapped to a PostgreSQL identifier: allowed are lowercase "
             f"letters, digits and '-', starting with a letter, mapping to at most {PG_MAX_IDENTIFIER} bytes"

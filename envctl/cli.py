@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 
 from envctl import formats
+from envctl.console import EXIT_USAGE, fail, progress
+from envctl.db import db_app
 from envctl.render import RenderError, Rendering, render
 
 app = typer.Typer(
@@ -21,11 +21,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+app.add_typer(db_app, name="db")
 T = TypeVar("T")
-
-EXIT_FAILURE = 1
-EXIT_USAGE = 2  # bad input: unknown stack, invalid config, malformed file
 
 
 class PlanFormat(StrEnum):
@@ -37,22 +34,6 @@ class PlanFormat(StrEnum):
 @app.callback()
 def main() -> None:
     """envstack's helper: render, review and check environments offline."""
-
-
-def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
-    """One clear line (the first of the message; a config error keeps its list) and an exit code."""
-    err_console.print(f"envctl: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def progress(what: str) -> Iterator[None]:
-    """A spinner on stderr, and only on a terminal: stdout stays clean for --format json."""
-    if err_console.is_terminal:
-        with err_console.status(what):
-            yield
-    else:
-        yield
 
 
 def guarded(action: Callable[[], T], what: str) -> T:

@@ -23,7 +23,7 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
-from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime import mocks, rpc, settings, sync_await
 from pulumi.runtime.stack import run_in_stack
 
 from components.config import PROJECT, ConfigError, StackConfig, parse_config
@@ -182,6 +182,13 @@ class _Monitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.additionalSecretOutputs:
+            # The engine marks these outputs secret (e.g. RandomPassword.result); so must we.
+            state = rpc.deserialize_properties(response.object, keep_unknowns=True)
+            for key in request.additionalSecretOutputs:
+                if key in state:
+                    state[key] = rpc.wrap_rpc_secret(state[key])
+            response.object.CopyFrom(sync_await._sync_await(rpc.serialize_properties(state, {})))
         self.names[response.urn] = request.name
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
@@ -200,6 +207,8 @@ class _Monitor(mocks.MockMonitor):
         inputs = rpc.deserialize_properties(props, keep_unknowns=True)
         if request.type.startswith("pulumi:providers:"):
             inputs = {k: _decode_provider_value(v) for k, v in inputs.items()}
+        if "__provider" in inputs:  # a dynamic provider's serialised code: not reviewable input
+            inputs["__provider"] = "[dynamic provider code]"
         self.registrations.append(
             Resource(
                 urn=urn,

@@ -11,6 +11,7 @@ import pytest
 
 from components.config import parse_config
 from envctl.render import Rendering, Resource, committed_stacks, record, render, render_config
+from tests.postgres import pg  # noqa: F401 (the session fixture of the database tests)
 
 REGION = "ap-northeast-2"
 STACKS = committed_stacks()

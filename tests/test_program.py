@@ -12,6 +12,7 @@ from tests.conftest import REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 STATEFUL = (
+    "pulumi-python:dynamic/envstack:SchemaRole",
     "aws:s3/bucket:Bucket",
     "aws:cognito/userPool:UserPool",
     "aws:secretsmanager/secret:Secret",
@@ -70,20 +71,22 @@ def test_deletion_semantics_by_type(rendered: dict[str, Rendering], stack: str) 
     kind = r.config.type.value
     bucket = next(x for x in r.by_type("aws:s3/bucket:Bucket") if x.name.endswith("-files"))
     pool = only(r.resources, "aws:cognito/userPool:UserPool")
-    secret = only(r.resources, "aws:secretsmanager/secret:Secret")
+    secrets = r.by_type("aws:secretsmanager/secret:Secret")
+    assert len(secrets) == 2  # the API key and the database credentials
+    windows = {x.inputs["recoveryWindowInDays"] for x in secrets}
     if kind in ("dev", "custom"):
         assert bucket.inputs["forceDestroy"] is True
-        assert secret.inputs["recoveryWindowInDays"] == 0
+        assert windows == {0}
         assert pool.inputs["deletionProtection"] == "INACTIVE"
         assert not any(x.protect for x in r.resources)
     elif kind == "staging":
         assert bucket.inputs["forceDestroy"] is False
-        assert secret.inputs["recoveryWindowInDays"] == 7
+        assert windows == {7}
         assert pool.inputs["deletionProtection"] == "ACTIVE"
     else:
         assert kind == "prod"
         assert bucket.inputs["forceDestroy"] is False
-        assert secret.inputs["recoveryWindowInDays"] == 30
+        assert windows == {30}
         assert pool.inputs["deletionProtection"] == "ACTIVE"
         assert _stateful(r) and all(x.protect for x in _stateful(r)), [x.name for x in _stateful(r) if not x.protect]
         assert only(r.resources, "aws:rds/cluster:Cluster").inputs["deletionProtection"] is True
@@ -101,7 +104,7 @@ def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapsh
     assert all(b.inputs["forceDestroy"] is True for b in r.by_type("aws:s3/bucket:Bucket"))
     cluster = only(r.resources, "aws:rds/cluster:Cluster")
     assert cluster.inputs["deletionProtection"] is False and cluster.inputs["skipFinalSnapshot"] is False
-    assert only(r.resources, "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 30
+    assert {x.inputs["recoveryWindowInDays"] for x in r.by_type("aws:secretsmanager/secret:Secret")} == {30}
 
 
 def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> None:

@@ -1,0 +1,107 @@
+"""The two ways to run a SQL plan, each in one transaction.
+
+- `DataApiExecutor`: the RDS Data API (boto3 `rds-data`) with the cluster ARN and the master
+  secret ARN. The default for AWS: it needs no network path into the VPC, so it works from
+  CI runners. Credentials come from the default AWS chain of the process running it.
+- `PsycopgExecutor`: a direct psycopg 3 connection from a DSN, for self-hosted or local
+  PostgreSQL.
+
+Clients and connections are created inside calls, never at import time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from components.sql import Statement
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class ExecutionError(RuntimeError):
+    """A plan failed; nothing of it was committed. The message never holds the password."""
+
+
+class Executor(Protocol):
+    def apply(self, statements: Sequence[Statement]) -> None: ...
+
+
+def _describe(statement: Statement, err: Exception) -> str:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"{first} (while running: {statement.shown().splitlines()[0]})"
+
+
+@dataclass(frozen=True)
+class DataApiExecutor:
+    cluster_arn: str
+    secret_arn: str
+    database: str
+
+    @property
+    def region(self) -> str:
+        return self.cluster_arn.split(":")[3]
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("rds-data", region_name=self.region)
+
+    def apply(self, statements: Sequence[Statement]) -> None:
+        client = self.client()
+        target = {"resourceArn": self.cluster_arn, "secretArn": self.secret_arn, "database": self.database}
+        tx = client.begin_transaction(**target)["transactionId"]
+        current = statements[0] if statements else None
+        try:
+            for current in statements:
+                request: dict[str, Any] = {**target, "sql": current.sql, "transactionId": tx}
+                if current.params:
+                    request["parameters"] = [
+                        {"name": k, "value": {"longValue": v} if isinstance(v, int) else {"stringValue": v}}
+                        for k, v in sorted(current.params.items())
+                    ]
+                client.execute_statement(**request)
+        except Exception as err:
+            client.rollback_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
+            assert current is not None
+            raise ExecutionError(_describe(current, err)) from None
+        client.commit_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
+
+
+@dataclass(frozen=True)
+class PsycopgExecutor:
+    dsn: str
+
+    def connect(self) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(self.dsn, connect_timeout=10)
+        except psycopg.OperationalError as err:
+            raise ExecutionError(f"cannot connect to PostgreSQL: {str(err).strip().splitlines()[0]}") from None
+
+    def apply(self, statements: Sequence[Statement]) -> None:
+        import psycopg
+
+        with self.connect() as conn:
+            current = statements[0] if statements else None
+            try:
+                with conn.transaction():
+                    for current in statements:
+                        # psycopg takes %(name)s placeholders; the plan writes :name.
+                        sql = _PARAM.sub(r"%(\1)s", current.sql) if current.params else current.sql
+                        conn.execute(sql.encode(), current.params or None)
+            except psycopg.Error as err:
+                assert current is not None
+                raise ExecutionError(_describe(current, err)) from None
+
+
+def executor_from(spec: dict[str, Any]) -> Executor:
+    """An executor from its serialisable description (how the dynamic provider stores it)."""
+    if spec.get("kind") == "data-api":
+        return DataApiExecutor(spec["clusterArn"], spec["secretArn"], spec["database"])
+    if spec.get("kind") == "dsn":
+        return PsycopgExecutor(spec["dsn"])
+    raise ValueError(f"unknown executor kind {spec.get('kind')!r}; allowed: data-api, dsn")

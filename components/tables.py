@@ -1,0 +1,220 @@
+"""TableStore: the environment's tables, as a schema and a login role on its cluster.
+
+A Pulumi dynamic provider applies the SQL plan of components/sql.py through the RDS Data API
+(or, for self-hosted PostgreSQL, a DSN):
+- create: the create plan;
+- diff/update: a new password or connection limit is applied in place; a new environment
+  name, schema, role, database or cluster is a replacement (a new schema, and the old one
+  torn down);
+- delete: the teardown plan, which for staging and prod refuses until the deletion was
+  confirmed (`envstack:confirmDeletion`, applied by a `pulumi up` before the destroy).
+
+The role's password comes from pulumi-random; the credentials go to a Secrets Manager secret
+in the shape RDS uses (username, password, host, port, dbname, engine) plus the schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.cluster import ClusterAttachment
+from components.naming import pg_identifier
+from components.provider import child
+from components.settings import TypeSettings
+from components.tags import TAG_PURPOSE
+
+PASSWORD_LENGTH = 40
+# Changing any of these moves the environment's tables elsewhere: a replacement.
+REPLACE_ON = ("env", "schema", "role", "database", "clusterArn")
+
+
+def password_hash(password: str) -> str:
+    """What the state keeps of the password, to tell a rotation without keeping it in outputs."""
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+class DeletionRefusedError(RuntimeError):
+    """Dropping the tables of a staging or prod environment was not confirmed."""
+
+
+class TableStoreProvider(pulumi.dynamic.ResourceProvider):
+    """Applies the schema-and-role plan. Imports stay inside the methods: Pulumi serialises
+    this provider into the state, and its host process loads the plan modules by name."""
+
+    def _layout(self, props: dict[str, Any]) -> Any:
+        from components.sql import Layout
+
+        return Layout(
+            env=props["env"],
+            database=props["database"],
+            connection_limit=int(props["connectionLimit"]),
+            schema=props["schema"],
+            role=props["role"],
+        )
+
+    def _executor(self, props: dict[str, Any]) -> Any:
+        from components.executors import executor_from
+
+        return executor_from(props["executor"])
+
+    def _outs(self, props: dict[str, Any]) -> dict[str, Any]:
+        outs = {k: v for k, v in props.items() if k not in ("password", "__provider")}
+        outs["passwordHash"] = password_hash(props["password"])
+        return outs
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        from components.sql import create_plan
+
+        self._executor(props).apply(create_plan(self._layout(props), props["password"]))
+        return pulumi.dynamic.CreateResult(id_=f"{props['database']}/{props['schema']}", outs=self._outs(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        def value(props: dict[str, Any], key: str) -> Any:
+            return props["executor"].get(key) if key == "clusterArn" else props.get(key)
+
+        replaces = [k for k in REPLACE_ON if value(olds, k) != value(news, k)]
+        in_place = [
+            k
+            for k in ("connectionLimit", "deletionConfirmed", "deleteNeedsConfirmation", "envType", "executor")
+            if olds.get(k) != news.get(k)
+        ]
+        rotated = olds.get("passwordHash") != password_hash(news["password"])
+        return pulumi.dynamic.DiffResult(
+            changes=bool(replaces or in_place or rotated),
+            replaces=replaces,
+            delete_before_replace=False,
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        from components.sql import create_plan
+
+        # The create plan is idempotent: it sets the password and limit in place and keeps the data.
+        self._executor(news).apply(create_plan(self._layout(news), news["password"]))
+        return pulumi.dynamic.UpdateResult(outs=self._outs(news))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        from components.sql import teardown_plan
+
+        if props.get("deleteNeedsConfirmation") and not props.get("deletionConfirmed"):
+            raise DeletionRefusedError(
+                f"refusing to drop the tables of {props['envType']} environment '{props['env']}' "
+                f"(schema {props['schema']}): set envstack:confirmDeletion to '{props['env']}' and run "
+                "`pulumi up` first"
+            )
+        self._executor(props).apply(teardown_plan(self._layout(props)))
+
+
+class SchemaRole(pulumi.dynamic.Resource, module="envstack", name="SchemaRole"):
+    """The dynamic resource: one environment's schema and role in one database."""
+
+    schema: pulumi.Output[str]
+    role: pulumi.Output[str]
+
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TableStoreProvider(), name, props, opts)
+
+
+@dataclass(frozen=True)
+class TableStoreArgs:
+    env: str
+    env_type: str
+    settings: TypeSettings
+    attachment: ClusterAttachment
+    password_version: int  # bump envstack:dbPasswordVersion to rotate
+    deletion_confirmed: bool
+    kms_key_arn: pulumi.Input[str] | None = None
+    depends_on: tuple[pulumi.Resource, ...] = ()  # a cluster this stack creates must exist first
+
+
+def credentials_document(*, password: str, host: str, port: int, database: str, role: str, schema: str) -> str:
+    """The database secret, in the shape RDS uses for its own secrets, plus the schema."""
+    return json.dumps(
+        {
+            "engine": "postgres",
+            "host": host,
+            "port": int(port),
+            "dbname": database,
+            "username": role,
+            "password": password,
+            "schema": schema,
+        },
+        sort_keys=True,
+    )
+
+
+class TableStore(pulumi.ComponentResource):
+    """The environment's table schema and data: schema + role (dynamic) and its credentials secret."""
+
+    schema: str
+    schema_role: SchemaRole
+    secret: aws.secretsmanager.Secret
+
+    def __init__(self, name: str, args: TableStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("envstack:index:TableStore", name, None, opts)
+        s = args.settings
+        self.schema = role = pg_identifier(args.env)
+        password = random.RandomPassword(
+            f"{name}-password",
+            random.RandomPasswordArgs(
+                length=PASSWORD_LENGTH, special=False, keepers={"version": str(args.password_version)}
+            ),
+            opts=child(self),
+        )
+        a = args.attachment
+        self.schema_role = SchemaRole(
+            name,
+            {
+                "env": args.env,
+                "envType": args.env_type,
+                "schema": self.schema,
+                "role": role,
+                "database": a.database,
+                "connectionLimit": s.db_connection_limit,
+                "password": pulumi.Output.secret(password.result),
+                "deleteNeedsConfirmation": s.delete_needs_confirmation,
+                "deletionConfirmed": args.deletion_confirmed,
+                "executor": pulumi.Output.all(clusterArn=a.arn, secretArn=a.secret_arn, database=a.database).apply(
+                    lambda e: {"kind": "data-api", **e}
+                ),
+            },
+            opts=child(
+                self,
+                protect=s.protect,
+                additional_secret_outputs=["password"],
+                depends_on=list(args.depends_on),
+            ),
+        )
+        self.secret = aws.secretsmanager.Secret(
+            f"{name}-credentials",
+            aws.secretsmanager.SecretArgs(
+                description=f"Database credentials of envstack environment {args.env} (schema {self.schema})",
+                recovery_window_in_days=s.secret_recovery_days,
+                kms_key_id=args.kms_key_arn,
+                tags={TAG_PURPOSE: "database-credentials"},
+            ),
+            opts=child(self, protect=s.protect),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-credentials-version",
+            aws.secretsmanager.SecretVersionArgs(
+                secret_id=self.secret.id,
+                secret_string=pulumi.Output.secret(
+                    pulumi.Output.all(password.result, a.endpoint, a.port, a.database).apply(
+                        lambda v: credentials_document(
+                            password=v[0], host=v[1], port=v[2], database=v[3], role=role, schema=self.schema
+                        )
+                    )
+                ),
+            ),
+            # Written only after the role exists with this password.
+            opts=child(self, depends_on=[self.schema_role]),
+        )
+        self.register_outputs({"databaseSchema": self.schema, "databaseSecretArn": self.secret.arn})

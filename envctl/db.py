@@ -1,0 +1,86 @@
+"""`envctl db`: local mode. The same SQL plan and direct executor as the TableStore, on any
+PostgreSQL reachable by a DSN, so developers get the environment layout locally."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from typing import Annotated
+
+import typer
+
+from components.executors import ExecutionError, PsycopgExecutor
+from components.naming import UnmappableNameError, pg_identifier
+from components.sql import Layout, create_plan, teardown_plan
+from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
+
+db_app = typer.Typer(help="Create or remove an environment's schema and role on any PostgreSQL.", no_args_is_help=True)
+ALPHABET = string.ascii_letters + string.digits
+
+DsnOption = Annotated[str, typer.Option("--dsn", help="An administrator's libpq DSN or postgresql:// URL.")]
+EnvOption = Annotated[str, typer.Option("--env", help="The environment's name, e.g. dev or pr-42.")]
+
+
+def _layout(env: str, dsn: str, connection_limit: int) -> tuple[Layout, dict[str, str]]:
+    from psycopg import conninfo
+
+    try:
+        pg_identifier(env)
+    except UnmappableNameError as err:
+        fail(f"--env: {err}", EXIT_USAGE)
+    try:
+        params = {k: str(v) for k, v in conninfo.conninfo_to_dict(dsn).items() if v is not None}
+    except Exception as err:  # psycopg raises ProgrammingError for a malformed DSN
+        fail(f"--dsn is not a valid connection string: {err}", EXIT_USAGE)
+    database = params.get("dbname") or params.get("user") or "postgres"  # libpq's own default
+    return Layout(env=env, database=database, connection_limit=connection_limit), params
+
+
+@db_app.command("up")
+def up(
+    dsn: DsnOption,
+    env: EnvOption,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            envvar="ENVCTL_DB_PASSWORD",
+            help="The role's password; a new random one if unset (so re-running rotates it).",
+        ),
+    ] = None,
+    connection_limit: Annotated[int, typer.Option("--connection-limit", min=1, max=500)] = 20,
+) -> None:
+    """Create or update ENV's schema and role. Idempotent: existing tables and rows are kept."""
+    from psycopg import conninfo
+
+    layout, params = _layout(env, dsn, connection_limit)
+    password = password or "".join(secrets.choice(ALPHABET) for _ in range(32))
+    try:
+        PsycopgExecutor(dsn).apply(create_plan(layout, password))
+    except ExecutionError as err:
+        fail(str(err), EXIT_FAILURE)
+    own = {**params, "user": layout.role, "password": password, "dbname": layout.database}
+    result = {
+        "environment": env,
+        "schema": layout.schema,
+        "role": layout.role,
+        "dsn": conninfo.make_conninfo(**own),
+    }
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=True))
+    else:
+        typer.echo(f"environment {env}: schema {layout.schema}, role {layout.role} on database {layout.database}")
+        typer.echo(f"connect as the environment: {result['dsn']}")
+
+
+@db_app.command("down")
+def down(dsn: DsnOption, env: EnvOption) -> None:
+    """Drop ENV's schema with all its tables and data, and its role. Idempotent."""
+    layout, _ = _layout(env, dsn, EXIT_FAILURE)
+    try:
+        PsycopgExecutor(dsn).apply(teardown_plan(layout))
+    except ExecutionError as err:
+        fail(str(err), EXIT_FAILURE)
+    typer.echo(f"environment {env}: schema {layout.schema} and role {layout.role} removed")

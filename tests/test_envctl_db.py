@@ -1,0 +1,69 @@
+"""`envctl db up/down`: local mode against the real server."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+from typer.testing import CliRunner
+
+from envctl.cli import app
+from tests.postgres import Server
+
+runner = CliRunner()
+
+
+def test_db_up_json_gives_the_environment_role_dsn_and_is_idempotent(pg: Server) -> None:
+    args = ["db", "up", "--dsn", pg.admin_url, "--env", "local-dev", "--json", "--password", "local-pw-1"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    result = json.loads(first.stdout)
+    assert set(result) == {"environment", "schema", "role", "dsn"}
+    assert result["environment"] == "local-dev" and result["schema"] == result["role"] == "env_local_dev"
+    with psycopg.connect(result["dsn"], autocommit=True) as conn:
+        assert conn.execute("SELECT current_user, current_schema()").fetchone() == ("env_local_dev", "env_local_dev")
+        conn.execute("CREATE TABLE todo (id int)")
+        conn.execute("INSERT INTO todo VALUES (1)")
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and json.loads(again.stdout) == result
+    with psycopg.connect(result["dsn"]) as conn:
+        assert conn.execute("SELECT id FROM todo").fetchall() == [(1,)]
+
+    down = runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "local-dev"])
+    assert down.exit_code == 0, down.output
+    assert runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "local-dev"]).exit_code == 0
+    with psycopg.connect(pg.admin_dsn) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'env_local_dev'").fetchone() == (0,)
+
+
+def test_db_up_without_password_generates_one(pg: Server) -> None:
+    out = runner.invoke(app, ["db", "up", "--dsn", pg.admin_url, "--env", "local-gen", "--json"])
+    assert out.exit_code == 0, out.output
+    dsn = json.loads(out.stdout)["dsn"]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("env_local_gen",)
+    assert runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "local-gen"]).exit_code == 0
+
+
+def test_db_up_text_output(pg: Server) -> None:
+    out = runner.invoke(app, ["db", "up", "--dsn", pg.admin_url, "--env", "local-txt"])
+    assert out.exit_code == 0 and "schema env_local_txt" in out.stdout
+    runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "local-txt"])
+
+
+def test_a_name_that_cannot_be_mapped_is_refused_with_exit_2() -> None:
+    out = runner.invoke(app, ["db", "up", "--dsn", "host=/nowhere", "--env", "Bad_Name"])
+    assert out.exit_code == 2
+    assert "--env" in out.stderr and "Bad_Name" in out.stderr
+
+
+def test_a_dsn_that_cannot_connect_is_one_clear_error() -> None:
+    out = runner.invoke(app, ["db", "up", "--dsn", "postgresql://u@127.0.0.1:1/db", "--env", "dev"])
+    assert out.exit_code == 1
+    assert "cannot connect to PostgreSQL" in out.stderr
+    assert "Traceback" not in out.output
+
+
+def test_a_malformed_dsn_is_refused_with_exit_2() -> None:
+    out = runner.invoke(app, ["db", "down", "--dsn", "host=x port", "--env", "dev"])
+    assert out.exit_code == 2 and "--dsn" in out.stderr
