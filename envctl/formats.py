@@ -7,10 +7,13 @@ from io import StringIO
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from envctl.cards import NOT_DEPLOYED, Card
 from envctl.render import Rendering, Resource
+from envctl.review import Manifest, PlanDiff
 
 
 def to_json(value: Any) -> str:
@@ -72,4 +75,98 @@ def plan_markdown(rendering: Rendering) -> str:
         lines.append(f"| `{r.name}` | `{r.type}` | {f'`{r.parent}`' if r.parent else ''} | {deletion} |")
     lines += ["", "| output | value |", "|---|---|"]
     lines += [f"| `{k}` | `{json.dumps(v, sort_keys=True)}` |" for k, v in sorted(rendering.outputs.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _v(value: Any) -> str:
+    return "(absent)" if value is None else json.dumps(value, sort_keys=True)
+
+
+def diff_text(d: PlanDiff) -> str:
+    if d.empty:
+        return f"no differences between {d.a} and {d.b}\n"
+    lines = [f"--- {d.a}", f"+++ {d.b}"]
+    lines += [f"- only in {d.a}: {r['type']}  {r['name']}" for r in d.only_in_a]
+    lines += [f"+ only in {d.b}: {r['type']}  {r['name']}" for r in d.only_in_b]
+    for r in d.changed:
+        lines.append(f"~ {r.type}  {r.name}")
+        lines += [f"    {c.path}: {_v(c.a)} -> {_v(c.b)}" for c in r.changes]
+    if d.outputs:
+        lines.append("~ outputs")
+        lines += [f"    {c.path}: {_v(c.a)} -> {_v(c.b)}" for c in d.outputs]
+    return "\n".join(lines) + "\n"
+
+
+def diff_markdown(d: PlanDiff) -> str:
+    lines = [f"### envstack diff: `{d.a}` → `{d.b}`", ""]
+    if d.empty:
+        return "\n".join([*lines, "No differences."]) + "\n"
+    if d.only_in_a or d.only_in_b:
+        lines += ["| side | type | resource |", "|---|---|---|"]
+        lines += [f"| only in `{d.a}` | `{r['type']}` | `{r['name']}` |" for r in d.only_in_a]
+        lines += [f"| only in `{d.b}` | `{r['type']}` | `{r['name']}` |" for r in d.only_in_b]
+        lines.append("")
+    if d.changed or d.outputs:
+        lines += [f"| resource | property | `{d.a}` | `{d.b}` |", "|---|---|---|---|"]
+        for r in d.changed:
+            lines += [f"| `{r.name}` | `{c.path}` | `{_v(c.a)}` | `{_v(c.b)}` |" for c in r.changes]
+        lines += [f"| outputs | `{c.path}` | `{_v(c.a)}` | `{_v(c.b)}` |" for c in d.outputs]
+    return "\n".join(lines) + "\n"
+
+
+def manifest_table(m: Manifest) -> Table:
+    table = Table(title=f"pulumi destroy of {m.stack} ({m.type}): {m.verdict}", title_justify="left")
+    for column in ("category", "resource", "fate", "detail"):
+        table.add_column(column)
+    for x in m.items:
+        table.add_row(Text(x.category), Text(x.resource), Text(x.fate.upper()), Text(x.detail))
+    return table
+
+
+def manifest_text(m: Manifest) -> str:
+    return m.warning + "\n\n" + render_text(manifest_table(m), width=160)
+
+
+def manifest_markdown(m: Manifest) -> str:
+    lines = [
+        f"### Data-loss manifest: `{m.stack}` ({m.type})",
+        "",
+        f"> {m.warning}",
+        "",
+        f"**{m.verdict}.**",
+        "",
+        "| what | resource | fate | detail |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {x.category} | `{x.resource}` | **{x.fate}** | {x.detail} |" for x in m.items]
+    return "\n".join(lines) + "\n"
+
+
+def cards_table(cards: list[Card]) -> Table:
+    table = Table(title="Environments", title_justify="left")
+    for column in ("stack", "name", "type", "cloud provider", "region", "cluster", "created at"):
+        table.add_column(column)
+    for c in cards:
+        if not c.deployed:
+            table.add_row(Text(c.stack), Text(NOT_DEPLOYED), "", "", "", "", "")
+        else:
+            table.add_row(
+                *(Text(v or "—") for v in (c.stack, c.name, c.type, c.cloudProvider, c.region, c.cluster, c.createdAt))
+            )
+    return table
+
+
+def cards_markdown(cards: list[Card]) -> str:
+    lines = [
+        "| stack | name | type | cloud provider | region | cluster | created at |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in cards:
+        if not c.deployed:
+            lines.append(f"| `{c.stack}` | _{NOT_DEPLOYED}_ | | | | | |")
+        else:
+            lines.append(
+                f"| `{c.stack}` | {c.name} | {c.type} | {c.cloudProvider} | {c.region} | {c.cluster or '—'} | "
+                f"{c.createdAt} |"
+            )
     return "\n".join(lines) + "\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import runpy
 import string
 import sys
@@ -179,8 +180,11 @@ class _Monitor(mocks.MockMonitor):
         self.names: dict[str, str] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.stack_urn = ""
+        # Event loops the mock monitor creates in executor threads; closed after the run.
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.thread_loops.add(sync_await._ensure_event_loop())  # type: ignore[no-untyped-call]
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.additionalSecretOutputs:
             # The engine marks these outputs secret (e.g. RandomPassword.result); so must we.
@@ -197,6 +201,7 @@ class _Monitor(mocks.MockMonitor):
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 (a read, such as a StackReference)
+        self.thread_loops.add(sync_await._ensure_event_loop())  # type: ignore[no-untyped-call]
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         self.names[response.urn] = request.name
         self._record(request, response.urn, request.properties, custom=True)
@@ -230,21 +235,27 @@ class _Monitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
-def stack_file(stack: str, root: Path = ROOT) -> Path:
-    return root / f"Pulumi.{stack}.yaml"
+def project_root() -> Path:
+    """The project directory: where Pulumi.yaml and the stack files are (ENVSTACK_ROOT overrides)."""
+    return Path(os.environ.get("ENVSTACK_ROOT") or ROOT)
 
 
-def committed_stacks(root: Path = ROOT) -> list[str]:
+def stack_file(stack: str, root: Path | None = None) -> Path:
+    return (root or project_root()) / f"Pulumi.{stack}.yaml"
+
+
+def committed_stacks(root: Path | None = None) -> list[str]:
     """The stacks whose config is committed next to Pulumi.yaml."""
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (root or project_root()).glob("Pulumi.*.yaml"))
 
 
-def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], list[str]]:
+def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """A stack's raw config (project defaults, then the stack file) and its secret keys.
 
     Values set with `pulumi config set --secret` are ciphertext that only the stack's
     secrets provider can decrypt; offline they render as `[secret]`.
     """
+    root = root or project_root()
     path = stack_file(stack, root)
     if not path.is_file():
         known = ", ".join(committed_stacks(root)) or "none"
@@ -252,6 +263,8 @@ def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], li
     raw: dict[str, Any] = {}
     secret_keys: list[str] = []
     for source in (root / "Pulumi.yaml", path):
+        if not source.is_file():
+            continue
         try:
             doc = yaml.safe_load(source.read_text()) or {}
         except yaml.YAMLError as err:
@@ -271,7 +284,7 @@ def read_stack_config(stack: str, root: Path = ROOT) -> tuple[dict[str, Any], li
     return raw, secret_keys
 
 
-def render(stack: str, root: Path = ROOT) -> Rendering:
+def render(stack: str, root: Path | None = None) -> Rendering:
     """Run the program for `stack`'s committed config under mocks and return what it declares."""
     raw, secret_keys = read_stack_config(stack, root)
     try:
@@ -282,9 +295,10 @@ def render(stack: str, root: Path = ROOT) -> Rendering:
 
 
 def render_config(
-    stack: str, raw: dict[str, Any], secret_keys: list[str], config: StackConfig, root: Path = ROOT
+    stack: str, raw: dict[str, Any], secret_keys: list[str], config: StackConfig, root: Path | None = None
 ) -> Rendering:
     """Render the program with an already validated config (see `render`)."""
+    root = root or project_root()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
 
@@ -340,10 +354,12 @@ def record(
         raise RenderError(str(err)) from None
     finally:
         # Pulumi's mock monitor runs in the loop's default executor and gives each worker
-        # thread an event loop; ending the workers here frees those loops while the
-        # interpreter is still whole, instead of at exit.
+        # thread an event loop of its own; end the workers and close those loops now, while
+        # the interpreter is whole, rather than leave them to be collected at exit.
         loop.run_until_complete(loop.shutdown_default_executor())
         asyncio.set_event_loop(None)
         loop.close()
+        for thread_loop in monitor.thread_loops - {loop}:
+            thread_loop.close()
     resources = sorted(monitor.registrations, key=lambda r: (r.name, r.type))
     return resources, monitor.stack_outputs

@@ -1,0 +1,80 @@
+"""Environment cards: the product's Environments page, from stack outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from envctl.render import RenderError
+
+CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
+NOT_DEPLOYED = "not deployed"
+
+
+@dataclass
+class Card:
+    stack: str
+    deployed: bool
+    name: str = ""
+    type: str = ""
+    cloudProvider: str = ""  # noqa: N815 (the stack output's name)
+    region: str = ""
+    cluster: str = ""
+    createdAt: str = ""  # noqa: N815
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def card_from_outputs(stack: str, outputs: Any, source: str) -> Card:
+    """A card from one stack's outputs (`pulumi stack output --json`). No outputs: not deployed."""
+    if not isinstance(outputs, dict):
+        raise RenderError(f"{source}: expected a JSON object of stack outputs, got {type(outputs).__name__}")
+    if not outputs:
+        return Card(stack=stack, deployed=False)
+    missing = [f for f in CARD_FIELDS if f not in outputs]
+    if missing:
+        raise RenderError(f"{source}: not envstack outputs (missing {', '.join(missing)})")
+    return Card(stack=stack, deployed=True, **{f: str(outputs[f] or "") for f in CARD_FIELDS})
+
+
+def cards_from_files(paths: list[Path]) -> list[Card]:
+    """Cards from saved `pulumi stack output --json --stack S > S.json` files; the stack is the file's stem."""
+    cards = []
+    for path in paths:
+        try:
+            text = path.read_text()
+        except OSError as err:
+            raise RenderError(f"{path}: cannot read ({err.strerror})") from None
+        try:
+            outputs = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as err:
+            raise RenderError(f"{path}: malformed JSON ({err.msg} at line {err.lineno})") from None
+        cards.append(card_from_outputs(path.stem, outputs, str(path)))
+    return cards
+
+
+def pulumi_cli() -> str | None:
+    return shutil.which("pulumi")
+
+
+def cards_from_cli(stacks: list[str], cli: str) -> list[Card]:
+    """Cards through `pulumi stack output --json --stack S`; a stack with no outputs is not deployed."""
+    cards = []
+    for stack in stacks:
+        done = subprocess.run(  # noqa: S603 (fixed argv, no shell)
+            [cli, "stack", "output", "--json", "--stack", stack], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            reason = (done.stderr.strip() or done.stdout.strip() or "failed").splitlines()[-1]
+            raise RenderError(f"pulumi stack output --stack {stack}: {reason}")
+        try:
+            outputs = json.loads(done.stdout or "{}")
+        except json.JSONDecodeError as err:
+            raise RenderError(f"pulumi stack output --stack {stack}: malformed JSON ({err.msg})") from None
+        cards.append(card_from_outputs(stack, outputs, f"stack {stack}"))
+    return cards

@@ -1,0 +1,280 @@
+"""Reviewing renderings: the env-to-env diff and the data-loss manifest.
+
+Both work on the plan JSON (`envctl plan STACK --format json`), so they compare live
+renderings, saved plans and the committed snapshots alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envctl.render import RenderError, render
+
+ENV = "<env>"
+
+
+def load_plan(ref: str) -> dict[str, Any]:
+    """A plan by reference: a path to a saved plan JSON file, or a committed stack's name."""
+    path = Path(ref)
+    if ref.endswith(".json") or path.is_file():
+        try:
+            plan = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise RenderError(f"{ref}: no such file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise RenderError(f"{ref}: not a plan JSON file ({err})") from None
+        if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list) or "stack" not in plan:
+            raise RenderError(f"{ref}: not a plan JSON file (expected the output of `envctl plan STACK --format json`)")
+        return plan
+    return render(ref).to_json()
+
+
+def env_name(plan: dict[str, Any]) -> str:
+    return str(plan.get("outputs", {}).get("name") or plan["stack"])
+
+
+def _normaliser(name: str) -> Any:
+    """Replace an environment's name where it is part of a longer identifier, so that
+    `envstack-dev-files` and `envstack-prod-files` are the same resource in two environments.
+    A value that is exactly the name stays: it is a real difference."""
+    pg = "env_" + name.replace("-", "_")
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])")
+
+    def norm(value: Any) -> Any:
+        if isinstance(value, str):
+            if value == name:
+                return value
+            return pattern.sub(ENV, value.replace(pg, "env_" + ENV))
+        if isinstance(value, dict):
+            return {k: norm(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [norm(v) for v in value]
+        return value
+
+    return norm
+
+
+def _keyed(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    norm = _normaliser(env_name(plan))
+    keyed: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in plan["resources"]:
+        key = (r["type"], ENV if r["name"] == env_name(plan) else norm(r["name"]))
+        keyed[key] = {**r, "inputs": norm(r.get("inputs", {}))}
+    return keyed
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else k))
+        return out
+    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        return out
+    return {prefix: value}
+
+
+@dataclass
+class Change:
+    path: str
+    a: Any
+    b: Any
+
+
+@dataclass
+class ResourceDiff:
+    type: str
+    name: str
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class PlanDiff:
+    a: str
+    b: str
+    only_in_a: list[dict[str, str]] = field(default_factory=list)
+    only_in_b: list[dict[str, str]] = field(default_factory=list)
+    changed: list[ResourceDiff] = field(default_factory=list)
+    outputs: list[Change] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.only_in_a or self.only_in_b or self.changed or self.outputs)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def diff_plans(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str) -> PlanDiff:
+    """What differs between two renderings: one-sided resources, differing inputs and options
+    (protect, retainOnDelete, parent, provider), and differing outputs."""
+    ka, kb = _keyed(a), _keyed(b)
+    result = PlanDiff(a=a_label, b=b_label)
+    result.only_in_a = [{"type": t, "name": n} for (t, n) in sorted(ka.keys() - kb.keys())]
+    result.only_in_b = [{"type": t, "name": n} for (t, n) in sorted(kb.keys() - ka.keys())]
+    for key in sorted(ka.keys() & kb.keys()):
+        ra, rb = ka[key], kb[key]
+        fa = {f"inputs.{k}": v for k, v in _flatten(ra["inputs"]).items()}
+        fb = {f"inputs.{k}": v for k, v in _flatten(rb["inputs"]).items()}
+        for opt in ("protect", "retainOnDelete"):
+            fa[opt], fb[opt] = ra.get(opt), rb.get(opt)
+        changes = [Change(p, fa.get(p), fb.get(p)) for p in sorted(fa.keys() | fb.keys()) if fa.get(p) != fb.get(p)]
+        if changes:
+            result.changed.append(ResourceDiff(type=key[0], name=key[1], changes=changes))
+    oa = _flatten(_normaliser(env_name(a))(a.get("outputs", {})))
+    ob = _flatten(_normaliser(env_name(b))(b.get("outputs", {})))
+    result.outputs = [Change(p, oa.get(p), ob.get(p)) for p in sorted(oa.keys() | ob.keys()) if oa.get(p) != ob.get(p)]
+    return result
+
+
+# --- the data-loss manifest -------------------------------------------------------------
+
+SEED_WARNING = (
+    "Deleting an environment permanently removes all tables, data, users, and files within it. "
+    "This action cannot be undone."
+)
+
+
+@dataclass
+class Loss:
+    """One thing `pulumi destroy` would act on, and what would become of it."""
+
+    category: str
+    resource: str
+    type: str
+    fate: str  # "deleted", "refused" or "recoverable"
+    detail: str
+
+
+_CATEGORIES = {
+    "pulumi-python:dynamic/envstack:SchemaRole": "tables and data",
+    "aws:rds/cluster:Cluster": "tables and data (whole cluster)",
+    "aws:cognito/userPool:UserPool": "users",
+    "aws:s3/bucket:Bucket": "files",
+    "aws:kms/key:Key": "encryption key",
+}
+_SECRET_PURPOSES = {"api-key": "API keys", "database-credentials": "database credentials"}
+
+
+def _category(r: dict[str, Any]) -> str | None:
+    if r["type"] == "aws:secretsmanager/secret:Secret":
+        purpose = str((r.get("inputs", {}).get("tags") or {}).get("envstack:purpose", ""))
+        return _SECRET_PURPOSES.get(purpose, "secret")
+    return _CATEGORIES.get(r["type"])
+
+
+def _bucket(i: dict[str, Any]) -> tuple[str, str]:
+    if i.get("forceDestroy"):
+        return "deleted", "bucket deleted with every file and file version in it"
+    return "refused", "force_destroy off: deletion fails while the bucket holds files, so the files survive"
+
+
+def _user_pool(i: dict[str, Any]) -> tuple[str, str]:
+    if i.get("deletionProtection") == "ACTIVE":
+        return "refused", "deletion protection ACTIVE: the pool and its users survive"
+    return "deleted", "user pool deleted with every user"
+
+
+def _secret(i: dict[str, Any]) -> tuple[str, str]:
+    days = int(i.get("recoveryWindowInDays", 30))
+    if days == 0:
+        return "deleted", "deleted at once, no recovery window"
+    return "recoverable", f"recoverable for {days} days, then deleted"
+
+
+def _schema(i: dict[str, Any]) -> tuple[str, str]:
+    if i.get("deleteNeedsConfirmation") and not i.get("deletionConfirmed"):
+        return "refused", f"drop refused until envstack:confirmDeletion: schema {i.get('schema')} survives"
+    return "deleted", f"schema {i.get('schema')} dropped with every table and row, and role {i.get('role')}"
+
+
+def _cluster(i: dict[str, Any]) -> tuple[str, str]:
+    if i.get("deletionProtection"):
+        return "refused", "deletion protection on: the cluster and every schema on it survive"
+    snap = "" if i.get("skipFinalSnapshot") else f"; final snapshot {i.get('finalSnapshotIdentifier')} kept"
+    return "deleted", f"cluster deleted with every environment's schema on it{snap}"
+
+
+def _kms_key(i: dict[str, Any]) -> tuple[str, str]:
+    days = i.get("deletionWindowInDays", 30)
+    return "recoverable", f"scheduled for deletion in {days} days; data encrypted with it is then unreadable"
+
+
+_FATES = {
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "pulumi-python:dynamic/envstack:SchemaRole": _schema,
+    "aws:rds/cluster:Cluster": _cluster,
+    "aws:kms/key:Key": _kms_key,
+}
+
+
+def _fate(r: dict[str, Any]) -> tuple[str, str]:
+    if r.get("protect"):
+        return "refused", "protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied"
+    if r.get("retainOnDelete"):
+        return "recoverable", "retained: Pulumi forgets it, the cloud resource and its data stay"
+    fate = _FATES.get(r["type"])
+    return fate(r.get("inputs", {})) if fate else ("deleted", "deleted")
+
+
+@dataclass
+class Manifest:
+    stack: str
+    environment: str
+    type: str
+    warning: str
+    items: list[Loss]
+
+    @property
+    def refused(self) -> list[Loss]:
+        return [x for x in self.items if x.fate == "refused"]
+
+    @property
+    def verdict(self) -> str:
+        lost = [x for x in self.items if x.fate == "deleted"]
+        if self.refused:
+            return (
+                f"`pulumi destroy` of {self.stack} would be stopped by {len(self.refused)} guard(s); "
+                f"{len(lost)} unguarded item(s) may be deleted before it stops"
+            )
+        return f"`pulumi destroy` of {self.stack} would permanently delete {len(lost)} item(s); nothing refuses it"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "environment": self.environment,
+            "type": self.type,
+            "warning": self.warning,
+            "verdict": self.verdict,
+            "items": [asdict(x) for x in self.items],
+        }
+
+
+def manifest(plan: dict[str, Any]) -> Manifest:
+    """What `pulumi destroy` of a stack would do to each store of its environment."""
+    items = []
+    for r in plan["resources"]:
+        category = _category(r)
+        if category is None:
+            continue
+        fate, detail = _fate(r)
+        items.append(Loss(category=category, resource=r["name"], type=r["type"], fate=fate, detail=detail))
+    order = ["tables and data", "tables and data (whole cluster)", "users", "files", "API keys"]
+    items.sort(key=lambda x: (order.index(x.category) if x.category in order else len(order), x.resource))
+    outputs = plan.get("outputs", {})
+    return Manifest(
+        stack=plan["stack"],
+        environment=env_name(plan),
+        type=str(outputs.get("type", "")),
+        warning=SEED_WARNING,
+        items=items,
+    )
