@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from envctl.render import RenderError
+from envctl.render import RenderError, read_json_file
 
 CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 NOT_DEPLOYED = "not deployed"
@@ -44,18 +44,7 @@ def card_from_outputs(stack: str, outputs: Any, source: str) -> Card:
 
 def cards_from_files(paths: list[Path]) -> list[Card]:
     """Cards from saved `pulumi stack output --json --stack S > S.json` files; the stack is the file's stem."""
-    cards = []
-    for path in paths:
-        try:
-            text = path.read_text()
-        except OSError as err:
-            raise RenderError(f"{path}: cannot read ({err.strerror})") from None
-        try:
-            outputs = json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError as err:
-            raise RenderError(f"{path}: malformed JSON ({err.msg} at line {err.lineno})") from None
-        cards.append(card_from_outputs(path.stem, outputs, str(path)))
-    return cards
+    return [card_from_outputs(path.stem, read_json_file(path), str(path)) for path in paths]
 
 
 def pulumi_cli() -> str | None:

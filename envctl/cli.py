@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -11,10 +12,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from envctl import cards as cards_mod
-from envctl import formats, review
+from envctl import formats, pr, review
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, err_console, fail, progress
 from envctl.db import db_app
-from envctl.render import RenderError, Rendering, committed_stacks, project_root, render
+from envctl.render import RenderError, Rendering, committed_stacks, project_root, read_json_file, render
 
 app = typer.Typer(
     name="envctl",
@@ -182,3 +183,103 @@ def snapshot(
     if check and drifted:
         fail(f"snapshots drifted for {', '.join(drifted)}; review, then run `python -m envctl snapshot`")
     err_console.print(f"snapshots {'checked' if check else 'written'}: {', '.join(committed_stacks())}")
+
+
+# --- pull-request environments -------------------------------------------------------------
+
+
+@app.command("pr-config")
+def pr_config(
+    number: Annotated[int, typer.Argument(help="The pull request's number.")],
+    cluster_stack: Annotated[
+        str,
+        typer.Option(
+            "--cluster-stack",
+            envvar="ENVSTACK_CLUSTER_STACK",
+            help="Fully qualified stack that owns the shared cluster, e.g. acme/envstack/staging.",
+        ),
+    ],
+    region: Annotated[str | None, typer.Option("--region", help="Default: staging's region.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Write Pulumi.pr-<NUMBER>.yaml instead of printing.")] = False,
+) -> None:
+    """The stack config of PR NUMBER's ephemeral environment (stack pr-NUMBER, type custom,
+    attached to the shared cluster by StackReference; it never creates a cluster)."""
+    text = guarded(lambda: pr.pr_config_yaml(number, cluster_stack, region), "generating config")
+    if write:
+        path = project_root() / f"Pulumi.{pr.pr_stack(number)}.yaml"
+        path.write_text(text)
+        err_console.print(f"wrote {path.name}")
+    else:
+        emit(text)
+
+
+@app.command()
+def disposable(
+    stack: Annotated[str, typer.Argument(help="The stack a workflow is about to destroy.")],
+    outputs: Annotated[Path, typer.Option("--outputs", help="`pulumi stack output --json --stack S` saved.")],
+    config: Annotated[Path | None, typer.Option("--config", help="`pulumi config --json --stack S` saved.")] = None,
+) -> None:
+    """Exit 0 only if STACK may be destroyed by a git event: a pr-<n> stack whose own type
+    (outputs and config) is custom. Anything else exits 1, saying why."""
+    out = guarded(lambda: read_json_file(outputs), "reading outputs")
+    cfg = guarded(lambda: read_json_file(config), "reading config") if config else {}
+    if not isinstance(out, dict) or not isinstance(cfg, dict):
+        fail("--outputs and --config must hold JSON objects", EXIT_USAGE)
+    verdict = pr.check_disposable(stack, out, cfg)
+    if not verdict.disposable:
+        fail(f"refusing to destroy: {verdict.reason}", EXIT_FAILURE)
+    err_console.print(verdict.reason)
+
+
+@app.command()
+def sweep(
+    stacks: Annotated[Path, typer.Option("--stacks", help="`pulumi stack ls --json` saved.")],
+    open_prs: Annotated[Path, typer.Option("--open-prs", help="`gh pr list --state open --json number` saved.")],
+    ttl_hours: Annotated[float, typer.Option("--ttl-hours", min=1, help="Destroy previews idle this long.")] = 168,
+    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text (one stack a line) or json.")] = (
+        ViewFormat.text
+    ),
+) -> None:
+    """Which pr-* stacks the scheduled sweep destroys: closed pull requests, or idle past the TTL."""
+    listed = guarded(lambda: read_json_file(stacks), "reading stacks")
+    prs = guarded(lambda: read_json_file(open_prs), "reading open pull requests")
+    if not isinstance(listed, list) or not isinstance(prs, list):
+        fail("--stacks and --open-prs must hold JSON lists", EXIT_USAGE)
+    numbers = {int(p["number"]) for p in prs if isinstance(p, dict) and "number" in p}
+    picks = pr.select_for_sweep(listed, numbers, timedelta(hours=ttl_hours), pr.now_utc())
+    show(
+        format,
+        json=lambda: [{"stack": p.stack, "reason": p.reason} for p in picks],
+        markdown=lambda: "".join(f"- `{p.stack}`: {p.reason}\n" for p in picks),
+        text=lambda: "".join(f"{p.stack}\n" for p in picks),
+    )
+
+
+def _comment_section(stack: str, base_file: Path) -> dict[str, str]:
+    head = guarded(lambda: review.load_plan(stack), f"rendering {stack}")
+    if base_file.is_file():
+        base = guarded(lambda: review.load_plan(str(base_file)), "reading the base snapshot")
+    else:  # a stack this change adds: everything in it is new
+        base = {"stack": stack, "project": "envstack", "resources": [], "outputs": {}}
+    result = review.diff_plans(base, head, f"base:{stack}", stack)
+    summary = "new stack" if not base["resources"] else "no change" if result.empty else "changes infrastructure"
+    return {
+        "summary": summary,
+        "diff": formats.diff_markdown(result),
+        "manifest": formats.manifest_markdown(review.manifest(head)),
+    }
+
+
+@app.command("review-comment")
+def review_comment(
+    base_dir: Annotated[
+        Path | None,
+        typer.Option("--base-dir", help="The base branch's tests/snapshots, to show what this change does."),
+    ] = None,
+) -> None:
+    """The Markdown of the pull request's offline review comment: per committed stack, the
+    diff from the base branch's snapshot to this change's rendering, and the data-loss manifest."""
+    stacks = committed_stacks()
+    snapshots = base_dir or project_root() / "tests" / "snapshots"
+    sections = {stack: _comment_section(stack, snapshots / f"{stack}.json") for stack in stacks}
+    emit(review.review_comment(stacks, base_dir, sections))

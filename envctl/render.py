@@ -35,7 +35,19 @@ FAKE_ACCOUNT = "123456789012"
 
 
 class RenderError(Exception):
-    """The program could not be rendered: one line that says why."""
+    """The program could not be rendered, or an input was bad: one line that says why."""
+
+
+def read_json_file(path: Path) -> Any:
+    """A JSON file's content; an empty file is `{}`. Errors are one RenderError line."""
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise RenderError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as err:
+        raise RenderError(f"{path}: malformed JSON ({err.msg} at line {err.lineno})") from None
 
 
 @dataclass

@@ -278,3 +278,32 @@ def manifest(plan: dict[str, Any]) -> Manifest:
         warning=SEED_WARNING,
         items=items,
     )
+
+
+COMMENT_MARKER = "<!-- envstack:offline-review -->"
+COMMENT_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
+
+
+def review_comment(stacks: list[str], base_dir: Path | None, sections: dict[str, dict[str, str]]) -> str:
+    """The pull request's offline review comment. `sections[stack]` holds the Markdown parts
+    already rendered for that stack: `diff` (base snapshot → this PR), `plan` and `manifest`."""
+    lines = [
+        COMMENT_MARKER,
+        "## envstack offline review",
+        "",
+        "Rendered from the committed stack config with no cloud credentials "
+        "(`python -m envctl plan/diff/manifest`). Secrets show as `[secret]`.",
+        "",
+    ]
+    for stack in stacks:
+        parts = sections[stack]
+        lines += [f"<details><summary><b>{stack}</b>: {parts['summary']}</summary>", "", parts["diff"], ""]
+        lines += ["<details><summary>data-loss manifest</summary>", "", parts["manifest"], "</details>", ""]
+        lines += ["</details>", ""]
+    if base_dir is None:
+        lines.append("_No base snapshots were given: each stack is compared with its own committed snapshot._")
+    body = "\n".join(lines) + "\n"
+    if len(body) > COMMENT_LIMIT:
+        cut = body[:COMMENT_LIMIT].rsplit("\n", 1)[0]
+        body = cut + "\n\n_(truncated: run `python -m envctl diff` locally for the rest)_\n"
+    return body
