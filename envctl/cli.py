@@ -283,3 +283,61 @@ def review_comment(
     snapshots = base_dir or project_root() / "tests" / "snapshots"
     sections = {stack: _comment_section(stack, snapshots / f"{stack}.json") for stack in stacks}
     emit(review.review_comment(stacks, base_dir, sections))
+
+
+# --- policies ------------------------------------------------------------------------------
+
+
+@app.command()
+def check(
+    stack: Annotated[str | None, typer.Argument(help="A committed stack to render and check.")] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="A saved plan JSON (`envctl plan STACK --format json`).")
+    ] = None,
+    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text, json or markdown.")] = ViewFormat.text,
+) -> None:
+    """Run the policy pack's rules offline on STACK's rendering or on a saved plan. Exits 1
+    when a mandatory rule is violated; advisory findings are printed but do not fail."""
+    from policies import rules
+
+    if (stack is None) == (plan_file is None):
+        fail("give either a STACK or --plan FILE", EXIT_USAGE)
+    if plan_file is not None:
+        plan = guarded(lambda: review.load_plan(str(plan_file)), "reading the plan")
+    else:
+        plan = guarded(lambda: review.load_plan(str(stack)), f"rendering {stack}")
+    model = rules.from_plan(plan)
+    findings = rules.evaluate(model)
+    show(
+        format,
+        json=lambda: {
+            "stack": plan["stack"],
+            "type": model.env_type,
+            "findings": [
+                {"rule": f.rule, "resource": f.resource, "level": f.level, "message": f.message} for f in findings
+            ],
+        },
+        markdown=lambda: formats.findings_markdown(plan["stack"], model.env_type, findings),
+        text=lambda: formats.findings_text(plan["stack"], model.env_type, findings),
+    )
+    if any(f.level == rules.MANDATORY for f in findings):
+        raise typer.Exit(EXIT_FAILURE)
+
+
+@app.command("rules")
+def list_rules(
+    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text, json or markdown.")] = ViewFormat.text,
+) -> None:
+    """Every policy rule: its level per environment type, what it checks, and the scanner IDs."""
+    from policies import rules
+
+    types = ("dev", "custom", "staging", "prod")
+    rows = [
+        {"rule": r.name, **{t: r.level(t) for t in types}, "checks": r.description, "ids": r.ids} for r in rules.RULES
+    ]
+    show(
+        format,
+        json=lambda: rows,
+        markdown=lambda: formats.rules_markdown(rows, types),
+        text=lambda: formats.rules_markdown(rows, types),
+    )

@@ -170,3 +170,34 @@ def cards_markdown(cards: list[Card]) -> str:
                 f"{c.createdAt} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def findings_text(stack: str, env_type: str | None, findings: list[Any]) -> str:
+    mandatory = sum(f.level == "mandatory" for f in findings)
+    head = f"policy check of {stack} ({env_type or 'unknown type: held to prod'}): "
+    head += f"{mandatory} mandatory, {len(findings) - mandatory} advisory finding(s)"
+    if not findings:
+        return head + "\n"
+    table = Table(title=head, title_justify="left")
+    for column in ("rule", "resource", "level", "message"):
+        table.add_column(column)
+    for f in findings:
+        table.add_row(Text(f.rule), Text(f.resource), Text(f.level.upper()), Text(f.message))
+    return render_text(table, width=160)
+
+
+def findings_markdown(stack: str, env_type: str | None, findings: list[Any]) -> str:
+    lines = [f"### envstack policy check: `{stack}` ({env_type})", ""]
+    if not findings:
+        return "\n".join([*lines, "No findings."]) + "\n"
+    lines += ["| rule | resource | level | message |", "|---|---|---|---|"]
+    lines += [f"| `{f.rule}` | `{f.resource}` | **{f.level}** | {f.message} |" for f in findings]
+    return "\n".join(lines) + "\n"
+
+
+def rules_markdown(rows: list[dict[str, str]], types: tuple[str, ...]) -> str:
+    lines = ["| rule | " + " | ".join(types) + " | what it checks | scanner IDs |", "|---" * (len(types) + 3) + "|"]
+    for row in rows:
+        levels = " | ".join(row[t] for t in types)
+        lines.append(f"| `{row['rule']}` | {levels} | {row['checks']} | {row['ids']} |")
+    return "\n".join(lines) + "\n"

@@ -104,6 +104,7 @@ def test_preview_and_deploy_run_the_policy_pack() -> None:
         text = (ROOT / ".github/workflows" / f"{name}.yml").read_text()
         assert "policyPacks: policies" in text, name
     assert "--policy-pack policies" in (ROOT / ".github/workflows/pr-environment.yml").read_text()
+    assert 'envctl check "$STACK"' in (ROOT / ".github/workflows/deploy-stack.yml").read_text()
 
 
 def test_drift_is_a_read_only_refresh_of_each_long_lived_stack() -> None:

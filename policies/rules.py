@@ -1,0 +1,761 @@
+"""The envstack policy rules: one function per control, over a neutral model of a stack.
+
+The same functions run in two places:
+- in Pulumi CrossGuard (`pulumi preview --policy-pack policies`), through `from_policy_args`;
+- offline in `envctl check`, through `from_plan` on the plan JSON of `envctl plan`.
+
+Standard library only: this module is loaded by the policy pack's own virtualenv.
+
+Enforcement by environment type (read from the explicit provider's default tags):
+- UNIVERSAL controls (on in dev and in prod, per the reference table): mandatory for prod and
+  staging, advisory for dev and custom;
+- PROD controls (prod's hardened standard): mandatory for prod, advisory elsewhere;
+- INVARIANT rules (isolation between environments): mandatory for every type.
+A stack whose type cannot be read is held to prod's standard.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class _Unknown:
+    """A value that is not known during preview."""
+
+    def __repr__(self) -> str:
+        return "<unknown>"
+
+
+UNKNOWN: Any = _Unknown()
+SECRET_PLACEHOLDER = "[secret]"
+
+UNIVERSAL, PROD, INVARIANT = "universal", "prod", "invariant"
+MANDATORY, ADVISORY = "mandatory", "advisory"
+
+ENV_TAG, TYPE_TAG, PROJECT_TAG, STACK_TAG = (
+    "envstack:environment",
+    "envstack:type",
+    "envstack:project",
+    "envstack:stack",
+)
+PURPOSE_TAG = "envstack:purpose"
+
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+USER_POOL = "aws:cognito/userPool:UserPool"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+KMS_KEY = "aws:kms/key:Key"
+SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"
+AWS_PROVIDER = "pulumi:providers:aws"
+STATEFUL = (BUCKET, USER_POOL, SECRET, CLUSTER, KMS_KEY, SCHEMA_ROLE)
+
+
+def known(value: Any) -> bool:
+    return value is not UNKNOWN and value != SECRET_PLACEHOLDER
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+@dataclass
+class Res:
+    type: str
+    name: str
+    props: dict[str, Any]
+    protect: bool = False
+    provider: str | None = None  # the provider resource's name; None: the default provider
+    provider_tags: dict[str, Any] | None = None  # that provider's default tags
+    urn: str = ""
+    links: dict[str, list[str]] = field(default_factory=dict)  # property -> names of resources it refers to
+
+    def get(self, *path: str | int) -> Any:
+        """A nested property; None when absent, UNKNOWN when not known during preview."""
+        value: Any = self.props
+        for key in path:
+            if value is UNKNOWN:
+                return UNKNOWN
+            if isinstance(value, Mapping) and isinstance(key, str):
+                value = value.get(key)
+            elif isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(value):
+                value = value[key]
+            else:
+                return None
+        return value
+
+
+@dataclass
+class Stack:
+    resources: list[Res]
+    env: str | None
+    env_type: str | None
+    deletion_confirmed: bool
+
+    def of(self, type_: str) -> list[Res]:
+        return [r for r in self.resources if r.type == type_]
+
+    def linked(self, type_: str, prop: str, target: Res) -> list[Res]:
+        """Resources of `type_` whose `prop` refers to `target`."""
+        return [r for r in self.of(type_) if target.name in r.links.get(prop, [])]
+
+    def log_buckets(self) -> set[str]:
+        return {name for r in self.of(LOGGING) for name in r.links.get("targetBucket", [])}
+
+
+def _tags_of(provider_props: Mapping[str, Any]) -> dict[str, Any] | None:
+    tags = provider_props.get("defaultTags")
+    if isinstance(tags, str):
+        try:
+            tags = json.loads(tags)
+        except json.JSONDecodeError:
+            return None
+    if isinstance(tags, Mapping) and isinstance(tags.get("tags"), Mapping):
+        return dict(tags["tags"])
+    return None
+
+
+def _finish(resources: list[Res]) -> Stack:
+    providers = [r for r in resources if r.type == AWS_PROVIDER]
+    tags = next((t for t in (_tags_of(p.props) for p in providers) if t), {}) or {}
+    confirmed = any(r.get("deletionConfirmed") is True for r in resources if r.type == SCHEMA_ROLE)
+    env_type = tags.get(TYPE_TAG)
+    env = tags.get(ENV_TAG)
+    return Stack(
+        resources=resources,
+        env=env if isinstance(env, str) else None,
+        env_type=env_type if isinstance(env_type, str) else None,
+        deletion_confirmed=confirmed,
+    )
+
+
+def from_plan(plan: Mapping[str, Any]) -> Stack:
+    """The model of a plan JSON (`envctl plan STACK --format json`). References between
+    resources are found by value: the offline renderer gives each resource the id
+    `<name>-id` and ARNs ending in `:<name>`."""
+    raw = list(plan.get("resources", []))
+    by_value: dict[str, str] = {}
+    for r in raw:
+        by_value[f"{r['name']}-id"] = r["name"]
+    provider_props = {r["name"]: r.get("inputs", {}) for r in raw if str(r["type"]).startswith("pulumi:providers:")}
+    resources = []
+    for r in raw:
+        inputs = dict(r.get("inputs") or {})
+        links = {}
+        for key, value in inputs.items():
+            if isinstance(value, str):
+                target = by_value.get(value) or next(
+                    (n for n in by_value.values() if value.startswith("arn:") and value.endswith(f":{n}")), None
+                )
+                if target:
+                    links[key] = [target]
+        provider = r.get("provider")
+        resources.append(
+            Res(
+                type=r["type"],
+                name=r["name"],
+                props=inputs,
+                protect=bool(r.get("protect")),
+                provider=provider,
+                provider_tags=_tags_of(provider_props.get(provider, {})) if provider else None,
+                urn=r["name"],
+                links=links,
+            )
+        )
+    return _finish(resources)
+
+
+def _plain(value: Any) -> Any:
+    """CrossGuard's props, with its unknown-value sentinels turned into UNKNOWN."""
+    from pulumi_policy import proxy
+
+    if isinstance(value, Mapping):
+        target = value["__target"] if isinstance(value, proxy._DictProxy) else value
+        return {k: _plain(v) for k, v in target.items()}
+    if isinstance(value, list | tuple | proxy._ListProxy):
+        target = value["__target"] if isinstance(value, proxy._ListProxy) else value
+        return [_plain(v) for v in target]
+    if proxy._is_unknown(value):
+        return UNKNOWN
+    return value
+
+
+def from_policy_args(args: Any) -> Stack:
+    """The model of CrossGuard's StackValidationArgs; references come from property dependencies."""
+    resources = []
+    for r in args.resources:
+        provider = r.provider
+        default = provider is None or provider.name.startswith("default")
+        resources.append(
+            Res(
+                type=r.resource_type,
+                name=r.name,
+                props=_plain(r.props),
+                protect=bool(r.opts.protect),
+                provider=None if default else provider.name,
+                provider_tags=None if default else _tags_of(_plain(provider.props)),
+                urn=r.urn,
+                links={k: [d.name for d in deps] for k, deps in (r.property_dependencies or {}).items()},
+            )
+        )
+    return _finish(resources)
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    resource: str
+    message: str
+    urn: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: str  # UNIVERSAL, PROD or INVARIANT
+    ids: str  # the matching Checkov / Trivy / AWSGuard rule IDs
+    description: str
+    check: Callable[[Stack], Iterator[tuple[Res, str]]]
+    deletion_guard: bool = False  # lifted once the environment's deletion is confirmed
+
+    def level(self, env_type: str | None) -> str:
+        if self.kind == INVARIANT or env_type in (None, "prod"):
+            return MANDATORY
+        if env_type == "staging" and self.kind == UNIVERSAL:
+            return MANDATORY
+        return ADVISORY
+
+    def run(self, stack: Stack) -> list[Violation]:
+        if self.deletion_guard and stack.deletion_confirmed:
+            return []
+        return [Violation(self.name, r.name, message, r.urn) for r, message in self.check(stack)]
+
+
+RULES: list[Rule] = []
+
+
+def rule(
+    name: str, kind: str, ids: str, description: str, *, deletion_guard: bool = False
+) -> Callable[[Callable[[Stack], Iterator[tuple[Res, str]]]], Callable[[Stack], Iterator[tuple[Res, str]]]]:
+    def register(check: Callable[[Stack], Iterator[tuple[Res, str]]]) -> Callable[[Stack], Iterator[tuple[Res, str]]]:
+        RULES.append(Rule(name, kind, ids, description, check, deletion_guard))
+        return check
+
+    return register
+
+
+def _is(value: Any, expected: Any) -> bool:
+    """False only when the value is known and differs: unknown values never fail a rule."""
+    return not known(value) or value == expected
+
+
+# S3 --------------------------------------------------------------------------------------
+
+
+@rule(
+    "s3-public-access-block",
+    UNIVERSAL,
+    "CKV_AWS_53/54/55/56, CKV2_AWS_6; AVD-AWS-0086/0087/0091/0093/0094",
+    "Every bucket has a public access block with all four flags on.",
+)
+def _s3_public_access_block(s: Stack) -> Iterator[tuple[Res, str]]:
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    for bucket in s.of(BUCKET):
+        blocks = s.linked(PUBLIC_ACCESS_BLOCK, "bucket", bucket)
+        if not blocks:
+            yield bucket, "no public access block"
+        for block in blocks:
+            off = [f for f in flags if not _is(block.get(f), True)]
+            if off:
+                yield bucket, f"public access block leaves {', '.join(off)} off"
+
+
+@rule(
+    "s3-ownership-enforced",
+    UNIVERSAL,
+    "(no scanner ID; ACLs disabled)",
+    "Every bucket has object ownership BucketOwnerEnforced, so ACLs are off.",
+)
+def _s3_ownership(s: Stack) -> Iterator[tuple[Res, str]]:
+    for bucket in s.of(BUCKET):
+        rules = [c.get("rule", "objectOwnership") for c in s.linked(OWNERSHIP, "bucket", bucket)]
+        if not rules or not all(_is(v, "BucketOwnerEnforced") for v in rules):
+            yield bucket, "object ownership is not BucketOwnerEnforced"
+
+
+def _sse_rules(s: Stack, bucket: Res) -> list[Any]:
+    return [rule_ for c in s.linked(SSE, "bucket", bucket) for rule_ in (c.get("rules") or [])]
+
+
+@rule(
+    "s3-kms-encryption",
+    UNIVERSAL,
+    "CKV_AWS_19, CKV_AWS_145; AVD-AWS-0088",
+    "Every bucket encrypts by default with SSE-KMS (access-log buckets: SSE-S3, which S3 log delivery needs).",
+)
+def _s3_kms(s: Stack) -> Iterator[tuple[Res, str]]:
+    logs = s.log_buckets()
+    for bucket in s.of(BUCKET):
+        expected = "AES256" if bucket.name in logs else "aws:kms"
+        algorithms = [
+            (r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
+            for r in _sse_rules(s, bucket)
+            if known(r)
+        ]
+        if not algorithms:
+            yield bucket, "no default encryption configuration"
+        elif not all(_is(a, expected) for a in algorithms):
+            yield bucket, f"default encryption is {algorithms[0]}, expected {expected}"
+
+
+@rule(
+    "s3-deny-insecure-transport",
+    UNIVERSAL,
+    "CKV_AWS_379; AWS Config s3-bucket-ssl-requests-only",
+    "Every bucket's policy denies any request where aws:SecureTransport is false.",
+)
+def _s3_tls(s: Stack) -> Iterator[tuple[Res, str]]:
+    for bucket in s.of(BUCKET):
+        documents = [p.get("policy") for p in s.linked(BUCKET_POLICY, "bucket", bucket)]
+        if any(not known(d) for d in documents):
+            continue
+        if not any(_denies_insecure_transport(d) for d in documents):
+            yield bucket, "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
+
+
+def _denies_insecure_transport(document: Any) -> bool:
+    try:
+        doc = json.loads(document) if isinstance(document, str) else document
+    except json.JSONDecodeError:
+        return False
+    statements = doc.get("Statement", []) if isinstance(doc, Mapping) else []
+    for st in statements if isinstance(statements, list) else [statements]:
+        condition = (st.get("Condition") or {}).get("Bool") or {}
+        if st.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
+            return True
+    return False
+
+
+@rule(
+    "s3-versioning",
+    PROD,
+    "CKV_AWS_21, CKV2_AWS_61; AVD-AWS-0090",
+    "Every files bucket is versioned, and noncurrent versions expire.",
+)
+def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
+    logs = s.log_buckets()
+    for bucket in (b for b in s.of(BUCKET) if b.name not in logs):
+        statuses = [v.get("versioningConfiguration", "status") for v in s.linked(VERSIONING, "bucket", bucket)]
+        if not statuses or not all(_is(st, "Enabled") for st in statuses):
+            yield bucket, "versioning is not enabled"
+            continue
+        expiring = [
+            r
+            for lc in s.linked(LIFECYCLE, "bucket", bucket)
+            for r in (lc.get("rules") or [])
+            if not known(r) or (r.get("noncurrentVersionExpiration") and _is(r.get("status"), "Enabled"))
+        ]
+        if not expiring:
+            yield bucket, "no lifecycle rule expires noncurrent versions"
+
+
+@rule(
+    "s3-access-logging",
+    PROD,
+    "CKV_AWS_18; AVD-AWS-0089; AG s3-bucket-logging-enabled",
+    "Every files bucket logs server access to a log bucket.",
+)
+def _s3_logging(s: Stack) -> Iterator[tuple[Res, str]]:
+    logs = s.log_buckets()
+    for bucket in (b for b in s.of(BUCKET) if b.name not in logs):
+        if not s.linked(LOGGING, "bucket", bucket):
+            yield bucket, "server access logging is off"
+
+
+@rule(
+    "s3-no-force-destroy",
+    PROD,
+    "(own rule)",
+    "No bucket is force-destroyed: `pulumi destroy` must not delete files (lifted by envstack:confirmDeletion).",
+    deletion_guard=True,
+)
+def _s3_force_destroy(s: Stack) -> Iterator[tuple[Res, str]]:
+    for bucket in s.of(BUCKET):
+        if not _is(bucket.get("forceDestroy") or False, False):
+            yield bucket, "force_destroy is on: destroy would delete every file"
+
+
+# Keys --------------------------------------------------------------------------------------
+
+
+@rule(
+    "customer-managed-keys",
+    PROD,
+    "CKV_AWS_145, CKV_AWS_149, CKV_AWS_327; AVD-AWS-0132, AVD-AWS-0098",
+    "Files, secrets and database storage use the environment's own KMS key (S3 with the bucket key on).",
+)
+def _cmk(s: Stack) -> Iterator[tuple[Res, str]]:
+    logs = s.log_buckets()
+    for bucket in (b for b in s.of(BUCKET) if b.name not in logs):
+        for r in _sse_rules(s, bucket):
+            if not known(r):
+                continue
+            if not (r.get("applyServerSideEncryptionByDefault") or {}).get("kmsMasterKeyId"):
+                yield bucket, "encrypted with the AWS-managed key, not the environment's own key"
+            elif not _is(r.get("bucketKeyEnabled"), True):
+                yield bucket, "the S3 bucket key is off"
+    for res in s.of(SECRET) + s.of(CLUSTER):
+        if not res.get("kmsKeyId"):
+            yield res, "encrypted with the AWS-managed key, not the environment's own key"
+
+
+@rule(
+    "kms-key-rotation",
+    UNIVERSAL,
+    "CKV_AWS_7, CKV_AWS_33; AG cmk-backing-key-rotation-enabled",
+    "Every KMS key rotates, and no key policy allows a wildcard principal.",
+)
+def _kms(s: Stack) -> Iterator[tuple[Res, str]]:
+    for key in s.of(KMS_KEY):
+        if not _is(key.get("enableKeyRotation"), True):
+            yield key, "key rotation is off"
+        policy = key.get("policy")
+        if known(policy) and policy:
+            doc = json.loads(policy) if isinstance(policy, str) else policy
+            for st in doc.get("Statement", []):
+                principal = st.get("Principal")
+                if st.get("Effect") == "Allow" and (
+                    principal == "*" or (isinstance(principal, Mapping) and "*" in str(principal.get("AWS")))
+                ):
+                    yield key, "the key policy allows a wildcard principal"
+
+
+# Aurora ------------------------------------------------------------------------------------
+
+
+def _cluster_bool(name: str, *, prop: str, ids: str, description: str, message: str) -> None:
+    def check(s: Stack) -> Iterator[tuple[Res, str]]:
+        for cluster in s.of(CLUSTER):
+            if not _is(cluster.get(prop), True):
+                yield cluster, message
+
+    rule(name, UNIVERSAL, ids, description)(check)
+
+
+_cluster_bool(
+    "aurora-storage-encrypted",
+    prop="storageEncrypted",
+    ids="CKV_AWS_96; AVD-AWS-0079",
+    description="Every Aurora cluster encrypts its storage.",
+    message="storage is not encrypted",
+)
+_cluster_bool(
+    "aurora-iam-auth",
+    prop="iamDatabaseAuthenticationEnabled",
+    ids="CKV_AWS_162; AVD-AWS-0176",
+    description="Every Aurora cluster has IAM database authentication on.",
+    message="IAM database authentication is off",
+)
+_cluster_bool(
+    "aurora-copy-tags-to-snapshot",
+    prop="copyTagsToSnapshot",
+    ids="CKV_AWS_313",
+    description="Every Aurora cluster copies its tags to snapshots.",
+    message="tags are not copied to snapshots",
+)
+
+
+@rule(
+    "aurora-deletion-protection",
+    UNIVERSAL,
+    "CKV_AWS_139; AVD-AWS-0343",
+    "Every shared Aurora cluster has deletion protection (dev's private cluster is not shared).",
+    deletion_guard=True,
+)
+def _aurora_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
+    if s.env_type == "dev":
+        return
+    for cluster in s.of(CLUSTER):
+        if not _is(cluster.get("deletionProtection"), True):
+            yield cluster, "deletion protection is off on a shared cluster"
+
+
+@rule(
+    "aurora-backup-retention",
+    UNIVERSAL,
+    "CKV_AWS_133; AVD-AWS-0077",
+    "Every Aurora cluster keeps backups: at least 14 days in prod, at least 1 day elsewhere.",
+)
+def _aurora_backups(s: Stack) -> Iterator[tuple[Res, str]]:
+    minimum = 14 if s.env_type in (None, "prod") else 1
+    for cluster in s.of(CLUSTER):
+        days = cluster.get("backupRetentionPeriod")
+        days = 1 if days is None else days
+        if known(days) and int(days) < minimum:
+            yield cluster, f"backups are kept {days} day(s), below {minimum}"
+
+
+@rule(
+    "aurora-not-public", UNIVERSAL, "CKV_AWS_17; AVD-AWS-0180", "No Aurora cluster or instance is publicly accessible."
+)
+def _aurora_public(s: Stack) -> Iterator[tuple[Res, str]]:
+    for res in s.of(CLUSTER) + s.of(INSTANCE):
+        if not _is(res.get("publiclyAccessible") or False, False):
+            yield res, "publicly accessible"
+
+
+@rule(
+    "aurora-auto-minor-version-upgrade",
+    UNIVERSAL,
+    "CKV_AWS_226",
+    "Every Aurora instance takes minor version upgrades automatically.",
+)
+def _aurora_minor(s: Stack) -> Iterator[tuple[Res, str]]:
+    for instance in s.of(INSTANCE):
+        if instance.get("autoMinorVersionUpgrade") is False:
+            yield instance, "automatic minor version upgrades are off"
+
+
+@rule(
+    "aurora-performance-insights",
+    PROD,
+    "CKV_AWS_353, CKV_AWS_354",
+    "Every Aurora instance has Performance Insights on, encrypted with the environment's own key.",
+)
+def _aurora_pi(s: Stack) -> Iterator[tuple[Res, str]]:
+    for instance in s.of(INSTANCE):
+        if not _is(instance.get("performanceInsightsEnabled"), True):
+            yield instance, "Performance Insights is off"
+        elif not instance.get("performanceInsightsKmsKeyId"):
+            yield instance, "Performance Insights is not encrypted with the environment's own key"
+
+
+@rule("aurora-log-export", PROD, "CKV_AWS_324", "Every Aurora cluster exports its postgresql log to CloudWatch.")
+def _aurora_logs(s: Stack) -> Iterator[tuple[Res, str]]:
+    for cluster in s.of(CLUSTER):
+        exports = cluster.get("enabledCloudwatchLogsExports")
+        if known(exports) and all(known(e) for e in exports or []) and "postgresql" not in (exports or []):
+            yield cluster, "the postgresql log is not exported"
+
+
+# Cognito -----------------------------------------------------------------------------------
+
+
+@rule(
+    "cognito-mfa",
+    UNIVERSAL,
+    "KICS cognito_userpool_without_mfa",
+    "Every user pool offers MFA: ON in prod, at least OPTIONAL elsewhere.",
+)
+def _cognito_mfa(s: Stack) -> Iterator[tuple[Res, str]]:
+    allowed = ("ON",) if s.env_type in (None, "prod") else ("ON", "OPTIONAL")
+    for pool in s.of(USER_POOL):
+        mfa = pool.get("mfaConfiguration") or "OFF"
+        if known(mfa) and mfa not in allowed:
+            yield pool, f"MFA is {mfa}; allowed: {' or '.join(allowed)}"
+
+
+@rule(
+    "cognito-threat-protection",
+    PROD,
+    "Security Hub Cognito.1",
+    "Every user pool runs threat protection in ENFORCED mode (the PLUS tier).",
+)
+def _cognito_threat(s: Stack) -> Iterator[tuple[Res, str]]:
+    for pool in s.of(USER_POOL):
+        if not _is(pool.get("userPoolAddOns", "advancedSecurityMode") or "OFF", "ENFORCED"):
+            yield pool, "threat protection is not ENFORCED"
+
+
+@rule(
+    "cognito-password-policy",
+    UNIVERSAL,
+    "(own rule)",
+    "Passwords: at least 12 characters of every class in prod; at least 8 characters elsewhere.",
+)
+def _cognito_password(s: Stack) -> Iterator[tuple[Res, str]]:
+    prod = s.env_type in (None, "prod")
+    minimum = 12 if prod else 8
+    classes = ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols")
+    for pool in s.of(USER_POOL):
+        length = pool.get("passwordPolicy", "minimumLength")
+        length = 8 if length is None else length
+        if known(length) and int(length) < minimum:
+            yield pool, f"minimum password length {length}, below {minimum}"
+        missing = [c for c in classes if not _is(pool.get("passwordPolicy", c), True)]
+        if prod and missing:
+            yield pool, f"the password policy does not require {', '.join(missing)}"
+
+
+@rule(
+    "cognito-deletion-protection",
+    PROD,
+    "AWS Config cognito-user-pool-deletion-protection-enabled",
+    "Every user pool has deletion protection ACTIVE (lifted by envstack:confirmDeletion).",
+    deletion_guard=True,
+)
+def _cognito_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
+    for pool in s.of(USER_POOL):
+        if not _is(pool.get("deletionProtection") or "INACTIVE", "ACTIVE"):
+            yield pool, "deletion protection is INACTIVE"
+
+
+# Secrets and Pulumi -----------------------------------------------------------------------
+
+
+@rule("secret-recovery-window", PROD, "(own rule)", "Every secret can be recovered for 30 days after deletion.")
+def _secret_window(s: Stack) -> Iterator[tuple[Res, str]]:
+    for secret in s.of(SECRET):
+        days = secret.get("recoveryWindowInDays")
+        days = 30 if days is None else days
+        if known(days) and int(days) < 30:
+            yield secret, f"recovery window is {days} days, below 30"
+
+
+@rule(
+    "prod-stateful-protected",
+    PROD,
+    "(own rule)",
+    "Every stateful resource (bucket, pool, secret, cluster, key, schema) has Pulumi `protect` "
+    "(lifted by envstack:confirmDeletion).",
+    deletion_guard=True,
+)
+def _protected(s: Stack) -> Iterator[tuple[Res, str]]:
+    for res in s.resources:
+        if res.type in STATEFUL and not res.protect:
+            yield res, "stateful resource without protect"
+
+
+# Project rules ----------------------------------------------------------------------------
+
+
+@rule(
+    "explicit-regional-provider",
+    UNIVERSAL,
+    "(own rule)",
+    "Every AWS resource uses the explicit regional provider, whose default tags name the environment, "
+    "its type, the project and the stack.",
+)
+def _provider(s: Stack) -> Iterator[tuple[Res, str]]:
+    for res in s.resources:
+        if not res.type.startswith("aws:"):
+            continue
+        if res.provider is None:
+            yield res, "uses the default provider, not the explicit regional one"
+            continue
+        missing = [t for t in (ENV_TAG, TYPE_TAG, PROJECT_TAG, STACK_TAG) if not (res.provider_tags or {}).get(t)]
+        if missing:
+            yield res, f"its provider does not tag {', '.join(missing)}"
+
+
+_FOREIGN = re.compile(
+    r"envstack-([a-z][a-z0-9-]*?)-(?:files|users|api-key|tables|key|cluster|created-at)\b|"
+    r"\benv_([a-z][a-z0-9_]*)\b"
+)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+@rule(
+    "no-cross-environment-names",
+    INVARIANT,
+    "(own rule)",
+    "No resource of one environment names another environment's bucket, pool, secret or schema.",
+)
+def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
+    if not s.env:
+        return
+    own_pg = s.env.replace("-", "_")
+    for res in s.resources:
+        for text in _strings(res.props):
+            for match in _FOREIGN.finditer(text):
+                other = match.group(1) or match.group(2)
+                if other not in (s.env, own_pg):
+                    yield res, f"refers to another environment's resource: {match.group(0)!r}"
+
+
+@rule(
+    "api-key-is-publishable",
+    UNIVERSAL,
+    "(own rule)",
+    "The API key secret holds a publishable key: `pk_` and at least 32 characters.",
+)
+def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
+    def purpose(secret: Res) -> Any:
+        tags = secret.get("tags")
+        return tags.get(PURPOSE_TAG) if isinstance(tags, Mapping) else tags
+
+    purposes = [purpose(r) for r in s.of(SECRET)]
+    api_secrets = [r for r, p in zip(s.of(SECRET), purposes, strict=True) if p == "api-key"]
+    if s.of(SECRET_VERSION) and not api_secrets and s.env and all(known(p) for p in purposes):
+        yield s.of(SECRET_VERSION)[0], "no secret is tagged envstack:purpose=api-key"
+    for secret in api_secrets:
+        versions = s.linked(SECRET_VERSION, "secretId", secret)
+        if not versions:
+            yield secret, "the API key secret has no value"
+        for version in versions:
+            text = version.get("secretString")
+            if not known(text):
+                continue  # secret or unknown during preview: nothing to check here
+            try:
+                key = json.loads(text).get("apiKey", "")
+            except (json.JSONDecodeError, AttributeError):
+                key = ""
+            if not (isinstance(key, str) and key.startswith("pk_") and len(key) >= 35):
+                yield version, "the API key secret does not hold a pk_ publishable key"
+
+
+@rule(
+    "no-cluster-in-custom",
+    INVARIANT,
+    "(own rule)",
+    "A custom (preview) environment never creates an Aurora cluster: it attaches to one.",
+)
+def _no_cluster(s: Stack) -> Iterator[tuple[Res, str]]:
+    if s.env_type == "custom":
+        for cluster in s.of(CLUSTER) + s.of(INSTANCE):
+            yield cluster, "a custom environment creates a cluster"
+
+
+# --- running them --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    resource: str
+    level: str
+    message: str
+    urn: str = ""
+
+
+def evaluate(stack: Stack) -> list[Finding]:
+    """Every rule on one stack, each violation at the rule's level for the stack's type."""
+    findings = []
+    for r in RULES:
+        level = r.level(stack.env_type)
+        findings += [Finding(v.rule, v.resource, level, v.message, v.urn) for v in r.run(stack)]
+    return findings

@@ -1,0 +1,436 @@
+"""The policy pack: every rule passes on compliant input and reports each violation it can,
+AWSGuard-style (start from the compliant prod plan, change one property, assert the violation);
+the same rules through CrossGuard's own types, with unknown preview values; and envctl check."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from typer.testing import CliRunner
+
+from envctl.cli import app
+from envctl.review import load_plan
+from policies import pack, rules
+from tests.conftest import render_raw
+
+ROOT = Path(__file__).parent.parent
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def prod_plan() -> dict[str, Any]:
+    plan: dict[str, Any] = load_plan("prod")
+    return plan
+
+
+def res(plan: dict[str, Any], type_: str, name_suffix: str = "") -> dict[str, Any]:
+    found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(name_suffix)]
+    assert found, f"no {type_} ending {name_suffix!r}"
+    first: dict[str, Any] = found[0]
+    return first
+
+
+def drop(plan: dict[str, Any], type_: str, name_suffix: str = "") -> None:
+    plan["resources"].remove(res(plan, type_, name_suffix))
+
+
+def findings(plan: dict[str, Any]) -> list[rules.Finding]:
+    return rules.evaluate(rules.from_plan(plan))
+
+
+def test_every_rule_passes_on_the_compliant_prod_plan(prod_plan: dict[str, Any]) -> None:
+    assert findings(prod_plan) == []
+    assert len(rules.RULES) >= 25 and len({r.name for r in rules.RULES}) == len(rules.RULES)
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(type_: str, suffix: str, *path: str | int, value: Any) -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        target = res(plan, type_, suffix)["inputs"]
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _remove_key(type_: str, suffix: str, *path: str | int) -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        target = res(plan, type_, suffix)["inputs"]
+        for key in path[:-1]:
+            target = target[key]
+        del target[path[-1]]
+
+    return mutate
+
+
+def _drop(type_: str, suffix: str = "") -> Mutation:
+    return lambda plan: drop(plan, type_, suffix)
+
+
+def _unprotect(type_: str, suffix: str) -> Mutation:
+    return lambda plan: res(plan, type_, suffix).update(protect=False)
+
+
+def _provider(plan: dict[str, Any]) -> None:
+    res(plan, rules.BUCKET, "-files")["provider"] = None
+
+
+def _provider_tags(plan: dict[str, Any]) -> None:
+    del res(plan, rules.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]["envstack:stack"]
+
+
+def _wildcard_key_policy(plan: dict[str, Any]) -> None:
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}
+    res(plan, rules.KMS_KEY)["inputs"]["policy"] = json.dumps(policy)
+
+
+SSE_DEFAULT = ("rules", 0, "applyServerSideEncryptionByDefault")
+CASES: list[tuple[str, Mutation, str]] = [
+    ("s3-public-access-block", _drop(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block"), "no public access block"),
+    (
+        "s3-public-access-block",
+        _set(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicAcls", value=False),
+        "leaves blockPublicAcls off",
+    ),
+    (
+        "s3-ownership-enforced",
+        _set(rules.OWNERSHIP, "files-ownership", "rule", "objectOwnership", value="ObjectWriter"),
+        "not BucketOwnerEnforced",
+    ),
+    ("s3-ownership-enforced", _drop(rules.OWNERSHIP, "files-ownership"), "not BucketOwnerEnforced"),
+    ("s3-kms-encryption", _drop(rules.SSE, "files-encryption"), "no default encryption"),
+    (
+        "s3-kms-encryption",
+        _set(rules.SSE, "files-encryption", *SSE_DEFAULT, "sseAlgorithm", value="AES256"),
+        "default encryption is AES256, expected aws:kms",
+    ),
+    (
+        "s3-deny-insecure-transport",
+        _set(rules.BUCKET_POLICY, "files-policy", "policy", value=json.dumps({"Statement": []})),
+        "without TLS",
+    ),
+    (
+        "s3-versioning",
+        _set(rules.VERSIONING, "", "versioningConfiguration", "status", value="Suspended"),
+        "versioning is not enabled",
+    ),
+    ("s3-versioning", _drop(rules.LIFECYCLE), "no lifecycle rule expires noncurrent versions"),
+    ("s3-access-logging", _drop(rules.LOGGING), "server access logging is off"),
+    ("s3-no-force-destroy", _set(rules.BUCKET, "-files", "forceDestroy", value=True), "force_destroy is on"),
+    (
+        "customer-managed-keys",
+        _remove_key(rules.SSE, "files-encryption", *SSE_DEFAULT, "kmsMasterKeyId"),
+        "AWS-managed key",
+    ),
+    (
+        "customer-managed-keys",
+        _set(rules.SSE, "files-encryption", "rules", 0, "bucketKeyEnabled", value=False),
+        "bucket key is off",
+    ),
+    ("customer-managed-keys", _remove_key(rules.SECRET, "-api-key", "kmsKeyId"), "AWS-managed key"),
+    ("customer-managed-keys", _remove_key(rules.CLUSTER, "", "kmsKeyId"), "AWS-managed key"),
+    ("kms-key-rotation", _set(rules.KMS_KEY, "", "enableKeyRotation", value=False), "key rotation is off"),
+    ("kms-key-rotation", _wildcard_key_policy, "wildcard principal"),
+    ("aurora-storage-encrypted", _set(rules.CLUSTER, "", "storageEncrypted", value=False), "not encrypted"),
+    ("aurora-iam-auth", _set(rules.CLUSTER, "", "iamDatabaseAuthenticationEnabled", value=False), "IAM database"),
+    ("aurora-copy-tags-to-snapshot", _set(rules.CLUSTER, "", "copyTagsToSnapshot", value=False), "not copied"),
+    ("aurora-deletion-protection", _set(rules.CLUSTER, "", "deletionProtection", value=False), "deletion protection"),
+    ("aurora-backup-retention", _set(rules.CLUSTER, "", "backupRetentionPeriod", value=7), "kept 7 day(s), below 14"),
+    ("aurora-not-public", _set(rules.INSTANCE, "", "publiclyAccessible", value=True), "publicly accessible"),
+    (
+        "aurora-auto-minor-version-upgrade",
+        _set(rules.INSTANCE, "", "autoMinorVersionUpgrade", value=False),
+        "minor version upgrades are off",
+    ),
+    (
+        "aurora-performance-insights",
+        _set(rules.INSTANCE, "", "performanceInsightsEnabled", value=False),
+        "Performance Insights is off",
+    ),
+    (
+        "aurora-performance-insights",
+        _remove_key(rules.INSTANCE, "", "performanceInsightsKmsKeyId"),
+        "not encrypted with the environment's own key",
+    ),
+    ("aurora-log-export", _set(rules.CLUSTER, "", "enabledCloudwatchLogsExports", value=[]), "not exported"),
+    ("cognito-mfa", _set(rules.USER_POOL, "", "mfaConfiguration", value="OPTIONAL"), "MFA is OPTIONAL; allowed: ON"),
+    ("cognito-threat-protection", _remove_key(rules.USER_POOL, "", "userPoolAddOns"), "not ENFORCED"),
+    (
+        "cognito-password-policy",
+        _set(rules.USER_POOL, "", "passwordPolicy", "minimumLength", value=8),
+        "length 8, below 12",
+    ),
+    (
+        "cognito-password-policy",
+        _set(rules.USER_POOL, "", "passwordPolicy", "requireSymbols", value=False),
+        "does not require requireSymbols",
+    ),
+    ("cognito-deletion-protection", _set(rules.USER_POOL, "", "deletionProtection", value="INACTIVE"), "INACTIVE"),
+    ("secret-recovery-window", _set(rules.SECRET, "-api-key", "recoveryWindowInDays", value=7), "7 days, below 30"),
+    ("prod-stateful-protected", _unprotect(rules.BUCKET, "-files"), "without protect"),
+    ("prod-stateful-protected", _unprotect(rules.SCHEMA_ROLE, ""), "without protect"),
+    ("explicit-regional-provider", _provider, "default provider"),
+    ("explicit-regional-provider", _provider_tags, "does not tag envstack:stack"),
+    (
+        "no-cross-environment-names",
+        _set(rules.SECRET, "-api-key", "description", value="copy of envstack-dev-files"),
+        "another environment's resource: 'envstack-dev-files'",
+    ),
+    ("no-cross-environment-names", _set(rules.SCHEMA_ROLE, "", "schema", value="env_staging"), "'env_staging'"),
+    (
+        "api-key-is-publishable",
+        _set(rules.SECRET_VERSION, "api-key-version", "secretString", value=json.dumps({"apiKey": "sk_live_123"})),
+        "does not hold a pk_",
+    ),
+    ("api-key-is-publishable", _drop(rules.SECRET_VERSION, "api-key-version"), "has no value"),
+    ("api-key-is-publishable", _remove_key(rules.SECRET, "-api-key", "tags"), "no secret is tagged"),
+]
+
+
+@pytest.mark.parametrize(("rule", "mutate", "message"), CASES, ids=[f"{c[0]}:{c[2][:30]}" for c in CASES])
+def test_each_violation_is_reported_on_a_one_property_change(
+    prod_plan: dict[str, Any], rule: str, mutate: Mutation, message: str
+) -> None:
+    plan = copy.deepcopy(prod_plan)
+    mutate(plan)
+    hits = [f for f in findings(plan) if f.rule == rule]
+    assert hits, f"{rule} reported nothing"
+    assert any(message in f.message for f in hits), [f.message for f in hits]
+    assert all(f.level == "mandatory" for f in hits)  # prod
+
+
+def test_every_rule_has_a_failing_case() -> None:
+    assert {r.name for r in rules.RULES} - {c[0] for c in CASES} == {"no-cluster-in-custom"}  # tested below
+
+
+def test_a_custom_environment_creating_a_cluster_is_refused_everywhere(prod_plan: dict[str, Any]) -> None:
+    preview = render_raw(
+        {"envstack:type": "custom", "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"}},
+        stack="pr-5",
+    ).to_json()
+    assert not [f for f in findings(preview) if f.level == "mandatory"]
+    preview["resources"].append(copy.deepcopy(res(prod_plan, rules.CLUSTER)))
+    hits = [f for f in findings(preview) if f.rule == "no-cluster-in-custom"]
+    assert hits and hits[0].level == "mandatory"
+
+
+@pytest.mark.parametrize(
+    ("kind", "env_type", "level"),
+    [
+        (rules.UNIVERSAL, "prod", "mandatory"),
+        (rules.UNIVERSAL, "staging", "mandatory"),
+        (rules.UNIVERSAL, "dev", "advisory"),
+        (rules.UNIVERSAL, "custom", "advisory"),
+        (rules.PROD, "prod", "mandatory"),
+        (rules.PROD, "staging", "advisory"),
+        (rules.PROD, "dev", "advisory"),
+        (rules.INVARIANT, "custom", "mandatory"),
+        (rules.INVARIANT, "dev", "mandatory"),
+        (rules.PROD, None, "mandatory"),
+    ],
+)
+def test_enforcement_by_environment_type(kind: str, env_type: str | None, level: str) -> None:
+    rule = rules.Rule("x", kind, "", "", lambda s: iter(()))
+    assert rule.level(env_type) == level
+
+
+def test_the_type_comes_from_the_provider_default_tags(prod_plan: dict[str, Any]) -> None:
+    model = rules.from_plan(prod_plan)
+    assert (model.env, model.env_type) == ("prod", "prod")
+    dev_like = copy.deepcopy(prod_plan)
+    res(dev_like, rules.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]["envstack:type"] = "dev"
+    res(dev_like, rules.BUCKET, "-files")["inputs"]["forceDestroy"] = True
+    assert {f.level for f in findings(dev_like) if f.rule == "s3-no-force-destroy"} == {"advisory"}
+
+
+def test_confirmed_deletion_lifts_only_the_deletion_guards() -> None:
+    confirmed = render_raw(
+        {
+            "envstack:type": "prod",
+            "envstack:cluster": {"name": "prod-main", "create": True},
+            "envstack:confirmDeletion": "prod",
+        },
+        stack="prod",
+    ).to_json()
+    assert findings(confirmed) == []
+    model = rules.from_plan(confirmed)
+    assert model.deletion_confirmed
+    guards = {r.name for r in rules.RULES if r.deletion_guard}
+    assert guards == {
+        "s3-no-force-destroy",
+        "aurora-deletion-protection",
+        "cognito-deletion-protection",
+        "prod-stateful-protected",
+    }
+
+
+# --- through CrossGuard's own types ----------------------------------------------------------
+
+
+def _unknownify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _unknownify(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unknownify(v) for v in value]
+    return UNKNOWN_BOOLEAN_VALUE if isinstance(value, bool) else UNKNOWN_STRING_VALUE
+
+
+def policy_args(plan: dict[str, Any], unknown: bool = False) -> StackValidationArgs:
+    """CrossGuard's StackValidationArgs for a plan: the types the pack receives from the engine."""
+    model = rules.from_plan(plan)  # only to learn which property refers to which resource
+    by_name: dict[str, PolicyResource] = {}
+    providers = {r["name"]: r for r in plan["resources"] if r["type"].startswith("pulumi:providers:")}
+    opts = lambda protect: PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])  # noqa: E731
+    out = []
+    for raw, m in zip(plan["resources"], model.resources, strict=True):
+        props = _unknownify(raw["inputs"]) if unknown and not raw["type"].startswith("pulumi:") else raw["inputs"]
+        provider = providers.get(raw["provider"] or "")
+        policy_provider = (
+            PolicyProviderResource(
+                provider["type"],
+                unknown_checking_proxy(json.loads(json.dumps(provider["inputs"]))),
+                f"urn:{provider['name']}",
+                provider["name"],
+            )
+            if provider
+            else None
+        )
+        resource = PolicyResource(
+            raw["type"],
+            unknown_checking_proxy(json.loads(json.dumps(props))),
+            f"urn:{raw['name']}",
+            raw["name"],
+            opts(raw["protect"]),
+            policy_provider,
+            None,
+            [],
+            {},
+        )
+        by_name[raw["name"]] = resource
+        out.append((resource, m))
+    for resource, m in out:
+        resource.property_dependencies = {k: [by_name[n] for n in names] for k, names in m.links.items()}
+    return StackValidationArgs([r for r, _ in out])
+
+
+def run_pack(args: StackValidationArgs) -> dict[str, list[str]]:
+    reported: dict[str, list[str]] = {}
+    for policy in pack.policies():
+        assert isinstance(policy, StackValidationPolicy) and policy.validate is not None
+
+        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
+            reported.setdefault(name, []).append(message)
+
+        policy.validate(args, report)
+    return reported
+
+
+def test_the_pack_registers_each_rule_at_both_levels() -> None:
+    names = [p.name for p in pack.policies()]
+    assert len(names) == 2 * len(rules.RULES) == len(set(names))
+    assert "s3-public-access-block" in names and "s3-public-access-block-advisory" in names
+
+
+def test_the_pack_passes_the_compliant_prod_stack_and_names_the_rules_it_fails(prod_plan: dict[str, Any]) -> None:
+    assert run_pack(policy_args(prod_plan)) == {}
+    tampered = copy.deepcopy(prod_plan)
+    _set(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicPolicy", value=False)(tampered)
+    _unprotect(rules.USER_POOL, "")(tampered)
+    reported = run_pack(policy_args(tampered))
+    assert set(reported) == {"s3-public-access-block", "prod-stateful-protected"}
+    dev = load_plan("dev")
+    advisory = run_pack(policy_args(dev))
+    assert advisory and all(name.endswith("-advisory") for name in advisory)
+
+
+def test_unknown_preview_values_do_not_crash_the_rules(prod_plan: dict[str, Any]) -> None:
+    for plan in (prod_plan, load_plan("dev"), load_plan("staging")):
+        reported = run_pack(policy_args(plan, unknown=True))
+        # Nothing known is wrong, so nothing mandatory fires (the provider tags stay known).
+        assert not {k for k in reported if not k.endswith("-advisory")}, reported
+
+
+def test_unknown_values_become_the_rules_unknown_sentinel() -> None:
+    plain = rules._plain(unknown_checking_proxy({"a": UNKNOWN_STRING_VALUE, "b": [UNKNOWN_BOOLEAN_VALUE, 1]}))
+    assert plain == {"a": rules.UNKNOWN, "b": [rules.UNKNOWN, 1]}
+
+
+def test_the_pack_entrypoint_starts_under_the_real_sdk() -> None:
+    """`pulumi preview --policy-pack policies` runs policies/__main__.py, which serves the pack
+    over gRPC and prints its port; a broken rule name or import would fail before that."""
+    proc = subprocess.Popen(
+        [sys.executable, "__main__.py"],
+        cwd=ROOT / "policies",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = proc.stdout.readline().strip()
+        assert port.isdigit(), proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# --- envctl check --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_check_passes_every_mandatory_rule_on_the_committed_stacks(stack: str) -> None:
+    out = runner.invoke(app, ["check", stack, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["stack"] == stack and result["type"] == stack
+    assert not [f for f in result["findings"] if f["level"] == "mandatory"]
+
+
+def test_check_plan_fails_a_tampered_prod_plan_with_the_rule_names(prod_plan: dict[str, Any], tmp_path: Path) -> None:
+    tampered = copy.deepcopy(prod_plan)
+    for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+        res(tampered, rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block")["inputs"][flag] = False
+    for r in tampered["resources"]:
+        r["protect"] = False
+    path = tmp_path / "prod.json"
+    path.write_text(json.dumps(tampered))
+    out = runner.invoke(app, ["check", "--plan", str(path), "--format", "json"])
+    assert out.exit_code == 1
+    rules_hit = {f["rule"] for f in json.loads(out.stdout)["findings"] if f["level"] == "mandatory"}
+    assert rules_hit == {"s3-public-access-block", "prod-stateful-protected"}
+    text = runner.invoke(app, ["check", "--plan", str(path)])
+    assert text.exit_code == 1 and "s3-public-access-block" in text.stdout and "MANDATORY" in text.stdout
+
+
+def test_check_usage_errors() -> None:
+    assert runner.invoke(app, ["check"]).exit_code == 2
+    assert runner.invoke(app, ["check", "dev", "--plan", "x.json"]).exit_code == 2
+    out = runner.invoke(app, ["check", "nope"])
+    assert out.exit_code == 2 and "unknown stack 'nope'" in out.stderr
+
+
+def test_the_readme_lists_every_rule_with_its_levels() -> None:
+    table = runner.invoke(app, ["rules", "--format", "markdown"]).stdout
+    assert len(table.splitlines()) == len(rules.RULES) + 2
+    assert table in (ROOT / "README.md").read_text(), (
+        "README 'Policies' table is stale: paste `envctl rules -f markdown`"
+    )
