@@ -12,6 +12,7 @@ Clients and connections are created inside calls, never at import time.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -36,9 +37,15 @@ def _describe(statement: Statement, err: Exception) -> str:
 
 @dataclass(frozen=True)
 class DataApiExecutor:
+    """Runs a plan through the RDS Data API. A cluster that paused when idle (minimum capacity
+    0) answers DatabaseResumingException while it wakes up, so beginning the transaction is
+    retried for up to `resume_wait` seconds."""
+
     cluster_arn: str
     secret_arn: str
     database: str
+    resume_wait: float = 120.0
+    retry_every: float = 5.0
 
     @property
     def region(self) -> str:
@@ -52,7 +59,7 @@ class DataApiExecutor:
     def apply(self, statements: Sequence[Statement]) -> None:
         client = self.client()
         target = {"resourceArn": self.cluster_arn, "secretArn": self.secret_arn, "database": self.database}
-        tx = client.begin_transaction(**target)["transactionId"]
+        tx = self._begin(client, target)
         current = statements[0] if statements else None
         try:
             for current in statements:
@@ -68,6 +75,19 @@ class DataApiExecutor:
             assert current is not None
             raise ExecutionError(_describe(current, err)) from None
         client.commit_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
+
+    def _begin(self, client: Any, target: dict[str, str]) -> str:
+        waited = 0.0
+        while True:
+            try:
+                return str(client.begin_transaction(**target)["transactionId"])
+            except client.exceptions.DatabaseResumingException:
+                if waited >= self.resume_wait:
+                    raise ExecutionError(
+                        f"the cluster {self.cluster_arn} was still resuming after {self.resume_wait:g}s"
+                    ) from None
+                time.sleep(self.retry_every)
+                waited += self.retry_every
 
 
 @dataclass(frozen=True)

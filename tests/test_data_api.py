@@ -96,3 +96,32 @@ def test_no_client_is_created_at_import_or_construction(monkeypatch: pytest.Monk
 def test_unknown_executor_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="allowed: data-api, dsn"):
         executor_from({"kind": "ssh"})
+
+
+def test_a_paused_cluster_is_waited_for(stubbed, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    executor, stubber = stubbed
+    sleeps: list[float] = []
+    monkeypatch.setattr("components.executors.time.sleep", sleeps.append)
+    plan = [Statement("SELECT 1")]
+    stubber.add_client_error("begin_transaction", "DatabaseResumingException", "resuming")
+    stubber.add_client_error("begin_transaction", "DatabaseResumingException", "resuming")
+    stubber.add_response("begin_transaction", {"transactionId": "tx-1"}, TARGET)
+    expect_statement(stubber, plan[0])
+    stubber.add_response(
+        "commit_transaction", {}, {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": "tx-1"}
+    )
+    with stubber:
+        executor.apply(plan)
+    stubber.assert_no_pending_responses()
+    assert sleeps == [5.0, 5.0]
+
+
+def test_a_cluster_that_never_resumes_is_one_clear_error(stubbed, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _, stubber = stubbed
+    executor = DataApiExecutor(CLUSTER, SECRET, "envstack", resume_wait=10, retry_every=5)
+    monkeypatch.setattr("components.executors.time.sleep", lambda _s: None)
+    monkeypatch.setattr(DataApiExecutor, "client", lambda self: stubber.client)
+    for _ in range(3):
+        stubber.add_client_error("begin_transaction", "DatabaseResumingException", "resuming")
+    with stubber, pytest.raises(ExecutionError, match="still resuming after 10s"):
+        executor.apply([Statement("SELECT 1")])
