@@ -216,9 +216,12 @@ def from_policy_args(args: Any) -> Stack:
 
 
 @dataclass(frozen=True)
-class Violation:
+class Finding:
+    """One violation, at the level its rule has for the stack's environment type."""
+
     rule: str
     resource: str
+    level: str
     message: str
     urn: str = ""
 
@@ -239,10 +242,11 @@ class Rule:
             return MANDATORY
         return ADVISORY
 
-    def run(self, stack: Stack) -> list[Violation]:
+    def run(self, stack: Stack) -> list[Finding]:
         if self.deletion_guard and stack.deletion_confirmed:
             return []
-        return [Violation(self.name, r.name, message, r.urn) for r, message in self.check(stack)]
+        level = self.level(stack.env_type)
+        return [Finding(self.name, r.name, level, message, r.urn) for r, message in self.check(stack)]
 
 
 RULES: list[Rule] = []
@@ -743,19 +747,6 @@ def _no_cluster(s: Stack) -> Iterator[tuple[Res, str]]:
 # --- running them --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    resource: str
-    level: str
-    message: str
-    urn: str = ""
-
-
 def evaluate(stack: Stack) -> list[Finding]:
     """Every rule on one stack, each violation at the rule's level for the stack's type."""
-    findings = []
-    for r in RULES:
-        level = r.level(stack.env_type)
-        findings += [Finding(v.rule, v.resource, level, v.message, v.urn) for v in r.run(stack)]
-    return findings
+    return [finding for r in RULES for finding in r.run(stack)]

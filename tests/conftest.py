@@ -24,6 +24,14 @@ def rendered() -> dict[str, Rendering]:
     return {stack: render(stack) for stack in STACKS}
 
 
+# Step one of deleting prod: the committed prod config plus the typed confirmation.
+CONFIRMED_PROD = {
+    "envstack:type": "prod",
+    "envstack:cluster": {"name": "prod-main", "create": True},
+    "envstack:confirmDeletion": "prod",
+}
+
+
 def render_raw(raw: dict[str, Any], stack: str = "test") -> Rendering:
     """Render the program for an ad-hoc config (as `pulumi config` would hold it)."""
     raw = {"aws:region": REGION, **raw}

@@ -22,7 +22,7 @@ from envctl.cards import CARD_FIELDS
 from envctl.cli import app
 from envctl.render import ROOT, Rendering, _token, record, render
 from envctl.review import diff_plans, load_plan, manifest
-from tests.conftest import STACKS, render_raw
+from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
 
 runner = CliRunner()
 SNAPSHOTS = ROOT / "tests" / "snapshots"
@@ -266,14 +266,7 @@ def test_manifest_staging_keeps_files_users_and_tables_and_can_recover_keys() ->
 
 
 def test_manifest_after_prod_confirmation_shows_the_loss() -> None:
-    r = render_raw(
-        {
-            "envstack:type": "prod",
-            "envstack:cluster": {"name": "prod-main", "create": True},
-            "envstack:confirmDeletion": "prod",
-        },
-        stack="prod",
-    )
+    r = render_raw(CONFIRMED_PROD, stack="prod")
     fates = _fates(r.to_json())
     assert fates["tables and data:envstack-prod-tables"] == "deleted"
     assert fates["files:envstack-prod-files"] == "deleted"

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from envctl.cli import app
 from envctl.review import load_plan
 from policies import pack, rules
-from tests.conftest import render_raw
+from tests.conftest import CONFIRMED_PROD, render_raw
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
@@ -263,14 +263,7 @@ def test_the_type_comes_from_the_provider_default_tags(prod_plan: dict[str, Any]
 
 
 def test_confirmed_deletion_lifts_only_the_deletion_guards() -> None:
-    confirmed = render_raw(
-        {
-            "envstack:type": "prod",
-            "envstack:cluster": {"name": "prod-main", "create": True},
-            "envstack:confirmDeletion": "prod",
-        },
-        stack="prod",
-    ).to_json()
+    confirmed = render_raw(CONFIRMED_PROD, stack="prod").to_json()
     assert findings(confirmed) == []
     model = rules.from_plan(confirmed)
     assert model.deletion_confirmed

@@ -8,7 +8,7 @@ import pytest
 
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from envctl.render import RenderError, Rendering
-from tests.conftest import REGION, STACKS, assert_all_aws_on, only, render_raw
+from tests.conftest import CONFIRMED_PROD, REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 STATEFUL = (
@@ -93,12 +93,7 @@ def test_deletion_semantics_by_type(rendered: dict[str, Rendering], stack: str) 
 
 
 def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapshot() -> None:
-    raw = {
-        "envstack:type": "prod",
-        "envstack:cluster": {"name": "prod-main", "create": True},
-        "envstack:confirmDeletion": "prod",
-    }
-    r = render_raw(raw, stack="prod")
+    r = render_raw(CONFIRMED_PROD, stack="prod")
     assert not any(x.protect for x in r.resources)
     assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
     assert all(b.inputs["forceDestroy"] is True for b in r.by_type("aws:s3/bucket:Bucket"))
