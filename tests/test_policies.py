@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import select
 import subprocess
 import sys
 from collections.abc import Callable
@@ -379,6 +380,8 @@ def test_the_pack_entrypoint_starts_under_the_real_sdk() -> None:
     )
     try:
         assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "the policy pack printed nothing within 60 s"
         port = proc.stdout.readline().strip()
         assert port.isdigit(), proc.stderr.read() if proc.stderr else ""
     finally:
