@@ -18,9 +18,10 @@ ENV = "<env>"
 
 
 def load_plan(ref: str) -> dict[str, Any]:
-    """A plan by reference: a path to a saved plan JSON file, or a committed stack's name."""
+    """A plan by reference: a saved plan JSON file (a path ending in .json or holding a `/`),
+    or else a committed stack's name."""
     path = Path(ref)
-    if ref.endswith(".json") or path.is_file():
+    if ref.endswith(".json") or "/" in ref:
         try:
             plan = json.loads(path.read_text())
         except FileNotFoundError:
