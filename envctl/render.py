@@ -88,12 +88,6 @@ class Rendering:
     def by_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
 
-    def one(self, type_: str) -> Resource:
-        found = self.by_type(type_)
-        if len(found) != 1:
-            raise LookupError(f"expected one {type_}, found {len(found)}")
-        return found[0]
-
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
