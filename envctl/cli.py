@@ -258,7 +258,7 @@ def sweep(
 def _comment_section(stack: str, base_file: Path) -> dict[str, str]:
     head = guarded(lambda: review.load_plan(stack), f"rendering {stack}")
     if base_file.is_file():
-        base = guarded(lambda: review.load_plan(str(base_file)), "reading the base snapshot")
+        base = guarded(lambda: review.read_plan_file(base_file), "reading the base snapshot")
     else:  # a stack this change adds: everything in it is new
         base = {"stack": stack, "project": "envstack", "resources": [], "outputs": {}}
     result = review.diff_plans(base, head, f"base:{stack}", stack)
@@ -303,7 +303,7 @@ def check(
     if (stack is None) == (plan_file is None):
         fail("give either a STACK or --plan FILE", EXIT_USAGE)
     if plan_file is not None:
-        plan = guarded(lambda: review.load_plan(str(plan_file)), "reading the plan")
+        plan = guarded(lambda: review.read_plan_file(plan_file), "reading the plan")
     else:
         plan = guarded(lambda: review.load_plan(str(stack)), f"rendering {stack}")
     model = rules.from_plan(plan)

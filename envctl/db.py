@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from components.executors import ExecutionError, PsycopgExecutor
-from components.naming import UnmappableNameError, pg_identifier
+from components.naming import UnmappableNameError
 from components.sql import Layout, create_plan, teardown_plan
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
 
@@ -26,15 +26,14 @@ def _layout(env: str, dsn: str, connection_limit: int) -> tuple[Layout, dict[str
     from psycopg import conninfo
 
     try:
-        pg_identifier(env)
-    except UnmappableNameError as err:
-        fail(f"--env: {err}", EXIT_USAGE)
-    try:
         params = {k: str(v) for k, v in conninfo.conninfo_to_dict(dsn).items() if v is not None}
     except Exception as err:  # psycopg raises ProgrammingError for a malformed DSN
         fail(f"--dsn is not a valid connection string: {err}", EXIT_USAGE)
     database = params.get("dbname") or params.get("user") or "postgres"  # libpq's own default
-    return Layout(env=env, database=database, connection_limit=connection_limit), params
+    try:
+        return Layout(env=env, database=database, connection_limit=connection_limit), params
+    except UnmappableNameError as err:
+        fail(f"--env: {err}", EXIT_USAGE)
 
 
 @db_app.command("up")

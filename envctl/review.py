@@ -17,20 +17,24 @@ from envctl.render import RenderError, render
 ENV = "<env>"
 
 
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """A saved plan JSON file (`envctl plan STACK --format json`), checked for its shape."""
+    try:
+        plan = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise RenderError(f"{path}: no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise RenderError(f"{path}: not a plan JSON file ({err})") from None
+    if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list) or "stack" not in plan:
+        raise RenderError(f"{path}: not a plan JSON file (expected the output of `envctl plan STACK --format json`)")
+    return plan
+
+
 def load_plan(ref: str) -> dict[str, Any]:
-    """A plan by reference: a saved plan JSON file (a path ending in .json or holding a `/`),
-    or else a committed stack's name."""
-    path = Path(ref)
+    """A plan by reference, where either may be given (diff, manifest): a saved plan JSON file
+    (a path ending in .json or holding a `/`), or else a committed stack's name."""
     if ref.endswith(".json") or "/" in ref:
-        try:
-            plan = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise RenderError(f"{ref}: no such file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise RenderError(f"{ref}: not a plan JSON file ({err})") from None
-        if not isinstance(plan, dict) or not isinstance(plan.get("resources"), list) or "stack" not in plan:
-            raise RenderError(f"{ref}: not a plan JSON file (expected the output of `envctl plan STACK --format json`)")
-        return plan
+        return read_plan_file(Path(ref))
     return render(ref).to_json()
 
 
@@ -60,10 +64,11 @@ def _normaliser(name: str) -> Any:
 
 
 def _keyed(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    norm = _normaliser(env_name(plan))
+    name = env_name(plan)
+    norm = _normaliser(name)
     keyed: dict[tuple[str, str], dict[str, Any]] = {}
     for r in plan["resources"]:
-        key = (r["type"], ENV if r["name"] == env_name(plan) else norm(r["name"]))
+        key = (r["type"], ENV if r["name"] == name else norm(r["name"]))
         keyed[key] = {**r, "inputs": norm(r.get("inputs", {}))}
     return keyed
 

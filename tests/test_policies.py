@@ -417,6 +417,16 @@ def test_check_plan_fails_a_tampered_prod_plan_with_the_rule_names(prod_plan: di
     assert text.exit_code == 1 and "s3-public-access-block" in text.stdout and "MANDATORY" in text.stdout
 
 
+def test_check_plan_always_reads_a_file_whatever_its_name(
+    prod_plan: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("saved-plan").write_text(json.dumps(prod_plan))  # no .json, no `/`: still a file, never a stack
+    out = runner.invoke(app, ["check", "--plan", "saved-plan", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["stack"] == "prod"
+
+
 def test_check_usage_errors() -> None:
     assert runner.invoke(app, ["check"]).exit_code == 2
     assert runner.invoke(app, ["check", "dev", "--plan", "x.json"]).exit_code == 2
