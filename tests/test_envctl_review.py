@@ -46,7 +46,20 @@ def test_plan_json_lists_exactly_what_the_mocks_recorded(rendered: dict[str, Ren
     recorded = [(r.type, r.name) for r in rendered[stack].resources]
     assert [(r["type"], r["name"]) for r in plan["resources"]] == recorded
     for r in plan["resources"]:
-        assert set(r) == {"name", "type", "parent", "provider", "inputs", "protect", "retainOnDelete"}
+        assert set(r) == {
+            "name",
+            "type",
+            "parent",
+            "provider",
+            "inputs",
+            "protect",
+            "retainOnDelete",
+            "deleteBeforeReplace",
+            "ignoreChanges",
+            "dependsOn",
+            "propertyDependencies",
+        }
+        assert r["dependsOn"] == sorted(set(r["dependsOn"]))  # deterministic
     assert plan["outputs"]["name"] == rendered[stack].config.name
 
 
@@ -271,6 +284,7 @@ def test_manifest_after_prod_confirmation_shows_the_loss() -> None:
     assert fates["tables and data:envstack-prod-tables"] == "deleted"
     assert fates["files:envstack-prod-files"] == "deleted"
     assert fates["API keys:envstack-prod-api-key"] == "recoverable"
+    assert fates["encryption key:envstack-prod-key"] == "retained"  # issue 9.2
 
 
 def test_manifest_formats() -> None:
