@@ -118,6 +118,14 @@ class PlanDiff:
         return asdict(self)
 
 
+_OPTIONS: dict[str, Any] = {
+    "protect": False,
+    "retainOnDelete": False,
+    "deleteBeforeReplace": False,
+    "ignoreChanges": [],
+}
+
+
 def diff_plans(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str) -> PlanDiff:
     """What differs between two renderings: one-sided resources, differing inputs and options
     (protect, retainOnDelete, deleteBeforeReplace, ignoreChanges), and differing outputs."""
@@ -129,8 +137,8 @@ def diff_plans(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str)
         ra, rb = ka[key], kb[key]
         fa = {f"inputs.{k}": v for k, v in _flatten(ra["inputs"]).items()}
         fb = {f"inputs.{k}": v for k, v in _flatten(rb["inputs"]).items()}
-        for opt in ("protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges"):
-            fa[opt], fb[opt] = ra.get(opt), rb.get(opt)
+        for opt, default in _OPTIONS.items():  # absent (an older plan): the engine's default
+            fa[opt], fb[opt] = ra.get(opt, default), rb.get(opt, default)
         changes = [Change(p, fa.get(p), fb.get(p)) for p in sorted(fa.keys() | fb.keys()) if fa.get(p) != fb.get(p)]
         if changes:
             result.changed.append(ResourceDiff(type=key[0], name=key[1], changes=changes))

@@ -357,3 +357,19 @@ def test_cards_read_stack_outputs_through_the_pulumi_cli(tmp_path: Path, monkeyp
     assert [(c["stack"], c["deployed"]) for c in json.loads(out)] == [("dev", True), ("staging", False)]
     code, _, err = invoke("cards", "ghost")
     assert code == 2 and "pulumi stack output --stack ghost: error: no stack named ghost" in err
+
+
+def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() -> None:
+    """A base-branch snapshot from before deleteBeforeReplace/ignoreChanges were recorded
+    differs only where a resource really sets them."""
+    new = load_plan("dev")
+    old = json.loads(json.dumps(new))
+    for r in old["resources"]:
+        for key in ("deleteBeforeReplace", "ignoreChanges", "dependsOn", "propertyDependencies"):
+            del r[key]
+    changed = {(c.name, ch.path) for c in diff_plans(old, new, "old", "new").changed for ch in c.changes}
+    assert changed == {
+        ("envstack-<env>-cluster", "deleteBeforeReplace"),
+        ("envstack-<env>-cluster", "ignoreChanges"),
+        ("envstack-<env>-cluster-writer", "deleteBeforeReplace"),
+    }
