@@ -74,9 +74,10 @@ class Cluster(pulumi.ComponentResource):
 
     Always: storage encrypted, IAM database authentication, not publicly accessible, backups
     retained, tags copied to snapshots, minor upgrades automatic, the master password managed
-    by RDS in Secrets Manager (never in Pulumi state), and a final snapshot on deletion.
-    By type: minimum capacity (0 pauses an idle cluster), deletion protection, backup
-    retention, Performance Insights, log export, and a customer-managed key.
+    by RDS in Secrets Manager (never in Pulumi state), the major engine version only, and
+    delete-before-replace for the fixed identifiers. By type: minimum capacity (0 pauses an
+    idle cluster), deletion protection, protect against replacement, a uniquely named final
+    snapshot, backup retention, Performance Insights, log export, and a customer-managed key.
     """
 
     cluster: aws.rds.Cluster
