@@ -233,7 +233,8 @@ _FATES = {
 
 def _fate(r: dict[str, Any]) -> tuple[str, str]:
     if r.get("protect"):
-        return "refused", "protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied"
+        then = "; even then it is retained on delete" if r.get("retainOnDelete") else ""
+        return "refused", f"protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied{then}"
     if r.get("retainOnDelete"):
         if r["type"] == "aws:kms/key:Key":
             return "retained", (

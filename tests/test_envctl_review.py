@@ -266,6 +266,8 @@ def test_manifest_dev_deletes_everything_for_good() -> None:
 def test_manifest_prod_refuses_everything() -> None:
     m = manifest(load_plan("prod"))
     assert m.items and all(x.fate == "refused" for x in m.items)
+    key = next(x for x in m.items if x.category == "encryption key")
+    assert key.detail.endswith("even then it is retained on delete")
     assert "stopped by" in m.verdict
 
 
