@@ -16,13 +16,23 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.config import ClusterAssignment
 from components.provider import child
 from components.settings import TypeSettings
 
-ENGINE_VERSION = "16.6"  # Serverless v2 scale-to-zero needs Aurora PostgreSQL 16.3+; Data API 16.1+
+# The major version only: AWS creates the cluster at that major's default minor and upgrades
+# it in place (automatic minor upgrades), and the provider keeps "16" in state while
+# `engine_version_actual` reports the running minor, so an AWS upgrade is never a diff. A
+# pinned minor ("16.6") makes every `pulumi up` after an AWS upgrade try to go back and fail
+# (terraform-aws-rds-aurora#228). Scale to zero needs 16.3+, the Data API 16.1+: AWS's default
+# 16.x must be at least 16.3 (docs/lifecycle.md).
+ENGINE_VERSION = "16"
 MASTER_USERNAME = "envstack_admin"
+# Changes to the engine version are ignored after creation: clusters created with a pinned
+# minor keep it in their inputs, and a major upgrade is a deliberate step (docs/lifecycle.md).
+IGNORED_CHANGES = ["engineVersion"]
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,10 @@ class Cluster(pulumi.ComponentResource):
 
     Always: storage encrypted, IAM database authentication, not publicly accessible, backups
     retained, tags copied to snapshots, minor upgrades automatic, the master password managed
-    by RDS in Secrets Manager (never in Pulumi state), and a final snapshot on deletion.
-    By type: minimum capacity (0 pauses an idle cluster), deletion protection, backup
-    retention, Performance Insights, log export, and a customer-managed key.
+    by RDS in Secrets Manager (never in Pulumi state), the major engine version only, and
+    delete-before-replace for the fixed identifiers. By type: minimum capacity (0 pauses an
+    idle cluster), deletion protection, protect against replacement, a uniquely named final
+    snapshot, backup retention, Performance Insights, log export, and a customer-managed key.
     """
 
     cluster: aws.rds.Cluster
@@ -94,8 +105,8 @@ class Cluster(pulumi.ComponentResource):
                 deletion_protection=s.cluster_deletion_protection,
                 backup_retention_period=s.backup_retention_days,
                 copy_tags_to_snapshot=True,
-                skip_final_snapshot=False,
-                final_snapshot_identifier=f"{args.identifier}-final",
+                skip_final_snapshot=not s.final_snapshot,
+                final_snapshot_identifier=self._final_snapshot_identifier(name, args) if s.final_snapshot else None,
                 enabled_cloudwatch_logs_exports=list(s.log_exports),
                 db_subnet_group_name=args.subnet_group,
                 vpc_security_group_ids=list(args.security_group_ids) or None,
@@ -105,7 +116,9 @@ class Cluster(pulumi.ComponentResource):
                     seconds_until_auto_pause=3600 if min_capacity == 0 else None,
                 ),
             ),
-            opts=child(self, protect=s.protect),
+            # A fixed identifier: a replacement must delete the old cluster first, and
+            # `cluster_protect` makes the engine refuse that where the data matters.
+            opts=child(self, protect=s.cluster_protect, delete_before_replace=True, ignore_changes=IGNORED_CHANGES),
         )
         aws.rds.ClusterInstance(
             f"{name}-writer",
@@ -114,7 +127,7 @@ class Cluster(pulumi.ComponentResource):
                 identifier=f"{args.identifier}-writer",
                 instance_class="db.serverless",
                 engine=aws.rds.EngineType.AURORA_POSTGRESQL,
-                engine_version=self.cluster.engine_version,
+                # No engine_version: an Aurora instance runs its cluster's version.
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
                 performance_insights_enabled=s.performance_insights,
@@ -122,7 +135,7 @@ class Cluster(pulumi.ComponentResource):
                 performance_insights_retention_period=7 if s.performance_insights else None,
                 db_subnet_group_name=args.subnet_group,
             ),
-            opts=child(self, protect=s.protect),
+            opts=child(self, protect=s.cluster_protect, delete_before_replace=True),
         )
         self.attachment = ClusterAttachment(
             name=args.identifier,
@@ -133,6 +146,30 @@ class Cluster(pulumi.ComponentResource):
             database=args.database,
         )
         self.register_outputs({"clusterAttachment": self.attachment.as_output()})
+
+    def _final_snapshot_identifier(self, name: str, args: ClusterArgs) -> pulumi.Output[str]:
+        """`<identifier>-final-<8 hex>`: unique to one cluster's lifetime, so re-creating the
+        environment and deleting it again never collides with the snapshot the last deletion
+        left (DBClusterSnapshotAlreadyExistsFault; terraform-aws-rds-cluster#129).
+
+        The suffix is generated once and kept in state. Its keepers are the inputs that make
+        AWS replace the cluster, so a replacement cluster gets a suffix of its own too."""
+        suffix = random.RandomId(
+            f"{name}-final-snapshot-suffix",
+            random.RandomIdArgs(
+                byte_length=4,
+                keepers={
+                    "identifier": args.identifier,
+                    "database": args.database,
+                    "subnetGroup": args.subnet_group or "",
+                    "kmsKeyArn": args.kms_key_arn or "",
+                    "engine": aws.rds.EngineType.AURORA_POSTGRESQL.value,
+                    "masterUsername": MASTER_USERNAME,
+                },
+            ),
+            opts=child(self),
+        )
+        return pulumi.Output.concat(args.identifier, "-final-", suffix.hex)
 
 
 def _managed_secret_arn(secrets: Sequence[aws.rds.outputs.ClusterMasterUserSecret]) -> str:

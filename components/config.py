@@ -32,6 +32,9 @@ NAME_ALLOWED = (
 CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[a-z][a-z0-9-]*)$")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@!-]+$")
 STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# RDS: a DB subnet group name is at most 255 letters, digits, periods, underscores, spaces or hyphens.
+SUBNET_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,254}$")
+SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 
 
 _NOT_SET = object()  # marks a key that is not set, as opposed to one set to null
@@ -69,6 +72,39 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class Network(_Strict):
+    """`envstack:network`: where a cluster this stack creates lives. Without it RDS uses the
+    account's default VPC, which many organisation accounts do not have."""
+
+    subnet_group: str | None = Field(
+        default=None, alias="subnetGroup", description="DB subnet group of the created cluster; default VPC if unset."
+    )
+    security_group_ids: tuple[str, ...] = Field(
+        default=(), alias="securityGroupIds", description="VPC security groups of the created cluster."
+    )
+
+    @field_validator("subnet_group")
+    @classmethod
+    def _subnet_group(cls, value: str | None) -> str | None:
+        if value is not None and not SUBNET_GROUP.match(value):
+            raise ValueError("a DB subnet group name: up to 255 letters, digits, '.', '_', ' ' or '-'")
+        return value
+
+    @field_validator("security_group_ids")
+    @classmethod
+    def _security_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if not SECURITY_GROUP_ID.match(v)]
+        if bad:
+            raise ValueError(f"security group IDs such as sg-0123456789abcdef0 (not {bad[0]!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Network:
+        if self.subnet_group is None and not self.security_group_ids:
+            raise ValueError("at least one of 'subnetGroup' or 'securityGroupIds'")
+        return self
+
+
 class ClusterAssignment(_Strict):
     """`envstack:cluster`: the Aurora PostgreSQL cluster that holds the environment's tables.
 
@@ -87,15 +123,18 @@ class ClusterAssignment(_Strict):
     endpoint: str | None = Field(default=None, description="The cluster's writer endpoint host name.")
     port: int = Field(default=5432, ge=1, le=65535, description="The cluster's PostgreSQL port.")
     database: str = Field(default="envstack", description="The database that holds the environment schemas.")
-    subnet_group: str | None = Field(
-        default=None, alias="subnetGroup", description="DB subnet group of a created cluster; default VPC if unset."
-    )
-    security_group_ids: tuple[str, ...] = Field(
-        default=(), alias="securityGroupIds", description="VPC security groups of a created cluster."
-    )
     max_capacity: float | None = Field(
         default=None, alias="maxCapacity", ge=1, le=256, description="Serverless v2 ACU ceiling of a created cluster."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _network_moved(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key in ("subnetGroup", "securityGroupIds"):
+                if key in data:
+                    raise _KeyError(f"envstack:cluster.{key}", data[key], f"set it as envstack:network.{key}")
+        return data
 
     @field_validator("name")
     @classmethod
@@ -130,8 +169,8 @@ class ClusterAssignment(_Strict):
             raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
         if self.arn and not (self.secret_arn and self.endpoint):
             raise ValueError("'arn' needs 'secretArn' (the master secret) and 'endpoint' beside it")
-        if not self.create and (self.subnet_group or self.security_group_ids or self.max_capacity):
-            raise ValueError("'subnetGroup', 'securityGroupIds' and 'maxCapacity' only with 'create: true'")
+        if not self.create and self.max_capacity:
+            raise ValueError("'maxCapacity' only with 'create: true'")
         return self
 
     @property
@@ -148,6 +187,11 @@ class StackConfig(_Strict):
     name: str = Field(alias="envstack:name", description="The environment's name; defaults to the stack name.")
     cluster: ClusterAssignment | None = Field(
         default=None, alias="envstack:cluster", description="The cluster assignment; required unless type is dev."
+    )
+    network: Network | None = Field(
+        default=None,
+        alias="envstack:network",
+        description="Subnet group and security groups of the cluster this stack creates (dev, or create: true).",
     )
     confirm_deletion: str | None = Field(
         default=None,
@@ -202,6 +246,13 @@ class StackConfig(_Strict):
                 raise _KeyError(
                     "envstack:cluster.arn", self.cluster.arn, f"a cluster in the environment's region {self.region}"
                 )
+        if self.network is not None and not self.creates_cluster:
+            raise _KeyError(
+                "envstack:network",
+                self.network.model_dump(by_alias=True, exclude_defaults=True),
+                "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
+                "this stack attaches to one",
+            )
         if self.confirm_deletion is not None and self.confirm_deletion != self.name:
             raise _KeyError(
                 "envstack:confirmDeletion",
@@ -209,6 +260,11 @@ class StackConfig(_Strict):
                 f"exactly the environment's name '{self.name}', or unset",
             )
         return self
+
+    @property
+    def creates_cluster(self) -> bool:
+        """True for dev (its private cluster) and for a stack whose assignment says `create: true`."""
+        return self.cluster is None or self.cluster.create
 
     @property
     def deletion_confirmed(self) -> bool:
@@ -237,8 +293,13 @@ class ConfigError(Exception):
         return [key for key, _, _ in self.problems]
 
 
-# Keys whose values are objects; Pulumi hands them to the program as JSON text.
-OBJECT_KEYS = {"envstack:cluster"}
+# Keys whose values are objects (Pulumi hands them to the program as JSON text), with what
+# each object is called and its model, for the message that refuses an unknown key in it.
+_OBJECT_FIELDS: dict[str, tuple[str, type[_Strict]]] = {
+    "envstack:cluster": ("cluster assignment", ClusterAssignment),
+    "envstack:network": ("network", Network),
+}
+OBJECT_KEYS = set(_OBJECT_FIELDS)
 # The envstack keys, in the order the README documents them.
 KNOWN_KEYS = tuple(
     field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
@@ -261,8 +322,9 @@ def _allowed_for(loc: list[str], message: str) -> str:
     if message.startswith("Extra inputs are not permitted"):
         if len(loc) == 1:
             return "no such key; the envstack keys are " + ", ".join(KNOWN_KEYS)
-        fields = [f.alias or n for n, f in ClusterAssignment.model_fields.items()]
-        return "no such key; the cluster assignment's keys are " + ", ".join(fields)
+        what, model = _OBJECT_FIELDS[key]
+        fields = [f.alias or n for n, f in model.model_fields.items()]
+        return f"no such key; the {what}'s keys are " + ", ".join(fields)
     return message.removeprefix("Value error, ")
 
 

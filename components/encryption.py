@@ -19,7 +19,11 @@ class EncryptionKeyArgs:
 
 class EncryptionKey(pulumi.ComponentResource):
     """A customer-managed KMS key with rotation on and AWS's default key policy (account root
-    only, no wildcard principal), plus an alias naming the environment."""
+    only, no wildcard principal), plus an alias naming the environment.
+
+    The key is retained on delete, whatever the type and even once deletion is confirmed: the
+    final snapshot and the secrets in their recovery window outlive `pulumi destroy` and can be
+    read only with this key. Retire it by hand once they are gone (docs/lifecycle.md)."""
 
     key: aws.kms.Key
     arn: pulumi.Output[str]
@@ -33,12 +37,13 @@ class EncryptionKey(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
             ),
-            opts=child(self, protect=args.protect),
+            opts=child(self, protect=args.protect, retain_on_delete=True),
         )
         aws.kms.Alias(
             f"{name}-alias",
             aws.kms.AliasArgs(name=f"alias/{PREFIX}-{args.env}", target_key_id=self.key.key_id),
-            opts=child(self),
+            # A fixed name: a replacement must free it first. The alias holds no data.
+            opts=child(self, delete_before_replace=True),
         )
         self.arn = self.key.arn
         self.register_outputs({"arn": self.arn})

@@ -75,10 +75,18 @@ class Environment(pulumi.ComponentResource):
         self.created_at = pulumiverse_time.Static(resource_name(name, "created-at"), opts=under_me)
 
         self.owned_cluster = None
+        network = cfg.network
+        subnet_group, security_group_ids = (network.subnet_group, network.security_group_ids) if network else (None, ())
         if cfg.cluster is None:  # dev: a private cluster that pauses when idle
             self.owned_cluster = Cluster(
                 resource_name(name, "cluster"),
-                ClusterArgs(identifier=private_cluster_identifier(name), settings=s, kms_key_arn=kms_key_arn),
+                ClusterArgs(
+                    identifier=private_cluster_identifier(name),
+                    settings=s,
+                    subnet_group=subnet_group,
+                    security_group_ids=security_group_ids,
+                    kms_key_arn=kms_key_arn,
+                ),
                 under_me,
             )
         elif cfg.cluster.create:  # staging or prod owning its assigned cluster
@@ -89,8 +97,8 @@ class Environment(pulumi.ComponentResource):
                     settings=s,
                     database=cfg.cluster.database,
                     max_capacity=cfg.cluster.max_capacity,
-                    subnet_group=cfg.cluster.subnet_group,
-                    security_group_ids=cfg.cluster.security_group_ids,
+                    subnet_group=subnet_group,
+                    security_group_ids=security_group_ids,
                     kms_key_arn=kms_key_arn,
                 ),
                 under_me,

@@ -31,6 +31,13 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _SecureBucket:
+    bucket: aws.s3.Bucket
+    ownership: aws.s3.BucketOwnershipControls
+    policy: aws.s3.BucketPolicy
+
+
 class Files(pulumi.ComponentResource):
     """The environment's file storage.
 
@@ -46,14 +53,16 @@ class Files(pulumi.ComponentResource):
     def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("envstack:index:Files", name, None, opts)
         s = args.settings
-        self.bucket = self._secure_bucket(name, s, sse_algorithm="aws:kms", kms_key_arn=args.kms_key_arn)
+        self.bucket = self._secure_bucket(name, s, sse_algorithm="aws:kms", kms_key_arn=args.kms_key_arn).bucket
         self.log_bucket = None
+        logs = None
         if s.access_logging:
             # S3 delivers server access logs only to buckets encrypted with SSE-S3, and with ACLs
             # off it needs a policy grant to the logging service instead of the log-delivery ACL.
-            self.log_bucket = self._secure_bucket(
+            logs = self._secure_bucket(
                 f"{name}-logs", s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
             )
+            self.log_bucket = logs.bucket
         if s.versioning:
             versioning = aws.s3.BucketVersioning(
                 f"{name}-versioning",
@@ -83,13 +92,15 @@ class Files(pulumi.ComponentResource):
                 ),
                 opts=child(self, depends_on=[versioning]),
             )
-        if self.log_bucket is not None:
+        if logs is not None:
             aws.s3.BucketLogging(
                 f"{name}-logging",
                 aws.s3.BucketLoggingInitArgs(
-                    bucket=self.bucket.id, target_bucket=self.log_bucket.id, target_prefix="access/"
+                    bucket=self.bucket.id, target_bucket=logs.bucket.id, target_prefix="access/"
                 ),
-                opts=child(self),
+                # PutBucketLogging checks that the target grants logging.s3.amazonaws.com (its
+                # bucket policy) and owns its objects (BucketOwnerEnforced): both must exist first.
+                opts=child(self, depends_on=[logs.policy, logs.ownership]),
             )
         self.register_outputs(
             {
@@ -107,7 +118,7 @@ class Files(pulumi.ComponentResource):
         sse_algorithm: str,
         kms_key_arn: pulumi.Input[str] | None,
         log_source_arn: pulumi.Output[str] | None = None,
-    ) -> aws.s3.Bucket:
+    ) -> _SecureBucket:
         bucket = aws.s3.Bucket(
             name,
             aws.s3.BucketArgs(force_destroy=s.force_destroy),
@@ -124,7 +135,7 @@ class Files(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
-        aws.s3.BucketOwnershipControls(
+        ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             aws.s3.BucketOwnershipControlsArgs(
                 bucket=bucket.id,
@@ -166,9 +177,9 @@ class Files(pulumi.ComponentResource):
 
         # A log bucket admits log delivery from its environment's files bucket and nothing else.
         document = pulumi.Output.all(bucket.arn, log_source_arn).apply(lambda a: policy(a[0], a[1]))
-        aws.s3.BucketPolicy(
+        bucket_policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             aws.s3.BucketPolicyArgs(bucket=bucket.id, policy=document),
             opts=child(self, depends_on=[block]),
         )
-        return bucket
+        return _SecureBucket(bucket=bucket, ownership=ownership, policy=bucket_policy)

@@ -37,6 +37,12 @@ class TypeSettings:
     cluster_min_capacity: float  # 0 lets the cluster pause when idle
     cluster_max_capacity: float
     cluster_deletion_protection: bool  # CKV_AWS_139
+    # Pulumi `protect` on the cluster and its writer. Their identifiers are fixed, so a
+    # replacement deletes them first (delete_before_replace): protect makes the engine refuse
+    # any replacement of a cluster that holds data worth keeping (docs/lifecycle.md).
+    cluster_protect: bool
+    # A final snapshot when the cluster is deleted, named uniquely per cluster lifetime.
+    final_snapshot: bool
     backup_retention_days: int  # CKV_AWS_133
     performance_insights: bool  # CKV_AWS_353/354
     log_exports: tuple[str, ...]  # CKV_AWS_324
@@ -63,6 +69,8 @@ _DEV = TypeSettings(
     cluster_min_capacity=0,
     cluster_max_capacity=2,
     cluster_deletion_protection=False,  # dev's cluster is its own, never shared
+    cluster_protect=False,
+    final_snapshot=False,  # the product: deleting dev removes everything for good
     backup_retention_days=7,
     performance_insights=False,
     log_exports=(),
@@ -91,6 +99,8 @@ SETTINGS: dict[EnvType, TypeSettings] = {
         cluster_min_capacity=0,
         cluster_max_capacity=8,
         cluster_deletion_protection=True,  # staging's cluster is shared with the previews
+        cluster_protect=True,
+        final_snapshot=True,
         backup_retention_days=7,
         performance_insights=False,
         log_exports=("postgresql",),
@@ -114,6 +124,8 @@ SETTINGS: dict[EnvType, TypeSettings] = {
         cluster_min_capacity=0.5,
         cluster_max_capacity=16,
         cluster_deletion_protection=True,
+        cluster_protect=True,
+        final_snapshot=True,
         backup_retention_days=14,
         performance_insights=True,
         log_exports=("postgresql",),
@@ -129,7 +141,8 @@ def settings_for(config: StackConfig) -> TypeSettings:
 
     `envstack:confirmDeletion` (step one of the two-step deletion) lifts every guard that
     would keep `pulumi destroy` from removing the data: `protect`, deletion protection and
-    the bucket's refusal to delete its files. Recovery windows and final snapshots stay.
+    the bucket's refusal to delete its files. Recovery windows, final snapshots and the
+    retained KMS key stay.
     """
     row = SETTINGS[config.type]
     if config.db_connection_limit is not None:
@@ -141,5 +154,6 @@ def settings_for(config: StackConfig) -> TypeSettings:
             protect=False,
             user_pool_deletion_protection=False,
             cluster_deletion_protection=False,
+            cluster_protect=False,
         )
     return row

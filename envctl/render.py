@@ -64,6 +64,12 @@ class Resource:
     retain_on_delete: bool
     custom: bool
     parent_urn: str | None = None
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    # What the engine is told this resource depends on, by resource name (sorted): every
+    # dependency, and per input property the resources its value came from.
+    depends_on: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +80,10 @@ class Resource:
             "inputs": self.inputs,
             "protect": self.protect,
             "retainOnDelete": self.retain_on_delete,
+            "deleteBeforeReplace": self.delete_before_replace,
+            "ignoreChanges": self.ignore_changes,
+            "dependsOn": self.depends_on,
+            "propertyDependencies": self.property_dependencies,
         }
 
 
@@ -135,6 +145,8 @@ class _Mocks(pulumi.runtime.Mocks):
             state["arn"] = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}:{name}"
         if typ == "aws:s3/bucket:Bucket":
             state["bucket"] = f"{name}-0000000"
+        elif typ == "random:index/randomId:RandomId":
+            state["hex"] = _token(name, 2 * int(inputs["byteLength"]), "0123456789abcdef")
         elif typ == "random:index/randomPassword:RandomPassword":
             alphabet = string.ascii_letters + string.digits + (inputs.get("overrideSpecial") or "")
             state["result"] = _token(name, int(inputs["length"]), alphabet)
@@ -232,8 +244,20 @@ class _Monitor(mocks.MockMonitor):
                 retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
                 custom=custom,
                 parent_urn=None if request.parent == self.stack_urn else request.parent or None,
+                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                ignore_changes=sorted(getattr(request, "ignoreChanges", [])),
+                depends_on=self._names(getattr(request, "dependencies", [])),
+                property_dependencies={
+                    key: names
+                    for key, deps in sorted(getattr(request, "propertyDependencies", {}).items())
+                    if (names := self._names(deps.urns))
+                },
             )
         )
+
+    def _names(self, urns: Any) -> list[str]:
+        """Resource names of dependency URNs, sorted and unique, so the plan JSON stays deterministic."""
+        return sorted({self.names.get(urn, urn.rsplit("::", 1)[-1]) for urn in urns})
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if request.urn == self.stack_urn:

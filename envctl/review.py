@@ -118,9 +118,17 @@ class PlanDiff:
         return asdict(self)
 
 
+_OPTIONS: dict[str, Any] = {
+    "protect": False,
+    "retainOnDelete": False,
+    "deleteBeforeReplace": False,
+    "ignoreChanges": [],
+}
+
+
 def diff_plans(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str) -> PlanDiff:
     """What differs between two renderings: one-sided resources, differing inputs and options
-    (protect, retainOnDelete, parent, provider), and differing outputs."""
+    (protect, retainOnDelete, deleteBeforeReplace, ignoreChanges), and differing outputs."""
     ka, kb = _keyed(a), _keyed(b)
     result = PlanDiff(a=a_label, b=b_label)
     result.only_in_a = [{"type": t, "name": n} for (t, n) in sorted(ka.keys() - kb.keys())]
@@ -129,8 +137,8 @@ def diff_plans(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str)
         ra, rb = ka[key], kb[key]
         fa = {f"inputs.{k}": v for k, v in _flatten(ra["inputs"]).items()}
         fb = {f"inputs.{k}": v for k, v in _flatten(rb["inputs"]).items()}
-        for opt in ("protect", "retainOnDelete"):
-            fa[opt], fb[opt] = ra.get(opt), rb.get(opt)
+        for opt, default in _OPTIONS.items():  # absent (an older plan): the engine's default
+            fa[opt], fb[opt] = ra.get(opt, default), rb.get(opt, default)
         changes = [Change(p, fa.get(p), fb.get(p)) for p in sorted(fa.keys() | fb.keys()) if fa.get(p) != fb.get(p)]
         if changes:
             result.changed.append(ResourceDiff(type=key[0], name=key[1], changes=changes))
@@ -155,7 +163,7 @@ class Loss:
     category: str
     resource: str
     type: str
-    fate: str  # "deleted", "refused" or "recoverable"
+    fate: str  # "deleted", "refused", "recoverable" or "retained"
     detail: str
 
 
@@ -225,9 +233,15 @@ _FATES = {
 
 def _fate(r: dict[str, Any]) -> tuple[str, str]:
     if r.get("protect"):
-        return "refused", "protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied"
+        then = "; even then it is retained on delete" if r.get("retainOnDelete") else ""
+        return "refused", f"protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied{then}"
     if r.get("retainOnDelete"):
-        return "recoverable", "retained: Pulumi forgets it, the cloud resource and its data stay"
+        if r["type"] == "aws:kms/key:Key":
+            return "retained", (
+                "retained on delete: the key stays enabled so the final snapshot and the secrets in their "
+                "recovery window stay readable; retire it by hand later (docs/lifecycle.md)"
+            )
+        return "retained", "retained on delete: Pulumi forgets it, the cloud resource and its data stay"
     fate = _FATES.get(r["type"])
     return fate(r.get("inputs", {})) if fate else ("deleted", "deleted")
 

@@ -10,7 +10,9 @@ Enforcement by environment type (read from the explicit provider's default tags)
 - UNIVERSAL controls (on in dev and in prod, per the reference table): mandatory for prod and
   staging, advisory for dev and custom;
 - PROD controls (prod's hardened standard): mandatory for prod, advisory elsewhere;
-- INVARIANT rules (isolation between environments): mandatory for every type.
+- INVARIANT rules (isolation between environments): mandatory for every type;
+- LIFECYCLE rules (what makes a later replace, upgrade or second destroy fail): mandatory for
+  every type.
 A stack whose type cannot be read is held to prod's standard.
 """
 
@@ -33,7 +35,7 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 SECRET_PLACEHOLDER = "[secret]"
 
-UNIVERSAL, PROD, INVARIANT = "universal", "prod", "invariant"
+UNIVERSAL, PROD, INVARIANT, LIFECYCLE = "universal", "prod", "invariant", "lifecycle"
 MANDATORY, ADVISORY = "mandatory", "advisory"
 
 ENV_TAG, TYPE_TAG, PROJECT_TAG, STACK_TAG = (
@@ -58,9 +60,19 @@ USER_POOL = "aws:cognito/userPool:UserPool"
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 KMS_KEY = "aws:kms/key:Key"
+KMS_ALIAS = "aws:kms/alias:Alias"
 SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"
 AWS_PROVIDER = "pulumi:providers:aws"
 STATEFUL = (BUCKET, USER_POOL, SECRET, CLUSTER, KMS_KEY, SCHEMA_ROLE)
+# Resources whose physical name envstack sets itself (never auto-named), and the property
+# that holds it. A fixed name cannot exist twice, so a replacement must delete first.
+FIXED_NAMES = {CLUSTER: "clusterIdentifier", INSTANCE: "identifier", KMS_ALIAS: "name"}
+# Resources that generate a value once and keep it in state.
+GENERATORS = (
+    "random:index/randomId:RandomId",
+    "random:index/randomString:RandomString",
+    "random:index/randomPet:RandomPet",
+)
 
 
 def known(value: Any) -> bool:
@@ -80,6 +92,9 @@ class Res:
     provider_tags: dict[str, Any] | None = None  # that provider's default tags
     urn: str = ""
     links: dict[str, list[str]] = field(default_factory=dict)  # property -> names of resources it refers to
+    delete_before_replace: bool | None = None  # None: not set
+    ignore_changes: list[str] = field(default_factory=list)
+    retain_on_delete: bool | None = None  # None: not visible (CrossGuard is not told it)
 
     def get(self, *path: str | int) -> Any:
         """A nested property; None when absent, UNKNOWN when not known during preview."""
@@ -160,6 +175,9 @@ def from_plan(plan: Mapping[str, Any]) -> Stack:
                 )
                 if target:
                     links[key] = [target]
+        # The dependencies the program registered (plan JSON of this version); by value otherwise.
+        for key, names in (r.get("propertyDependencies") or {}).items():
+            links[key] = sorted({*links.get(key, []), *names})
         provider = r.get("provider")
         resources.append(
             Res(
@@ -171,6 +189,9 @@ def from_plan(plan: Mapping[str, Any]) -> Stack:
                 provider_tags=_tags_of(provider_props.get(provider, {})) if provider else None,
                 urn=r["name"],
                 links=links,
+                delete_before_replace=r.get("deleteBeforeReplace"),
+                ignore_changes=list(r.get("ignoreChanges") or []),
+                retain_on_delete=r.get("retainOnDelete"),
             )
         )
     return _finish(resources)
@@ -207,6 +228,9 @@ def from_policy_args(args: Any) -> Stack:
                 provider_tags=None if default else _tags_of(_plain(provider.props)),
                 urn=r.urn,
                 links={k: [d.name for d in deps] for k, deps in (r.property_dependencies or {}).items()},
+                # CrossGuard is told protect, delete_before_replace and ignore_changes, not retain_on_delete.
+                delete_before_replace=r.opts.delete_before_replace,
+                ignore_changes=list(r.opts.ignore_changes or []),
             )
         )
     return _finish(resources)
@@ -236,7 +260,7 @@ class Rule:
     deletion_guard: bool = False  # lifted once the environment's deletion is confirmed
 
     def level(self, env_type: str | None) -> str:
-        if self.kind == INVARIANT or env_type in (None, "prod"):
+        if self.kind in (INVARIANT, LIFECYCLE) or env_type in (None, "prod"):
             return MANDATORY
         if env_type == "staging" and self.kind == UNIVERSAL:
             return MANDATORY
@@ -742,6 +766,85 @@ def _no_cluster(s: Stack) -> Iterator[tuple[Res, str]]:
     if s.env_type == "custom":
         for cluster in s.of(CLUSTER) + s.of(INSTANCE):
             yield cluster, "a custom environment creates a cluster"
+
+
+# Lifecycle -----------------------------------------------------------------------------------
+
+
+@rule(
+    "unique-final-snapshot",
+    LIFECYCLE,
+    "(own rule; terraform-aws-rds-cluster#129)",
+    "Every Aurora cluster that takes a final snapshot names it with a generated suffix kept in state, "
+    "so a second destroy after re-creating it cannot collide.",
+)
+def _unique_final_snapshot(s: Stack) -> Iterator[tuple[Res, str]]:
+    generated = {r.name for r in s.resources if r.type in GENERATORS}
+    for cluster in s.of(CLUSTER):
+        skip = cluster.get("skipFinalSnapshot")
+        if skip is True or not known(skip):
+            continue
+        identifier = cluster.get("finalSnapshotIdentifier")
+        if not known(identifier):
+            continue
+        if not identifier:
+            yield cluster, "takes a final snapshot but names none: destroy fails"
+        elif not generated & set(cluster.links.get("finalSnapshotIdentifier", [])):
+            yield cluster, f"fixed final snapshot identifier {identifier!r}: a second destroy fails once it exists"
+
+
+_MINOR = re.compile(r"^\d+\.\d+")
+
+
+@rule(
+    "no-pinned-minor-engine-version",
+    LIFECYCLE,
+    "(own rule; terraform-aws-rds-aurora#228)",
+    "No Aurora cluster pins a minor engine version while its instances take automatic minor upgrades, "
+    "unless engineVersion is in ignore_changes.",
+)
+def _pinned_minor(s: Stack) -> Iterator[tuple[Res, str]]:
+    auto_upgrade = any(i.get("autoMinorVersionUpgrade") is not False for i in s.of(INSTANCE))
+    for cluster in s.of(CLUSTER):
+        version = cluster.get("engineVersion")
+        pinned = isinstance(version, str) and _MINOR.match(version)
+        if auto_upgrade and pinned and "engineVersion" not in cluster.ignore_changes:
+            yield cluster, f"engine version {version} pins a minor that AWS upgrades: the next update fails"
+
+
+@rule(
+    "fixed-name-delete-before-replace",
+    LIFECYCLE,
+    "(own rule; terraform-aws-rds-aurora#408)",
+    "Every RDS cluster, RDS instance and KMS alias with a fixed name is delete_before_replace.",
+)
+def _fixed_names(s: Stack) -> Iterator[tuple[Res, str]]:
+    for type_, prop in FIXED_NAMES.items():
+        for res in s.of(type_):
+            name = res.get(prop)
+            if name and res.delete_before_replace is not True:
+                shown = repr(name) if known(name) else "(unknown)"
+                yield res, f"fixed {prop} {shown} without delete_before_replace: a replacement fails with AlreadyExists"
+
+
+@rule(
+    "kms-key-outlives-its-data",
+    LIFECYCLE,
+    "(own rule)",
+    "Every KMS key that encrypts a final snapshot or a secret in a recovery window is retained on delete "
+    "(checked offline: CrossGuard is not told retain_on_delete).",
+)
+def _key_outlives_data(s: Stack) -> Iterator[tuple[Res, str]]:
+    for key in s.of(KMS_KEY):
+        if key.retain_on_delete is not False:
+            continue  # retained, or not visible (CrossGuard)
+        kept = [c.name for c in s.linked(CLUSTER, "kmsKeyId", key) if c.get("skipFinalSnapshot") in (False, None)]
+        for secret in s.linked(SECRET, "kmsKeyId", key):
+            days = secret.get("recoveryWindowInDays")
+            if known(days) and int(30 if days is None else days) > 0:
+                kept.append(secret.name)
+        if kept:
+            yield key, f"not retained on delete, yet {', '.join(sorted(kept))} outlive destroy encrypted with it"
 
 
 # --- running them --------------------------------------------------------------------------

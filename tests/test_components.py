@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pulumi
 import pytest
@@ -78,6 +79,17 @@ def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
     log_policy = json.loads(next(r for r in res if r.name == "f-logs-policy").inputs["policy"])
     allow = next(s for s in log_policy["Statement"] if s["Effect"] == "Allow")
     assert allow["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":f")  # only this environment's bucket
+
+
+def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
+    """Issue 9.3: PutBucketLogging checks the log bucket's policy grant to
+    logging.s3.amazonaws.com, so the engine must create that policy (and the ownership
+    controls) before the logging configuration. Checked on what the engine is told."""
+    res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
+    logging = only(res, "aws:s3/bucketLogging:BucketLogging")
+    policy = next(r for r in res if r.name == "f-logs-policy")
+    assert "logging.s3.amazonaws.com" in policy.inputs["policy"]
+    assert {"f-logs-policy", "f-logs-ownership"} <= set(logging.depends_on), logging.depends_on
 
 
 @pytest.mark.parametrize(
@@ -169,13 +181,73 @@ def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  #
     assert i["iamDatabaseAuthenticationEnabled"] is True
     assert i["manageMasterUserPassword"] is True and "masterPassword" not in i
     assert i["backupRetentionPeriod"] >= 7
-    assert i["copyTagsToSnapshot"] is True and i["skipFinalSnapshot"] is False
+    assert i["copyTagsToSnapshot"] is True
     assert i["deletionProtection"] is settings.cluster_deletion_protection
     assert i["serverlessv2ScalingConfiguration"]["minCapacity"] == settings.cluster_min_capacity
-    assert cluster.protect is settings.protect
     writer = only(res, "aws:rds/clusterInstance:ClusterInstance")
     assert writer.inputs["instanceClass"] == "db.serverless"
     assert writer.inputs["publiclyAccessible"] is False
+
+
+@pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
+def test_final_snapshot_is_unique_to_one_cluster_lifetime_or_none(settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9.1: `up, destroy, up, destroy` must not collide on the final snapshot's name."""
+    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    cluster = only(res, "aws:rds/cluster:Cluster")
+    if not settings.final_snapshot:  # dev: deleting it removes everything for good
+        assert settings is DEV
+        assert cluster.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in cluster.inputs
+        assert not [r for r in res if r.type.startswith("random:")]
+        return
+    assert cluster.inputs["skipFinalSnapshot"] is False
+    suffix = only(res, "random:index/randomId:RandomId")
+    # Generated once per cluster lifetime and kept in state: a child of the cluster's component,
+    # so destroying the environment destroys it and re-creating it draws a new suffix.
+    assert suffix.parent == "c" and suffix.inputs["byteLength"] >= 4
+    assert cluster.property_dependencies["finalSnapshotIdentifier"] == [suffix.name]
+    assert re.fullmatch(r"c-id-final-[0-9a-f]{8}", cluster.inputs["finalSnapshotIdentifier"])
+    assert suffix.inputs["keepers"]["identifier"] == "c-id"
+
+
+def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
+    """The suffix's keepers are the inputs that make AWS replace the cluster, so a replacement
+    (which deletes the old cluster first, leaving its snapshot) never reuses that name."""
+
+    def keepers(args: ClusterArgs) -> dict[str, str]:
+        res = build(lambda o: Cluster("c", args, o))
+        return dict(only(res, "random:index/randomId:RandomId").inputs["keepers"])
+
+    base = keepers(ClusterArgs(identifier="c-id", settings=PROD))
+    for changed in (
+        ClusterArgs(identifier="other", settings=PROD),
+        ClusterArgs(identifier="c-id", settings=PROD, database="other"),
+        ClusterArgs(identifier="c-id", settings=PROD, subnet_group="private-db"),
+        ClusterArgs(identifier="c-id", settings=PROD, kms_key_arn=KMS),
+    ):
+        assert keepers(changed) != base, changed
+
+
+@pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
+def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9.4: an AWS minor upgrade must never turn into a diff that tries to go back."""
+    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    cluster = only(res, "aws:rds/cluster:Cluster")
+    assert re.fullmatch(r"\d+", cluster.inputs["engineVersion"]), cluster.inputs["engineVersion"]
+    assert int(cluster.inputs["engineVersion"]) >= 16  # scale to zero needs 16.3+ (the major's default)
+    assert cluster.ignore_changes == ["engineVersion"]
+    writer = only(res, "aws:rds/clusterInstance:ClusterInstance")
+    assert "engineVersion" not in writer.inputs and writer.inputs["autoMinorVersionUpgrade"] is True
+
+
+@pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
+def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9.5: the cluster and writer keep fixed identifiers, so a replacement must delete
+    first; where the cluster holds data worth keeping, `protect` refuses the replacement."""
+    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    for type_ in ("aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"):
+        r = only(res, type_)
+        assert r.delete_before_replace is True, type_
+        assert r.protect is settings.cluster_protect is (settings is not DEV), type_
 
 
 def test_dev_cluster_can_pause_and_prod_cannot() -> None:
@@ -191,7 +263,17 @@ def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:
     key = only(res, "aws:kms/key:Key")
     assert key.inputs["enableKeyRotation"] is True and "policy" not in key.inputs
     assert key.protect is True
-    assert only(res, "aws:kms/alias:Alias").inputs["name"] == "alias/envstack-prod"
+    alias = only(res, "aws:kms/alias:Alias")
+    assert alias.inputs["name"] == "alias/envstack-prod" and alias.delete_before_replace is True
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_encryption_key_outlives_what_it_encrypts(protect: bool) -> None:
+    """Issue 9.2: even with protect lifted (confirmed deletion), destroy must not schedule the
+    key's deletion: the final snapshot and recoverable secrets still need it."""
+    res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod", protect=protect), o))
+    key = only(res, "aws:kms/key:Key")
+    assert key.retain_on_delete is True and key.protect is protect
 
 
 def test_components_register_under_their_own_type_token() -> None:

@@ -17,6 +17,9 @@ ARN = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
 SECRET = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"
 
 
+NETWORK = {"envstack:network": {"subnetGroup": "private-db", "securityGroupIds": ["sg-0123456789abcdef0"]}}
+
+
 def refused(raw: dict[str, Any], stack: str = "dev") -> ConfigError:
     with pytest.raises(ConfigError) as info:
         parse_config(raw, stack)
@@ -34,6 +37,22 @@ def test_cluster_object_arrives_from_pulumi_as_json_text() -> None:
         "pr-1",
     )
     assert cfg.cluster is not None and cfg.cluster.mode == "stack"
+
+
+@pytest.mark.parametrize(
+    ("type_", "cluster"),
+    [("dev", None), ("staging", {"name": "shared-nonprod", "create": True}), ("prod", {"name": "p", "create": True})],
+)
+def test_network_is_accepted_wherever_the_stack_creates_its_cluster(type_: str, cluster: Any) -> None:
+    raw: dict[str, Any] = {"aws:region": REGION, "envstack:type": type_, **NETWORK}
+    if cluster:
+        raw["envstack:cluster"] = cluster
+    cfg = parse_config(raw, type_)
+    assert cfg.creates_cluster and cfg.network is not None
+    assert (cfg.network.subnet_group, cfg.network.security_group_ids) == ("private-db", ("sg-0123456789abcdef0",))
+    # Pulumi hands objects to the program as JSON text.
+    raw["envstack:network"] = '{"subnetGroup": "private-db"}'
+    assert parse_config(raw, type_).network.subnet_group == "private-db"  # type: ignore[union-attr]
 
 
 def test_provider_keys_other_than_region_are_ignored() -> None:
@@ -143,6 +162,70 @@ def test_provider_keys_other_than_region_are_ignored() -> None:
             "{not json",
             "an object",
         ),
+        # envstack:network: only where the stack creates its cluster, and well formed.
+        (
+            {"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": ATTACH, **NETWORK},
+            "envstack:network",
+            '"subnetGroup": "private-db"',
+            "only on a stack that creates its cluster",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "staging", "envstack:cluster": ATTACH, **NETWORK},
+            "envstack:network",
+            '"subnetGroup": "private-db"',
+            "only on a stack that creates its cluster",
+        ),
+        (
+            {
+                "aws:region": REGION,
+                "envstack:type": "prod",
+                "envstack:cluster": {"name": "x", "arn": ARN, "secretArn": SECRET, "endpoint": "h"},
+                **NETWORK,
+            },
+            "envstack:network",
+            '"subnetGroup": "private-db"',
+            "this stack attaches to one",
+        ),
+        (
+            {
+                "aws:region": REGION,
+                "envstack:type": "staging",
+                "envstack:cluster": {"name": "x", "create": True, "subnetGroup": "g"},
+            },
+            "envstack:cluster.subnetGroup",
+            '"g"',
+            "set it as envstack:network.subnetGroup",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:network": {"subnetGrp": "g"}},
+            "envstack:network.subnetGrp",
+            '"g"',
+            "no such key; the network's keys are subnetGroup, securityGroupIds",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:network": {}},
+            "envstack:network",
+            "{}",
+            "at least one of 'subnetGroup' or 'securityGroupIds'",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:network": {"securityGroupIds": ["sg-1"]}},
+            "envstack:network.securityGroupIds",
+            "sg-1",
+            "security group IDs such as sg-0123456789abcdef0",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:network": {"subnetGroup": "a/b"}},
+            "envstack:network.subnetGroup",
+            '"a/b"',
+            "a DB subnet group name",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:network": "{not json"},
+            "envstack:network",
+            "{not json",
+            "an object",
+        ),
     ],
 )
 def test_bad_config_is_refused_naming_key_value_and_what_is_allowed(
@@ -184,6 +267,16 @@ clusters = st.one_of(
     st.just({"name": "x"}),
     st.just({"name": "Bad Name", "create": True}),
 )
+networks = st.one_of(
+    st.none(),
+    st.just({"subnetGroup": "private-db"}),
+    st.just({"securityGroupIds": ["sg-0123456789abcdef0", "sg-01234567"]}),
+    st.just({"subnetGroup": "private-db", "securityGroupIds": ["sg-0123456789abcdef0"]}),
+    st.just({}),
+    st.just({"subnetGroup": "bad/name"}),
+    st.just({"securityGroupIds": ["sg-XYZ"]}),
+    st.just({"subnetGroup": "private-db", "vpc": "vpc-1"}),
+)
 
 
 def _valid(raw: dict[str, Any], stack: str) -> bool:
@@ -209,19 +302,30 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:
             return False
         if cluster.get("arn") and cluster["arn"].split(":")[3] != raw["aws:region"]:
             return False
+    network = raw.get("envstack:network")
+    if network is not None:
+        creates = cluster is None or cluster.get("create")
+        if not creates or not network or set(network) - {"subnetGroup", "securityGroupIds"}:
+            return False
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,254}", network.get("subnetGroup", "ok")):
+            return False
+        if not all(re.fullmatch(r"sg-[0-9a-f]{8}|sg-[0-9a-f]{17}", g) for g in network.get("securityGroupIds", [])):
+            return False
     return True
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(name=st.one_of(st.none(), names), type_=types, region=regions, cluster=clusters, stack=names)
+@given(name=st.one_of(st.none(), names), type_=types, region=regions, cluster=clusters, network=networks, stack=names)
 def test_property_invalid_configs_are_refused_with_their_key(
-    name: str | None, type_: str, region: str, cluster: dict[str, Any] | None, stack: str
+    *, name: str | None, type_: str, region: str, cluster: dict[str, Any] | None, network: Any, stack: str
 ) -> None:
     raw: dict[str, Any] = {"aws:region": region, "envstack:type": type_}
     if name is not None:
         raw["envstack:name"] = name
     if cluster is not None:
         raw["envstack:cluster"] = cluster
+    if network is not None:
+        raw["envstack:network"] = network
     if _valid(raw, stack):
         assert isinstance(parse_config(raw, stack), StackConfig)
         return

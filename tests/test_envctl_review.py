@@ -46,7 +46,20 @@ def test_plan_json_lists_exactly_what_the_mocks_recorded(rendered: dict[str, Ren
     recorded = [(r.type, r.name) for r in rendered[stack].resources]
     assert [(r["type"], r["name"]) for r in plan["resources"]] == recorded
     for r in plan["resources"]:
-        assert set(r) == {"name", "type", "parent", "provider", "inputs", "protect", "retainOnDelete"}
+        assert set(r) == {
+            "name",
+            "type",
+            "parent",
+            "provider",
+            "inputs",
+            "protect",
+            "retainOnDelete",
+            "deleteBeforeReplace",
+            "ignoreChanges",
+            "dependsOn",
+            "propertyDependencies",
+        }
+        assert r["dependsOn"] == sorted(set(r["dependsOn"]))  # deterministic
     assert plan["outputs"]["name"] == rendered[stack].config.name
 
 
@@ -253,6 +266,8 @@ def test_manifest_dev_deletes_everything_for_good() -> None:
 def test_manifest_prod_refuses_everything() -> None:
     m = manifest(load_plan("prod"))
     assert m.items and all(x.fate == "refused" for x in m.items)
+    key = next(x for x in m.items if x.category == "encryption key")
+    assert key.detail.endswith("even then it is retained on delete")
     assert "stopped by" in m.verdict
 
 
@@ -271,6 +286,7 @@ def test_manifest_after_prod_confirmation_shows_the_loss() -> None:
     assert fates["tables and data:envstack-prod-tables"] == "deleted"
     assert fates["files:envstack-prod-files"] == "deleted"
     assert fates["API keys:envstack-prod-api-key"] == "recoverable"
+    assert fates["encryption key:envstack-prod-key"] == "retained"  # issue 9.2
 
 
 def test_manifest_formats() -> None:
@@ -343,3 +359,19 @@ def test_cards_read_stack_outputs_through_the_pulumi_cli(tmp_path: Path, monkeyp
     assert [(c["stack"], c["deployed"]) for c in json.loads(out)] == [("dev", True), ("staging", False)]
     code, _, err = invoke("cards", "ghost")
     assert code == 2 and "pulumi stack output --stack ghost: error: no stack named ghost" in err
+
+
+def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() -> None:
+    """A base-branch snapshot from before deleteBeforeReplace/ignoreChanges were recorded
+    differs only where a resource really sets them."""
+    new = load_plan("dev")
+    old = json.loads(json.dumps(new))
+    for r in old["resources"]:
+        for key in ("deleteBeforeReplace", "ignoreChanges", "dependsOn", "propertyDependencies"):
+            del r[key]
+    changed = {(c.name, ch.path) for c in diff_plans(old, new, "old", "new").changed for ch in c.changes}
+    assert changed == {
+        ("envstack-<env>-cluster", "deleteBeforeReplace"),
+        ("envstack-<env>-cluster", "ignoreChanges"),
+        ("envstack-<env>-cluster-writer", "deleteBeforeReplace"),
+    }

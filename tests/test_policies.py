@@ -104,6 +104,24 @@ def _wildcard_key_policy(plan: dict[str, Any]) -> None:
     res(plan, rules.KMS_KEY)["inputs"]["policy"] = json.dumps(policy)
 
 
+def _fixed_final_snapshot(plan: dict[str, Any]) -> None:
+    """The final snapshot named as main named it: a literal, depending on nothing generated."""
+    cluster = res(plan, rules.CLUSTER)
+    cluster["inputs"]["finalSnapshotIdentifier"] = "prod-main-final"
+    del cluster["propertyDependencies"]["finalSnapshotIdentifier"]
+    drop(plan, "random:index/randomId:RandomId")
+
+
+def _option(type_: str, suffix: str, **options: Any) -> Mutation:
+    return lambda plan: res(plan, type_, suffix).update(**options)
+
+
+def _pin_minor_version(plan: dict[str, Any]) -> None:
+    """The engine version as main pinned it, with no ignore_changes."""
+    res(plan, rules.CLUSTER)["inputs"]["engineVersion"] = "16.6"
+    res(plan, rules.CLUSTER)["ignoreChanges"] = []
+
+
 SSE_DEFAULT = ("rules", 0, "applyServerSideEncryptionByDefault")
 CASES: list[tuple[str, Mutation, str]] = [
     ("s3-public-access-block", _drop(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block"), "no public access block"),
@@ -204,6 +222,25 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     ("api-key-is-publishable", _drop(rules.SECRET_VERSION, "api-key-version"), "has no value"),
     ("api-key-is-publishable", _remove_key(rules.SECRET, "-api-key", "tags"), "no secret is tagged"),
+    ("unique-final-snapshot", _fixed_final_snapshot, "fixed final snapshot identifier 'prod-main-final'"),
+    ("unique-final-snapshot", _remove_key(rules.CLUSTER, "", "finalSnapshotIdentifier"), "names none"),
+    (
+        "no-pinned-minor-engine-version",
+        _pin_minor_version,
+        "engine version 16.6 pins a minor",
+    ),
+    ("fixed-name-delete-before-replace", _option(rules.CLUSTER, "", deleteBeforeReplace=False), "'prod-main'"),
+    ("fixed-name-delete-before-replace", _option(rules.INSTANCE, "", deleteBeforeReplace=False), "'prod-main-writer'"),
+    (
+        "fixed-name-delete-before-replace",
+        _option(rules.KMS_ALIAS, "", deleteBeforeReplace=False),
+        "'alias/envstack-prod'",
+    ),
+    (
+        "kms-key-outlives-its-data",
+        _option(rules.KMS_KEY, "", retainOnDelete=False),
+        "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main outlive",
+    ),
 ]
 
 
@@ -293,7 +330,15 @@ def policy_args(plan: dict[str, Any], unknown: bool = False) -> StackValidationA
     model = rules.from_plan(plan)  # only to learn which property refers to which resource
     by_name: dict[str, PolicyResource] = {}
     providers = {r["name"]: r for r in plan["resources"] if r["type"].startswith("pulumi:providers:")}
-    opts = lambda protect: PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])  # noqa: E731
+
+    def opts(raw: dict[str, Any]) -> PolicyResourceOptions:
+        # What the engine tells CrossGuard: protect, ignore_changes, delete_before_replace (None
+        # when not set); never retain_on_delete.
+        dbr = raw.get("deleteBeforeReplace") or None
+        return PolicyResourceOptions(
+            raw["protect"], raw.get("ignoreChanges", []), dbr, [], PolicyCustomTimeouts(0, 0, 0), []
+        )
+
     out = []
     for raw, m in zip(plan["resources"], model.resources, strict=True):
         props = _unknownify(raw["inputs"]) if unknown and not raw["type"].startswith("pulumi:") else raw["inputs"]
@@ -313,7 +358,7 @@ def policy_args(plan: dict[str, Any], unknown: bool = False) -> StackValidationA
             unknown_checking_proxy(json.loads(json.dumps(props))),
             f"urn:{raw['name']}",
             raw["name"],
-            opts(raw["protect"]),
+            opts(raw),
             policy_provider,
             None,
             [],
@@ -354,6 +399,55 @@ def test_the_pack_passes_the_compliant_prod_stack_and_names_the_rules_it_fails(p
     dev = load_plan("dev")
     advisory = run_pack(policy_args(dev))
     assert advisory and all(name.endswith("-advisory") for name in advisory)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule"),
+    [
+        (_option(rules.CLUSTER, "", deleteBeforeReplace=False), "fixed-name-delete-before-replace"),
+        (_pin_minor_version, "no-pinned-minor-engine-version"),
+        (_fixed_final_snapshot, "unique-final-snapshot"),
+    ],
+)
+def test_the_lifecycle_rules_see_what_crossguard_is_told(
+    prod_plan: dict[str, Any], mutate: Mutation, rule: str
+) -> None:
+    plan = copy.deepcopy(prod_plan)
+    mutate(plan)
+    assert rule in run_pack(policy_args(plan))
+
+
+def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(prod_plan: dict[str, Any]) -> None:
+    plan = copy.deepcopy(prod_plan)
+    _option(rules.KMS_KEY, "", retainOnDelete=False)(plan)
+    assert "kms-key-outlives-its-data" in {f.rule for f in findings(plan)}  # offline: seen
+    model = rules.from_policy_args(policy_args(plan))
+    assert {r.retain_on_delete for r in model.resources} == {None}
+    assert "kms-key-outlives-its-data" not in run_pack(policy_args(plan))  # README says so
+
+
+@pytest.mark.parametrize(
+    "adjust",
+    [
+        _option(rules.CLUSTER, "", ignoreChanges=["engineVersion"]),
+        lambda plan: [
+            i["inputs"].update(autoMinorVersionUpgrade=False) for i in plan["resources"] if i["type"] == rules.INSTANCE
+        ],
+    ],
+    ids=["ignored", "no-auto-upgrade"],
+)
+def test_a_pinned_minor_passes_when_ignored_or_never_upgraded(prod_plan: dict[str, Any], adjust: Mutation) -> None:
+    plan = copy.deepcopy(prod_plan)
+    _pin_minor_version(plan)
+    adjust(plan)
+    assert not [f for f in findings(plan) if f.rule == "no-pinned-minor-engine-version"]
+
+
+def test_a_cluster_without_a_final_snapshot_needs_no_unique_name() -> None:
+    dev = load_plan("dev")
+    cluster = res(dev, rules.CLUSTER)
+    assert cluster["inputs"]["skipFinalSnapshot"] is True
+    assert not [f for f in findings(dev) if f.rule == "unique-final-snapshot"]
 
 
 def test_unknown_preview_values_do_not_crash_the_rules(prod_plan: dict[str, Any]) -> None:

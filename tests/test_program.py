@@ -100,6 +100,10 @@ def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapsh
     cluster = only(r.resources, "aws:rds/cluster:Cluster")
     assert cluster.inputs["deletionProtection"] is False and cluster.inputs["skipFinalSnapshot"] is False
     assert {x.inputs["recoveryWindowInDays"] for x in r.by_type("aws:secretsmanager/secret:Secret")} == {30}
+    # The key that the kept snapshot and secrets need is not scheduled for deletion (issue 9.2).
+    key = only(r.resources, "aws:kms/key:Key")
+    assert key.retain_on_delete is True
+    assert cluster.inputs["kmsKeyId"].endswith(f":{key.name}")
 
 
 def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> None:
@@ -161,3 +165,26 @@ def test_a_bad_config_stops_the_program_with_the_config_message() -> None:
 
     with pytest.raises(RenderError, match=r"envstack:type: got \"qa\""):
         record(program, stack="dev", region=REGION, raw={"aws:region": REGION, "envstack:type": "qa"})
+
+
+@pytest.mark.parametrize(
+    ("stack", "cluster"),
+    [
+        ("dev", None),
+        ("staging", {"name": "shared-nonprod", "create": True}),
+        ("prod", {"name": "prod-main", "create": True}),
+    ],
+)
+def test_the_network_key_places_every_created_cluster(stack: str, cluster: dict[str, object] | None) -> None:
+    """Issue 9.6: dev too can leave the default VPC (many organisation accounts have none)."""
+    raw: dict[str, object] = {
+        "envstack:type": stack,
+        "envstack:network": {"subnetGroup": "private-db", "securityGroupIds": ["sg-0123456789abcdef0"]},
+    }
+    if cluster:
+        raw["envstack:cluster"] = cluster
+    r = render_raw(raw, stack=stack)
+    db = only(r.resources, "aws:rds/cluster:Cluster")
+    assert db.inputs["dbSubnetGroupName"] == "private-db"
+    assert db.inputs["vpcSecurityGroupIds"] == ["sg-0123456789abcdef0"]
+    assert only(r.resources, "aws:rds/clusterInstance:ClusterInstance").inputs["dbSubnetGroupName"] == "private-db"
