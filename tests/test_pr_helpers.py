@@ -12,8 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from components.config import parse_config
-from envctl.cli import app
 from envctl import pr
+from envctl.cli import app
 from envctl.pr import check_disposable, pr_config, select_for_sweep
 from envctl.render import RenderError, render_config
 
