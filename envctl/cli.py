@@ -241,11 +241,8 @@ def sweep(
     ),
 ) -> None:
     """Which pr-* stacks the scheduled sweep destroys: closed pull requests, or idle past the TTL."""
-    listed = guarded(lambda: read_json_file(stacks), "reading stacks")
-    prs = guarded(lambda: read_json_file(open_prs), "reading open pull requests")
-    if not isinstance(listed, list) or not isinstance(prs, list):
-        fail("--stacks and --open-prs must hold JSON lists", EXIT_USAGE)
-    numbers = {int(p["number"]) for p in prs if isinstance(p, dict) and "number" in p}
+    listed = guarded(lambda: pr.parse_stack_listing(read_json_file(stacks)), "reading stacks")
+    numbers = guarded(lambda: pr.parse_open_prs(read_json_file(open_prs)), "reading open pull requests")
     picks = pr.select_for_sweep(listed, numbers, timedelta(hours=ttl_hours), pr.now_utc())
     show(
         format,

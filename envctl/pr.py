@@ -3,16 +3,20 @@ and the TTL sweep's selection. Pure functions here; the CLI wrappers are in cli.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
 
 from components.config import ConfigError, EnvType, parse_config
 from envctl.render import RenderError, read_stack_config
 
+_Model = TypeVar("_Model", bound="_Listed")
 PR_STACK = re.compile(r"^pr-([1-9][0-9]{0,8})$")
 CLUSTER_OWNER_STACK = "staging"  # previews attach to the cluster that staging owns
 
@@ -68,10 +72,10 @@ def _config_type(config: dict[str, Any]) -> str | None:
 def check_disposable(stack: str, outputs: dict[str, Any], config: dict[str, Any]) -> Verdict:
     """May a git event destroy this stack? Only a `pr-<n>` stack whose own type, from its
     outputs and its config, is `custom`; everything else is refused. The name alone never suffices."""
-    short = stack.rsplit("/", 1)[-1]
+    short = stack.rsplit("/", maxsplit=1)[-1]
     if not PR_STACK.match(short):
         return Verdict(False, f"stack '{stack}' is not a pull-request stack (pr-<number>)")
-    out_type = outputs.get("type") if outputs else None
+    out_type = outputs.get("type")
     cfg_type = _config_type(config)
     if out_type is None and cfg_type is None:
         return Verdict(False, f"stack '{stack}' shows no envstack:type in its outputs or config; refusing")
@@ -83,8 +87,56 @@ def check_disposable(stack: str, outputs: dict[str, Any], config: dict[str, Any]
     return Verdict(True, f"stack '{stack}' is a custom pull-request environment")
 
 
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+class _Listed(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class StackSummary(_Listed):
+    """One entry of `pulumi stack ls --json`: only the fields the sweep reads."""
+
+    name: str
+    last_update: AwareDatetime | None = Field(default=None, alias="lastUpdate")
+    update_in_progress: StrictBool = Field(default=False, alias="updateInProgress")
+
+
+class OpenPullRequest(_Listed):
+    """One entry of `gh pr list --state open --json number`."""
+
+    number: StrictInt
+
+
+_ALLOWED = {
+    "name": "a string",
+    "lastUpdate": "an ISO 8601 timestamp with a zone, such as 2026-11-01T08:00:00.000Z",
+    "updateInProgress": "true or false",
+    "number": "an integer",
+}
+
+
+def _listing(source: str, model: type[_Model], data: Any) -> list[_Model]:
+    """A JSON list of objects, validated entry by entry; the first problem is one RenderError
+    line naming the source, the entry and the field, and what is allowed."""
+    if not isinstance(data, list):
+        raise RenderError(f"{source}: expected a JSON list of objects, got {type(data).__name__}")
+    try:
+        return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        index, *field = first["loc"]
+        where = f"entry {index}" + (f" {field[0]!r}" if field else "")
+        allowed = _ALLOWED.get(str(field[0]), first["msg"]) if field else "a JSON object"
+        got = "nothing (the key is missing)" if first["type"] == "missing" else json.dumps(first["input"], default=str)
+        raise RenderError(f"{source}: {where}: got {got}; allowed: {allowed}") from None
+
+
+def parse_stack_listing(data: Any) -> list[StackSummary]:
+    """`pulumi stack ls --json`, as saved for --stacks."""
+    return _listing("--stacks", StackSummary, data)
+
+
+def parse_open_prs(data: Any) -> set[int]:
+    """`gh pr list --state open --json number`, as saved for --open-prs."""
+    return {pr.number for pr in _listing("--open-prs", OpenPullRequest, data)}
 
 
 @dataclass(frozen=True)
@@ -94,24 +146,20 @@ class SweepPick:
 
 
 def select_for_sweep(
-    stacks: list[dict[str, Any]], open_prs: set[int], ttl: timedelta, now: datetime
+    stacks: Sequence[StackSummary], open_prs: set[int], ttl: timedelta, now: datetime
 ) -> list[SweepPick]:
-    """The `pr-*` stacks to destroy, from `pulumi stack ls --json`: those whose pull request is
-    no longer open, and those not updated within the TTL. Stacks being updated are left alone;
-    no other stack is ever picked."""
+    """The `pr-*` stacks to destroy: those whose pull request is no longer open, and those not
+    updated within the TTL. Stacks being updated are left alone; no other stack is ever picked."""
     picks = []
     for entry in stacks:
-        name = str(entry.get("name", ""))
-        match = PR_STACK.match(name.rsplit("/", 1)[-1])
-        if not match or entry.get("updateInProgress"):
+        match = PR_STACK.match(entry.name.split("/")[-1])
+        if not match or entry.update_in_progress:
             continue
         number = int(match.group(1))
         if number not in open_prs:
-            picks.append(SweepPick(name, f"pull request #{number} is closed"))
-            continue
-        last = entry.get("lastUpdate")
-        if last and now - _parse_time(str(last)) > ttl:
-            picks.append(SweepPick(name, f"not updated for more than {ttl.total_seconds() / 3600:g} hours"))
+            picks.append(SweepPick(entry.name, f"pull request #{number} is closed"))
+        elif entry.last_update is not None and now - entry.last_update > ttl:
+            picks.append(SweepPick(entry.name, f"not updated for more than {ttl.total_seconds() / 3600:g} hours"))
     return sorted(picks, key=lambda p: p.stack)
 
 

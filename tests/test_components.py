@@ -16,6 +16,7 @@ from components.files import Files, FilesArgs
 from components.settings import SETTINGS
 from components.tags import TAG_PURPOSE
 from components.users import Users, UsersArgs
+from tests.checks import each
 from tests.conftest import TEST_PROVIDER, assert_all_aws_on, build, only
 
 DEV, STAGING, PROD, CUSTOM = (SETTINGS[t] for t in (EnvType.DEV, EnvType.STAGING, EnvType.PROD, EnvType.CUSTOM))
@@ -33,11 +34,13 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
     bucket = next(r for r in res if r.type == "aws:s3/bucket:Bucket" and r.name == "f")
     assert bucket.parent == "f" and bucket.inputs["forceDestroy"] is settings.force_destroy
     assert bucket.protect is settings.protect
-    blocks = [r for r in res if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"]
+    buckets = each((r for r in res if r.type == "aws:s3/bucket:Bucket"), "bucket")
+    blocks = each((r for r in res if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"), "block")
     for block in blocks:
         for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
             assert block.inputs[flag] is True, flag
-    for own in (r for r in res if r.type == "aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
+    owners = each((r for r in res if r.type == "aws:s3/bucketOwnershipControls:BucketOwnershipControls"), "owner")
+    for own in owners:
         assert own.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     sse = next(
         r for r in res if r.type.endswith("BucketServerSideEncryptionConfiguration") and r.name == "f-encryption"
@@ -46,7 +49,8 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
     assert rule["bucketKeyEnabled"] is True
     assert rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId") == (KMS if settings is PROD else None)
-    for pol in (r for r in res if r.type == "aws:s3/bucketPolicy:BucketPolicy"):
+    policies = each((r for r in res if r.type == "aws:s3/bucketPolicy:BucketPolicy"), "bucket policy")
+    for pol in policies:
         statements = json.loads(pol.inputs["policy"])["Statement"]
         deny = next(s for s in statements if s["Sid"] == "DenyInsecureTransport")
         assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
@@ -54,9 +58,10 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
         assert all(
             s["Effect"] == "Deny" or s["Principal"] == {"Service": "logging.s3.amazonaws.com"} for s in statements
         )
-    # Every bucket the component makes gets the four guards.
-    buckets = [r for r in res if r.type == "aws:s3/bucket:Bucket"]
-    assert len(blocks) == len(buckets) == len([r for r in res if r.type == "aws:s3/bucketPolicy:BucketPolicy"])
+    # Every bucket the component makes gets each guard, on that bucket.
+    assert {b.name for b in buckets} == ({"f", "f-logs"} if settings.access_logging else {"f"})
+    for guards in (blocks, owners, policies):
+        assert sorted(g.inputs["bucket"] for g in guards) == sorted(f"{b.name}-id" for b in buckets)
 
 
 def test_files_versioning_only_where_the_type_says() -> None:
@@ -250,11 +255,16 @@ def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) 
         assert r.protect is settings.cluster_protect is (settings is not DEV), type_
 
 
-def test_dev_cluster_can_pause_and_prod_cannot() -> None:
-    assert DEV.cluster_min_capacity == 0 and STAGING.cluster_min_capacity == 0
-    assert PROD.cluster_min_capacity > 0
-    dev = only(build(lambda o: Cluster("c", ClusterArgs(identifier="c", settings=DEV), o)), "aws:rds/cluster:Cluster")
-    assert dev.inputs["serverlessv2ScalingConfiguration"]["secondsUntilAutoPause"] == 3600
+@pytest.mark.parametrize(
+    ("settings", "min_capacity", "auto_pause"),
+    [(DEV, 0, 3600), (STAGING, 0, 3600), (PROD, 0.5, None)],
+    ids=["dev", "staging", "prod"],
+)
+def test_dev_and_staging_clusters_can_pause_and_prod_cannot(settings, min_capacity, auto_pause) -> None:  # type: ignore[no-untyped-def]
+    built = build(lambda o: Cluster("c", ClusterArgs(identifier="c", settings=settings), o))
+    scaling = only(built, "aws:rds/cluster:Cluster").inputs["serverlessv2ScalingConfiguration"]
+    assert scaling["minCapacity"] == min_capacity
+    assert scaling.get("secondsUntilAutoPause") == auto_pause
 
 
 def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:

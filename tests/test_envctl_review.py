@@ -68,7 +68,11 @@ def test_plan_tree_shows_hierarchy_and_protection() -> None:
     assert code == 0
     assert "envstack:index:Environment  prod" in out
     assert "aws:s3/bucket:Bucket  envstack-prod-files [protected]" in out
-    assert "│   ├── envstack:index:Files" in out or "├── envstack:index:Files" in out
+    # Files is a child of the Environment component, one level below it.
+    lines = out.splitlines()
+    env_line = next(i for i, line in enumerate(lines) if "envstack:index:Environment  prod" in line)
+    files_line = next(line for line in lines if "envstack:index:Files" in line)
+    assert files_line.index("envstack:index:Files") == lines[env_line].index("envstack:index:Environment") + 4
 
 
 def test_plan_markdown_is_a_pr_comment() -> None:

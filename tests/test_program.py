@@ -117,19 +117,39 @@ def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> Non
     assert only(r.resources, "aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
 
 
+PAY_PER_USE_PREVIEW_TYPES = {
+    "pulumi:providers:aws",
+    "pulumi:pulumi:StackReference",
+    "envstack:index:Environment",
+    "envstack:index:Files",
+    "envstack:index:Users",
+    "envstack:index:ApiKey",
+    "envstack:index:TableStore",
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:cognito/userPool:UserPool",
+    "aws:cognito/userPoolClient:UserPoolClient",
+    "aws:secretsmanager/secret:Secret",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "random:index/randomPassword:RandomPassword",
+    "time:index/static:Static",
+    "pulumi-python:dynamic/envstack:SchemaRole",
+}
+
+
 def test_custom_preview_attaches_by_stack_reference_and_creates_nothing_slow() -> None:
     raw = {"envstack:type": "custom", "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"}}
     r = render_raw(raw, stack="pr-42")
     assert r.outputs["type"] == "custom" and r.outputs["cluster"] == "shared-nonprod"
     ref = only(r.resources, "pulumi:pulumi:StackReference")
     assert ref.inputs["name"] == "acme/envstack/staging"
-    slow_or_billed = {
-        "aws:rds/cluster:Cluster",
-        "aws:rds/clusterInstance:ClusterInstance",
-        "aws:kms/key:Key",
-        "aws:ec2/natGateway:NatGateway",
-    }
-    assert not [x for x in r.resources if x.type in slow_or_billed]
+    # An allow-list, not a deny-list: a preview declares only resources that are free at rest
+    # or billed per request. A new type here (a cluster, a NAT gateway, a KMS key, anything
+    # hourly-billed) must be added on purpose.
+    assert {x.type for x in r.resources} == PAY_PER_USE_PREVIEW_TYPES
     assert "clusterAttachment" not in r.outputs
 
 

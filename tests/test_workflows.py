@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.checks import each
+
 ROOT = Path(__file__).parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
@@ -35,17 +37,25 @@ def triggers(doc: dict[Any, Any]) -> dict[str, Any]:
     return dict(on) if isinstance(on, dict) else dict.fromkeys(on)
 
 
+def external_actions(path: Path) -> list[str]:
+    """Every `uses:` of a step that is not a local action."""
+    return [u for step in steps(load(path)) if (u := step.get("uses")) and not u.startswith("./")]
+
+
+def test_the_pinning_check_sees_the_actions_in_use() -> None:
+    # The per-file check below loops over external actions; it must not pass on none at all.
+    each((u for path in WORKFLOWS + ACTIONS for u in external_actions(path)), "external action", at_least=5)
+
+
 def test_the_workflows_exist() -> None:
     names = {p.stem for p in WORKFLOWS}
-    assert {"ci", "pr-review", "pr-environment", "sweep", "deploy", "deploy-stack", "drift"} <= names
+    assert names == {"ci", "pr-review", "pr-environment", "sweep", "deploy", "deploy-stack", "drift"}
 
 
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
 def test_every_action_is_pinned_to_a_full_commit_sha(path: Path) -> None:
-    for step in steps(load(path)):
-        uses = step.get("uses")
-        if uses and not uses.startswith("./"):
-            assert SHA_PIN.match(uses), f"{path.name}: {uses} is not pinned to a commit SHA"
+    for uses in external_actions(path):
+        assert SHA_PIN.match(uses), f"{path.name}: {uses} is not pinned to a commit SHA"
     for job in load(path).get("jobs", {}).values():
         uses = job.get("uses")
         assert uses is None or uses.startswith("./.github/workflows/"), uses
