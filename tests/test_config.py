@@ -15,6 +15,7 @@ REGION = "ap-northeast-2"
 ATTACH = {"name": "shared-nonprod", "stack": "acme/envstack/staging"}
 ARN = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
 SECRET = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"
+ROLE = "arn:aws:iam::123456789012:role/platform-api"
 
 
 def refused(raw: dict[str, Any], stack: str = "dev") -> ConfigError:
@@ -184,6 +185,13 @@ clusters = st.one_of(
     st.just({"name": "x"}),
     st.just({"name": "Bad Name", "create": True}),
 )
+principal_lists = st.one_of(
+    st.none(),
+    st.just([ROLE]),
+    st.just(["*"]),
+    st.just(["arn:aws:iam::123456789012:user/someone"]),
+    st.just(["arn:aws-cn:iam::123456789012:role/platform-api"]),
+)
 
 
 def _valid(raw: dict[str, Any], stack: str) -> bool:
@@ -201,6 +209,14 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:
     cluster = raw.get("envstack:cluster")
     if (type_ == "dev") != (cluster is None):
         return False
+    principals = raw.get("envstack:platformPrincipals", [])
+    if type_ in {"staging", "prod"} and not principals:
+        return False
+    role = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
+    if any("*" in p or not re.fullmatch(role, p) for p in principals):
+        return False
+    if any(p.split(":")[1] != ("aws-cn" if raw["aws:region"].startswith("cn-") else "aws") for p in principals):
+        return False
     if cluster is not None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", cluster["name"]):
             return False
@@ -213,11 +229,26 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(name=st.one_of(st.none(), names), type_=types, region=regions, cluster=clusters, stack=names)
+@given(
+    name=st.one_of(st.none(), names),
+    type_=types,
+    region=regions,
+    cluster=clusters,
+    stack=names,
+    principals=principal_lists,
+)
 def test_property_invalid_configs_are_refused_with_their_key(
-    name: str | None, type_: str, region: str, cluster: dict[str, Any] | None, stack: str
+    *,
+    name: str | None,
+    type_: str,
+    region: str,
+    cluster: dict[str, Any] | None,
+    stack: str,
+    principals: list[str] | None,
 ) -> None:
     raw: dict[str, Any] = {"aws:region": region, "envstack:type": type_}
+    if principals is not None:
+        raw["envstack:platformPrincipals"] = principals
     if name is not None:
         raw["envstack:name"] = name
     if cluster is not None:

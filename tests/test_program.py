@@ -8,7 +8,7 @@ import pytest
 
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from envctl.render import RenderError, Rendering
-from tests.conftest import CONFIRMED_PROD, REGION, STACKS, assert_all_aws_on, only, render_raw
+from tests.conftest import CONFIRMED_PROD, PLATFORM_ROLE, REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 STATEFUL = (
@@ -107,6 +107,7 @@ def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> Non
         "envstack:type": "staging",
         "envstack:cluster": {"name": "shared-nonprod", "create": True},
         "envstack:confirmDeletion": "staging",
+        "envstack:platformPrincipals": [PLATFORM_ROLE],
     }
     r = render_raw(raw, stack="staging")
     assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
