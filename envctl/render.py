@@ -170,7 +170,9 @@ class _Mocks(pulumi.runtime.Mocks):
         head = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}"
         shapes: dict[str, Callable[[], str]] = {
             "aws:s3/bucket:Bucket": lambda: f"arn:aws:s3:::{name}-0000000",
-            "aws:cognito/userPool:UserPool": lambda: f"{head}:userpool/{name}-id",
+            "aws:cognito/userPool:UserPool": lambda: (
+                f"arn:aws:cognito-idp:{self.region}:{FAKE_ACCOUNT}:userpool/{name}-id"
+            ),
             # Secrets Manager appends 6 random characters to the secret's name.
             "aws:secretsmanager/secret:Secret": lambda: (
                 f"{head}:secret:{name}-0000000-{_token(name, 6, string.ascii_letters)}"
