@@ -35,6 +35,10 @@ STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # RDS: a DB subnet group name is at most 255 letters, digits, periods, underscores, spaces or hyphens.
 SUBNET_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,254}$")
 SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+# IAM ARNs of the access boundary (components/access.py): path segments and names as IAM allows.
+_IAM_NAME = r"(?:/[\w+=,.@-]+)*/[\w+=,.@-]+"
+IAM_ROLE_ARN = re.compile(rf"^arn:(?P<partition>aws[a-z-]*):iam::\d{{12}}:role{_IAM_NAME}$")
+IAM_POLICY_ARN = re.compile(rf"^arn:(?P<partition>aws[a-z-]*):iam::(?:\d{{12}}|aws):policy{_IAM_NAME}$")
 
 
 _NOT_SET = object()  # marks a key that is not set, as opposed to one set to null
@@ -60,6 +64,15 @@ def aws_regions() -> frozenset[str]:
 
     endpoints = Loader().load_data("endpoints")
     return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+
+
+@cache
+def region_partition(region: str) -> str:
+    """The AWS partition (`aws`, `aws-cn`, `aws-us-gov`, ...) that botocore files `region` under."""
+    from botocore.loaders import Loader
+
+    endpoints = Loader().load_data("endpoints")
+    return next((p["partition"] for p in endpoints["partitions"] if region in p["regions"]), "aws")
 
 
 def _check_name(value: str) -> str:
@@ -211,6 +224,16 @@ class StackConfig(_Strict):
         alias="envstack:dbConnectionLimit",
         description="Connection limit of the environment's database role; per-type default if unset.",
     )
+    platform_principals: tuple[str, ...] = Field(
+        default=(),
+        alias="envstack:platformPrincipals",
+        description="IAM role ARNs of the platform's API, trusted to assume the runtime role.",
+    )
+    permissions_boundary: str | None = Field(
+        default=None,
+        alias="envstack:permissionsBoundary",
+        description="ARN of an IAM managed policy set as the runtime role's permissions boundary.",
+    )
 
     @field_validator("region")
     @classmethod
@@ -223,6 +246,25 @@ class StackConfig(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         return _check_name(value)
+
+    @field_validator("platform_principals")
+    @classmethod
+    def _principals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in value:
+            if "*" in arn:
+                raise ValueError(f"never a wildcard principal ({arn!r}): list the platform's IAM role ARNs")
+            if not IAM_ROLE_ARN.match(arn):
+                raise ValueError(f"IAM role ARNs 'arn:aws:iam::<account>:role/<name>' ({arn!r} is not one)")
+        if len(set(value)) != len(value):
+            raise ValueError("each IAM role ARN once")
+        return value
+
+    @field_validator("permissions_boundary")
+    @classmethod
+    def _boundary(cls, value: str | None) -> str | None:
+        if value is not None and not IAM_POLICY_ARN.match(value):
+            raise ValueError("an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>'")
+        return value
 
     @model_validator(mode="after")
     def _cluster_rules(self) -> StackConfig:
@@ -259,6 +301,25 @@ class StackConfig(_Strict):
                 self.confirm_deletion,
                 f"exactly the environment's name '{self.name}', or unset",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _access_rules(self) -> StackConfig:
+        partition = region_partition(self.region)
+        if not self.platform_principals and self.type in (EnvType.STAGING, EnvType.PROD):
+            raise _KeyError(
+                "envstack:platformPrincipals",
+                _NOT_SET,
+                f"the platform API's IAM role ARNs, required for type {self.type.value} "
+                "(only dev and custom may trust the deploying account instead)",
+            )
+        for key, arns in (
+            ("envstack:platformPrincipals", self.platform_principals),
+            ("envstack:permissionsBoundary", (self.permissions_boundary,) if self.permissions_boundary else ()),
+        ):
+            foreign = [a for a in arns if a.split(":")[1] != partition]
+            if foreign:
+                raise _KeyError(key, foreign[0], f"ARNs of partition {partition}, the partition of {self.region}")
         return self
 
     @property
@@ -300,6 +361,8 @@ _OBJECT_FIELDS: dict[str, tuple[str, type[_Strict]]] = {
     "envstack:network": ("network", Network),
 }
 OBJECT_KEYS = set(_OBJECT_FIELDS)
+# Keys whose values are lists; Pulumi hands them to the program as JSON text too.
+LIST_KEYS = {"envstack:platformPrincipals"}
 # The envstack keys, in the order the README documents them.
 KNOWN_KEYS = tuple(
     field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
@@ -334,7 +397,8 @@ def _object(key: str, value: Any) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError:
-        raise ConfigError([(key, _show(value), "an object; set it with `pulumi config set --path`")]) from None
+        shape = "a list" if key in LIST_KEYS else "an object"
+        raise ConfigError([(key, _show(value), f"{shape}; set it with `pulumi config set --path`")]) from None
 
 
 def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
@@ -346,7 +410,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     data: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "aws:region" or key.startswith(f"{PROJECT}:"):
-            data[key] = _object(key, value) if key in OBJECT_KEYS else value
+            data[key] = _object(key, value) if key in OBJECT_KEYS | LIST_KEYS else value
     defaulted_name = "envstack:name" not in data
     data.setdefault("envstack:name", stack)
     try:

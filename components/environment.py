@@ -8,9 +8,10 @@ from typing import Any
 import pulumi
 import pulumiverse_time
 
+from components.access import Access, AccessArgs
 from components.api_key import ApiKey, ApiKeyArgs
 from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
-from components.config import StackConfig
+from components.config import StackConfig, region_partition
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
 from components.naming import private_cluster_identifier, resource_name
@@ -43,6 +44,7 @@ class Environment(pulumi.ComponentResource):
     owned_cluster: Cluster | None
     attachment: ClusterAttachment
     tables: TableStore
+    access: Access
     created_at: pulumiverse_time.Static
 
     def __init__(self, name: str, args: EnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -118,6 +120,24 @@ class Environment(pulumi.ComponentResource):
             ),
             under_me,
         )
+        # The one principal of the environment: reaches only the resources above (docs/access.md).
+        self.access = Access(
+            resource_name(name, "runtime"),
+            AccessArgs(
+                env=name,
+                region=cfg.region,
+                partition=region_partition(cfg.region),
+                principals=cfg.platform_principals,
+                permissions_boundary=cfg.permissions_boundary,
+                bucket_arn=self.files.bucket.arn,
+                user_pool_arn=self.users.user_pool.arn,
+                api_key_secret_arn=self.api_key.secret.arn,
+                database_secret_arn=self.tables.secret.arn,
+                cluster_arn=self.attachment.arn,
+                kms_key_arn=kms_key_arn,
+            ),
+            under_me,
+        )
 
         self.outputs: dict[str, Any] = {
             # The environment card.
@@ -138,6 +158,7 @@ class Environment(pulumi.ComponentResource):
             "databaseSchema": self.tables.schema,
             "databaseSecretArn": self.tables.secret.arn,
             "databaseCluster": self.attachment.name,
+            "runtimeRoleArn": self.access.role.arn,
         }
         if self.key is not None:
             self.outputs["kmsKeyArn"] = self.key.arn

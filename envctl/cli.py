@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from envctl import access as access_mod
 from envctl import cards as cards_mod
 from envctl import formats, pr, review
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, err_console, fail, progress
@@ -260,11 +261,15 @@ def _comment_section(stack: str, base_file: Path) -> dict[str, str]:
         base = {"stack": stack, "project": "envstack", "resources": [], "outputs": {}}
     result = review.diff_plans(base, head, f"base:{stack}", stack)
     summary = "new stack" if not base["resources"] else "no change" if result.empty else "changes infrastructure"
-    return {
+    section = {
         "summary": summary,
         "diff": formats.diff_markdown(result),
         "manifest": formats.manifest_markdown(review.manifest(head)),
     }
+    removed, added = access_mod.reach_change(base, head)
+    if removed or added:  # the change alters what the environment's runtime role can reach
+        section["access"] = access_mod.reach_markdown(stack, removed, added)
+    return section
 
 
 @app.command("review-comment")
@@ -337,4 +342,29 @@ def list_rules(
         json=lambda: rows,
         markdown=lambda: formats.rules_markdown(rows, types),
         text=lambda: formats.rules_markdown(rows, types),
+    )
+
+
+# --- the access boundary -------------------------------------------------------------------
+
+
+@app.command("access")
+def access_matrix(
+    stacks: Annotated[list[str], typer.Argument(help="Committed stacks or saved plan JSON files, e.g. a preview's.")],
+    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="table (text), json or markdown.")] = (
+        ViewFormat.text
+    ),
+) -> None:
+    """The access matrix, offline: which actions each environment's runtime role can take on
+    which environment's resources, as moto's IAM policy engine evaluates the rendered documents."""
+    plans = [guarded(lambda s=s: review.load_plan(s), f"rendering {s}") for s in stacks]  # type: ignore[misc]
+    try:
+        result = access_mod.matrix(plans)
+    except access_mod.AccessError as err:
+        fail(str(err), EXIT_USAGE)
+    show(
+        format,
+        json=result.to_json,
+        markdown=lambda: access_mod.matrix_markdown(result),
+        text=lambda: formats.render_text(access_mod.matrix_table(result), width=200),
     )

@@ -16,6 +16,7 @@ import os
 import runpy
 import string
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,9 +71,10 @@ class Resource:
     # dependency, and per input property the resources its value came from.
     depends_on: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    arn: str | None = None  # the (placeholder) ARN an AWS resource gets; the access matrix reads it
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        shown = {
             "name": self.name,
             "type": self.type,
             "parent": self.parent,
@@ -85,6 +87,9 @@ class Resource:
             "dependsOn": self.depends_on,
             "propertyDependencies": self.property_dependencies,
         }
+        if self.arn is not None:
+            shown["arn"] = self.arn
+        return shown
 
 
 @dataclass
@@ -121,6 +126,11 @@ def redact(value: Any) -> Any:
     return value
 
 
+def _key_uuid(name: str) -> str:
+    """A deterministic KMS key id (a UUID, as AWS gives one)."""
+    return str(uuid.UUID(bytes=hashlib.sha256(f"kms/{name}".encode()).digest()[:16]))
+
+
 def _token(name: str, length: int, alphabet: str) -> str:
     """A deterministic stand-in for a generated value, of the real length and alphabet."""
     out, counter = "", 0
@@ -142,11 +152,13 @@ class _Mocks(pulumi.runtime.Mocks):
         service = typ.split(":")[1].split("/")[0] if typ.count(":") == 2 else "mock"
         state: dict[str, Any] = dict(inputs)
         if typ.startswith("aws:"):
-            state["arn"] = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}:{name}"
+            state["arn"] = self._arn(name, typ, service, inputs)
         if typ == "aws:s3/bucket:Bucket":
             state["bucket"] = f"{name}-0000000"
         elif typ == "random:index/randomId:RandomId":
             state["hex"] = _token(name, 2 * int(inputs["byteLength"]), "0123456789abcdef")
+        elif typ == "aws:iam/role:Role":
+            state["name"] = f"{name}-0000000"
         elif typ == "random:index/randomPassword:RandomPassword":
             alphabet = string.ascii_letters + string.digits + (inputs.get("overrideSpecial") or "")
             state["result"] = _token(name, int(inputs["length"]), alphabet)
@@ -159,10 +171,30 @@ class _Mocks(pulumi.runtime.Mocks):
                 {"secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{name}"}
             ]
         elif typ == "aws:kms/key:Key":
-            state["keyId"] = f"{name}-key-id"
+            state["keyId"] = _key_uuid(name)
         elif typ == "pulumi:pulumi:StackReference":
             state["outputs"] = {"clusterAttachment": self._attachment(inputs["name"])}
         return f"{name}-id", state
+
+    def _arn(self, name: str, typ: str, service: str, inputs: dict[str, Any]) -> str:
+        """An ARN of the shape AWS gives the resource type (bucket, pool, secret, key, cluster,
+        role), so that the access matrix evaluates documents against realistic ARNs."""
+        head = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}"
+        shapes: dict[str, Callable[[], str]] = {
+            "aws:s3/bucket:Bucket": lambda: f"arn:aws:s3:::{name}-0000000",
+            "aws:cognito/userPool:UserPool": lambda: (
+                f"arn:aws:cognito-idp:{self.region}:{FAKE_ACCOUNT}:userpool/{name}-id"
+            ),
+            # Secrets Manager appends 6 random characters to the secret's name.
+            "aws:secretsmanager/secret:Secret": lambda: (
+                f"{head}:secret:{name}-0000000-{_token(name, 6, string.ascii_letters)}"
+            ),
+            "aws:kms/key:Key": lambda: f"{head}:key/{_key_uuid(name)}",
+            "aws:rds/cluster:Cluster": lambda: f"{head}:cluster:{inputs.get('clusterIdentifier') or name}",
+            "aws:iam/role:Role": lambda: f"arn:aws:iam::{FAKE_ACCOUNT}:role{inputs.get('path') or '/'}{name}-0000000",
+        }
+        shape = shapes.get(typ)
+        return shape() if shape else f"{head}:{name}"
 
     def _attachment(self, stack_name: str) -> dict[str, Any]:
         owner = stack_name.rsplit("/", 1)[-1]
@@ -176,6 +208,9 @@ class _Mocks(pulumi.runtime.Mocks):
         }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 (an invoke token)
+            deployer = f"arn:aws:iam::{FAKE_ACCOUNT}:user/envstack-deployer"
+            return {"accountId": FAKE_ACCOUNT, "arn": deployer, "id": FAKE_ACCOUNT, "userId": "AIDAMOCKDEPLOYER"}, []
         raise RenderError(f"the program called {args.token}, which offline rendering does not fake")
 
 
@@ -215,7 +250,8 @@ class _Monitor(mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
         else:
-            self._record(request, response.urn, request.object, custom=bool(request.custom))
+            arn = rpc.deserialize_properties(response.object, keep_unknowns=True).get("arn")
+            self._record(request, response.urn, request.object, custom=bool(request.custom), arn=arn)
         return response
 
     def ReadResource(self, request: Any) -> Any:  # noqa: N802 (a read, such as a StackReference)
@@ -225,7 +261,7 @@ class _Monitor(mocks.MockMonitor):
         self._record(request, response.urn, request.properties, custom=True)
         return response
 
-    def _record(self, request: Any, urn: str, props: Any, *, custom: bool) -> None:
+    def _record(self, request: Any, urn: str, props: Any, *, custom: bool, arn: Any = None) -> None:
         provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else ""
         inputs = rpc.deserialize_properties(props, keep_unknowns=True)
         if request.type.startswith("pulumi:providers:"):
@@ -252,6 +288,7 @@ class _Monitor(mocks.MockMonitor):
                     for key, deps in sorted(getattr(request, "propertyDependencies", {}).items())
                     if (names := self._names(deps.urns))
                 },
+                arn=arn if isinstance(arn, str) and request.type.startswith("aws:") else None,
             )
         )
 

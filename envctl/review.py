@@ -306,7 +306,8 @@ COMMENT_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
 
 def review_comment(stacks: list[str], base_dir: Path | None, sections: dict[str, dict[str, str]]) -> str:
     """The pull request's offline review comment. `sections[stack]` holds the Markdown parts
-    already rendered for that stack: `diff` (base snapshot → this PR), `plan` and `manifest`."""
+    already rendered for that stack: `diff` (base snapshot → this PR), `plan` and `manifest`, and
+    `access` when the change alters what the stack's runtime role can reach."""
     lines = [
         COMMENT_MARKER,
         "## envstack offline review",
@@ -315,10 +316,19 @@ def review_comment(stacks: list[str], base_dir: Path | None, sections: dict[str,
         "(`python -m envctl plan/diff/manifest`). Secrets show as `[secret]`.",
         "",
     ]
+    reach = [stack for stack in stacks if sections[stack].get("access")]
+    if reach:
+        names = ", ".join(f"`{stack}`" for stack in reach)
+        lines += [
+            f"**This change alters what a runtime role can reach:** {names} (see each stack).",
+            "",
+        ]
     for stack in stacks:
         parts = sections[stack]
         lines += [f"<details><summary><b>{stack}</b>: {parts['summary']}</summary>", "", parts["diff"], ""]
         lines += ["<details><summary>data-loss manifest</summary>", "", parts["manifest"], "</details>", ""]
+        if parts.get("access"):  # the change alters what the runtime role can reach
+            lines += [parts["access"], ""]
         lines += ["</details>", ""]
     if base_dir is None:
         lines.append("_No base snapshots were given: each stack is compared with its own committed snapshot._")

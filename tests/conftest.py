@@ -24,9 +24,13 @@ def rendered() -> dict[str, Rendering]:
     return {stack: render(stack) for stack in STACKS}
 
 
+# An example platform API role, trusted by staging and prod runtime roles (required there).
+PLATFORM_ROLE = "arn:aws:iam::123456789012:role/platform-api"
+
 # Step one of deleting prod: the committed prod config plus the typed confirmation.
 CONFIRMED_PROD = {
     "envstack:type": "prod",
+    "envstack:platformPrincipals": [PLATFORM_ROLE],
     "envstack:cluster": {"name": "prod-main", "create": True},
     "envstack:confirmDeletion": "prod",
 }

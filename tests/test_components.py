@@ -83,7 +83,7 @@ def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
     assert log_sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     log_policy = json.loads(next(r for r in res if r.name == "f-logs-policy").inputs["policy"])
     allow = next(s for s in log_policy["Statement"] if s["Effect"] == "Allow")
-    assert allow["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":f")  # only this environment's bucket
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:s3:::f-0000000"  # only this environment's bucket
 
 
 def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:

@@ -15,6 +15,7 @@ REGION = "ap-northeast-2"
 ATTACH = {"name": "shared-nonprod", "stack": "acme/envstack/staging"}
 ARN = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
 SECRET = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"
+ROLE = "arn:aws:iam::123456789012:role/platform-api"
 
 
 NETWORK = {"envstack:network": {"subnetGroup": "private-db", "securityGroupIds": ["sg-0123456789abcdef0"]}}
@@ -47,6 +48,7 @@ def test_network_is_accepted_wherever_the_stack_creates_its_cluster(type_: str, 
     raw: dict[str, Any] = {"aws:region": REGION, "envstack:type": type_, **NETWORK}
     if cluster:
         raw["envstack:cluster"] = cluster
+        raw["envstack:platformPrincipals"] = [ROLE]
     cfg = parse_config(raw, type_)
     assert cfg.creates_cluster and cfg.network is not None
     assert (cfg.network.subnet_group, cfg.network.security_group_ids) == ("private-db", ("sg-0123456789abcdef0",))
@@ -277,9 +279,16 @@ networks = st.one_of(
     st.just({"securityGroupIds": ["sg-XYZ"]}),
     st.just({"subnetGroup": "private-db", "vpc": "vpc-1"}),
 )
+principal_lists = st.one_of(
+    st.none(),
+    st.just([ROLE]),
+    st.just(["*"]),
+    st.just(["arn:aws:iam::123456789012:user/someone"]),
+    st.just(["arn:aws-cn:iam::123456789012:role/platform-api"]),
+)
 
 
-def _valid(raw: dict[str, Any], stack: str) -> bool:
+def _valid(raw: dict[str, Any], stack: str) -> bool:  # noqa: PLR0912 (one flat rule per branch)
     """An independent statement of the contract, written from the README's table."""
     import re
 
@@ -293,6 +302,14 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:
         return False
     cluster = raw.get("envstack:cluster")
     if (type_ == "dev") != (cluster is None):
+        return False
+    principals = raw.get("envstack:platformPrincipals", [])
+    if type_ in {"staging", "prod"} and not principals:
+        return False
+    role = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
+    if any("*" in p or not re.fullmatch(role, p) for p in principals):
+        return False
+    if any(p.split(":")[1] != ("aws-cn" if raw["aws:region"].startswith("cn-") else "aws") for p in principals):
         return False
     if cluster is not None:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", cluster["name"]):
@@ -315,11 +332,28 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(name=st.one_of(st.none(), names), type_=types, region=regions, cluster=clusters, network=networks, stack=names)
+@given(
+    name=st.one_of(st.none(), names),
+    type_=types,
+    region=regions,
+    cluster=clusters,
+    network=networks,
+    stack=names,
+    principals=principal_lists,
+)
 def test_property_invalid_configs_are_refused_with_their_key(
-    *, name: str | None, type_: str, region: str, cluster: dict[str, Any] | None, network: Any, stack: str
+    *,
+    name: str | None,
+    type_: str,
+    region: str,
+    cluster: dict[str, Any] | None,
+    network: Any,
+    stack: str,
+    principals: list[str] | None,
 ) -> None:
     raw: dict[str, Any] = {"aws:region": region, "envstack:type": type_}
+    if principals is not None:
+        raw["envstack:platformPrincipals"] = principals
     if name is not None:
         raw["envstack:name"] = name
     if cluster is not None:

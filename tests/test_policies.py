@@ -122,6 +122,102 @@ def _pin_minor_version(plan: dict[str, Any]) -> None:
     res(plan, rules.CLUSTER)["ignoreChanges"] = []
 
 
+def _runtime(edit: Callable[[dict[str, Any]], None], prop: str = "policy", type_: str = rules.ROLE_POLICY) -> Mutation:
+    """Edit the runtime role's permissions (RolePolicy.policy) or trust (Role.assumeRolePolicy)."""
+
+    def mutate(plan: dict[str, Any]) -> None:
+        inputs = res(plan, type_, "runtime-policy" if type_ == rules.ROLE_POLICY else "runtime")["inputs"]
+        document = json.loads(inputs[prop])
+        edit(document)
+        inputs[prop] = json.dumps(document)
+
+    return mutate
+
+
+def _statement(sid: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda doc: next(st for st in doc["Statement"] if st["Sid"] == sid)
+
+
+FILES, USERS, DATA_API = _statement("FilesBucket"), _statement("Users"), _statement("TablesDataApi")
+OTHER_POOL = "arn:aws:cognito-idp:ap-northeast-2:123456789012:userpool/ap-northeast-2_OtherPool"
+OTHER_CLUSTER = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
+
+
+def _attach_managed_policy(plan: dict[str, Any]) -> None:
+    role = res(plan, rules.ROLE, "runtime")
+    plan["resources"].append(
+        {
+            "name": "extra-attachment",
+            "type": rules.ROLE_POLICY_ATTACHMENT,
+            "parent": None,
+            "provider": role["provider"],
+            "inputs": {"role": f"{role['name']}-id", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+            "protect": False,
+            "retainOnDelete": False,
+        }
+    )
+
+
+RUNTIME_CASES: list[tuple[str, Mutation, str]] = [
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: FILES(d).update(Resource=["arn:aws:s3:::envstack-staging-files-0000000"])),
+        "not one of this environment's resources",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: USERS(d).update(Resource=[OTHER_POOL])),
+        f"grants access to {OTHER_POOL}",
+    ),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Resource="*")), "wildcard resource '*'"),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: FILES(d).update(Resource=["arn:aws:s3:::envstack-*"])),
+        "wildcard resource 'arn:aws:s3:::envstack-*'",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: _statement("FilesObjects")(d).update(Resource=["arn:aws:s3:::someone-else/*"])),
+        "a bucket that is not this environment's",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: DATA_API(d)["Action"].append("rds:DeleteDBCluster")),
+        "only rds-data: actions may name it",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: DATA_API(d).update(Resource=[OTHER_CLUSTER])),
+        "not the environment's cluster",
+    ),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Action="cognito-idp:*")), "wildcard action"),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Action="*")), "wildcard action '*'"),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d)["Action"].append("iam:PassRole")), "iam:PassRole"),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d)["Action"].append("sts:AssumeRole")), "sts:AssumeRole"),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: USERS(d).update(NotResource=USERS(d).pop("Resource"))),
+        "NotResource",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: d["Statement"][0].update(Principal="*"), "assumeRolePolicy", rules.ROLE),
+        "wildcard principal",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: d["Statement"][0].update(Principal={"AWS": ["*"]}), "assumeRolePolicy", rules.ROLE),
+        "wildcard principal",
+    ),
+    ("runtime-role-own-resources", _attach_managed_policy, "attaches a managed policy"),
+    (
+        "runtime-role-own-resources",
+        _set(rules.ROLE, "runtime", "managedPolicyArns", value=["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        "managed or inline policies",
+    ),
+    ("runtime-role-own-resources", _set(rules.ROLE_POLICY, "runtime-policy", "policy", value="{oops"), "not a JSON"),
+]
+
 SSE_DEFAULT = ("rules", 0, "applyServerSideEncryptionByDefault")
 CASES: list[tuple[str, Mutation, str]] = [
     ("s3-public-access-block", _drop(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block"), "no public access block"),
@@ -241,6 +337,7 @@ CASES: list[tuple[str, Mutation, str]] = [
         _option(rules.KMS_KEY, "", retainOnDelete=False),
         "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main outlive",
     ),
+    *RUNTIME_CASES,
 ]
 
 
@@ -341,7 +438,9 @@ def policy_args(plan: dict[str, Any], unknown: bool = False) -> StackValidationA
 
     out = []
     for raw, m in zip(plan["resources"], model.resources, strict=True):
-        props = _unknownify(raw["inputs"]) if unknown and not raw["type"].startswith("pulumi:") else raw["inputs"]
+        # The engine shows a resource's outputs, such as its ARN, once they are known.
+        known_props = {**raw["inputs"], **({"arn": raw["arn"]} if "arn" in raw else {})}
+        props = _unknownify(known_props) if unknown and not raw["type"].startswith("pulumi:") else known_props
         provider = providers.get(raw["provider"] or "")
         policy_provider = (
             PolicyProviderResource(

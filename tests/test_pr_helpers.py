@@ -64,6 +64,7 @@ def test_pr_config_needs_a_staging_stack_that_creates_the_cluster(
 ) -> None:
     (tmp_path / "Pulumi.staging.yaml").write_text(
         "config:\n  aws:region: ap-northeast-2\n  envstack:type: staging\n"
+        "  envstack:platformPrincipals: ['arn:aws:iam::123456789012:role/platform-api']\n"
         "  envstack:cluster:\n    name: shared-nonprod\n    stack: acme/other/cluster\n"
     )
     monkeypatch.setenv("ENVSTACK_ROOT", str(tmp_path))

@@ -8,7 +8,7 @@ import pytest
 
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from envctl.render import RenderError, Rendering
-from tests.conftest import CONFIRMED_PROD, REGION, STACKS, assert_all_aws_on, only, render_raw
+from tests.conftest import CONFIRMED_PROD, PLATFORM_ROLE, REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 STATEFUL = (
@@ -103,7 +103,7 @@ def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapsh
     # The key that the kept snapshot and secrets need is not scheduled for deletion (issue 9.2).
     key = only(r.resources, "aws:kms/key:Key")
     assert key.retain_on_delete is True
-    assert cluster.inputs["kmsKeyId"].endswith(f":{key.name}")
+    assert cluster.inputs["kmsKeyId"] == key.arn
 
 
 def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> None:
@@ -111,6 +111,7 @@ def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> Non
         "envstack:type": "staging",
         "envstack:cluster": {"name": "shared-nonprod", "create": True},
         "envstack:confirmDeletion": "staging",
+        "envstack:platformPrincipals": [PLATFORM_ROLE],
     }
     r = render_raw(raw, stack="staging")
     assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
@@ -125,6 +126,9 @@ PAY_PER_USE_PREVIEW_TYPES = {
     "envstack:index:Users",
     "envstack:index:ApiKey",
     "envstack:index:TableStore",
+    "envstack:index:Access",
+    "aws:iam/role:Role",  # IAM is not billed
+    "aws:iam/rolePolicy:RolePolicy",
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
@@ -203,6 +207,7 @@ def test_the_network_key_places_every_created_cluster(stack: str, cluster: dict[
     }
     if cluster:
         raw["envstack:cluster"] = cluster
+        raw["envstack:platformPrincipals"] = [PLATFORM_ROLE]
     r = render_raw(raw, stack=stack)
     db = only(r.resources, "aws:rds/cluster:Cluster")
     assert db.inputs["dbSubnetGroupName"] == "private-db"

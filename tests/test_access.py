@@ -1,0 +1,313 @@
+"""The runtime role: the component's inputs, the config refusals, `envctl access`, the review
+comment's access section, and the policy rule through CrossGuard's own types."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
+from components.config import NAME_MAX, ConfigError, parse_config
+from components.naming import resource_name
+from envctl import access
+from envctl.cli import app
+from envctl.render import FAKE_ACCOUNT, ROOT, Rendering
+from envctl.review import load_plan
+from tests.conftest import PLATFORM_ROLE, REGION, only, render_raw
+from tests.test_policies import policy_args, run_pack
+
+runner = CliRunner()
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+STAGING = {"envstack:type": "staging", "envstack:cluster": {"name": "shared-nonprod", "create": True}}
+PROD = {"envstack:type": "prod", "envstack:cluster": {"name": "prod-main", "create": True}}
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def documents(r: Rendering) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    role = only(r.resources, ROLE)
+    policy = only(r.resources, ROLE_POLICY)
+    return role.inputs, json.loads(role.inputs["assumeRolePolicy"]), json.loads(policy.inputs["policy"])
+
+
+# --- the component ---------------------------------------------------------------------------
+
+
+def test_every_committed_stack_has_one_runtime_role_of_one_hour_under_envstack_path(
+    rendered: dict[str, Rendering],
+) -> None:
+    for stack, r in rendered.items():
+        inputs, trust, _ = documents(r)
+        assert inputs["path"] == ROLE_PATH == "/envstack/"
+        assert inputs["maxSessionDuration"] == MAX_SESSION_SECONDS == 3600
+        assert inputs["tags"] == {"envstack:purpose": "runtime-role"}
+        assert "name" not in inputs  # auto-named: a replacement never collides with the old name
+        assert "permissionsBoundary" not in inputs
+        role = only(r.resources, ROLE)
+        assert r.outputs["runtimeRoleArn"] == role.arn
+        assert only(r.resources, ROLE_POLICY).inputs["role"] == f"{role.name}-id"
+        assert role.provider == f"aws-{REGION}", stack
+        assert [s["Action"] for s in trust["Statement"]] == ["sts:AssumeRole"]
+
+
+def test_staging_and_prod_trust_their_platform_principals(rendered: dict[str, Rendering]) -> None:
+    for stack in ("staging", "prod"):
+        _, trust, _ = documents(rendered[stack])
+        expected = f"arn:aws:iam::123456789012:role/platform-api-{stack}"  # the committed example
+        assert rendered[stack].config.platform_principals == (expected,)
+        assert trust["Statement"][0]["Principal"] == {"AWS": [expected]}
+
+
+def test_without_principals_the_role_trusts_the_deploying_account_of_the_regions_partition() -> None:
+    _, trust, _ = documents(render_raw({"envstack:type": "dev"}, stack="dev"))
+    assert trust["Statement"][0]["Principal"] == {"AWS": [f"arn:aws:iam::{FAKE_ACCOUNT}:root"]}
+    _, china, _ = documents(render_raw({"aws:region": "cn-north-1", "envstack:type": "dev"}, stack="dev"))
+    assert china["Statement"][0]["Principal"] == {"AWS": [f"arn:aws-cn:iam::{FAKE_ACCOUNT}:root"]}
+
+
+def test_prod_may_use_its_key_only_through_s3_and_secrets_manager(rendered: dict[str, Rendering]) -> None:
+    _, _, policy = documents(rendered["prod"])
+    key = next(s for s in policy["Statement"] if s["Sid"] == "ProdKey")
+    assert key["Resource"] == [rendered["prod"].outputs["kmsKeyArn"]]
+    assert key["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert key["Condition"] == {
+        "StringEquals": {"kms:ViaService": [f"s3.{REGION}.amazonaws.com", f"secretsmanager.{REGION}.amazonaws.com"]}
+    }
+    for stack in ("dev", "staging"):
+        assert "ProdKey" not in {s["Sid"] for s in documents(rendered[stack])[2]["Statement"]}
+
+
+def test_the_policy_names_only_the_environments_own_arns(rendered: dict[str, Rendering]) -> None:
+    for r in rendered.values():
+        _, _, policy = documents(r)
+        out = r.outputs
+        cluster = only(r.resources, "pulumi-python:dynamic/envstack:SchemaRole").inputs["executor"]["clusterArn"]
+        own = {out["bucketArn"], out["bucketArn"] + "/*", out["userPoolArn"], out["apiKeySecretArn"]}
+        own |= {out["databaseSecretArn"], cluster, out.get("kmsKeyArn")}
+        for st in policy["Statement"]:
+            assert st["Effect"] == "Allow" and set(st["Resource"]) <= own, st
+            assert not any(a == "*" or a.startswith(("iam:", "sts:")) or "*" in a for a in st["Action"]), st
+            if cluster in st["Resource"]:
+                assert st["Resource"] == [cluster] and all(a.startswith("rds-data:") for a in st["Action"])
+
+
+def test_the_permissions_boundary_is_set_when_configured() -> None:
+    boundary = "arn:aws:iam::123456789012:policy/org/envstack-boundary"
+    r = render_raw(
+        {**STAGING, "envstack:platformPrincipals": [PLATFORM_ROLE], "envstack:permissionsBoundary": boundary}
+    )
+    assert documents(r)[0]["permissionsBoundary"] == boundary
+
+
+def test_trust_document_never_holds_a_wildcard_or_nothing() -> None:
+    for bad in ([], ["*"], ["arn:aws:iam::*:root"]):
+        with pytest.raises(ValueError, match="named principals only"):
+            trust_document(bad)
+
+
+def test_the_longest_environment_name_still_fits_iam_role_names() -> None:
+    logical = resource_name("a" * NAME_MAX, "runtime")
+    assert len(logical) + 8 <= 64  # Pulumi's auto-name adds "-" and 7 characters
+
+
+def test_docs_explain_every_granted_action() -> None:
+    doc = (ROOT / "docs" / "access.md").read_text()
+    for sid, granted in STATEMENTS.items():
+        for action in granted:
+            assert re.search(rf"`{re.escape(action)}`", doc), (sid, action)
+
+
+# --- config refusals -------------------------------------------------------------------------
+
+
+def refused(raw: dict[str, Any], stack: str = "staging") -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"aws:region": REGION, **raw}, stack)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "allowed"),
+    [
+        (STAGING, "envstack:platformPrincipals", "required for type staging"),
+        (PROD, "envstack:platformPrincipals", "required for type prod"),
+        (
+            {**STAGING, "envstack:platformPrincipals": ["arn:aws:iam::123456789012:user/alice"]},
+            "envstack:platformPrincipals",
+            "IAM role ARNs",
+        ),
+        ({**STAGING, "envstack:platformPrincipals": ["platform-api"]}, "envstack:platformPrincipals", "IAM role ARNs"),
+        ({**STAGING, "envstack:platformPrincipals": ["*"]}, "envstack:platformPrincipals", "never a wildcard"),
+        (
+            {"envstack:type": "dev", "envstack:platformPrincipals": ["arn:aws:iam::*:role/x"]},
+            "envstack:platformPrincipals",
+            "never a wildcard",
+        ),
+        (
+            {**PROD, "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/platform-api"]},
+            "envstack:platformPrincipals",
+            "partition aws",
+        ),
+        (
+            {**STAGING, "envstack:platformPrincipals": [PLATFORM_ROLE, PLATFORM_ROLE]},
+            "envstack:platformPrincipals",
+            "each IAM role ARN once",
+        ),
+        ({**STAGING, "envstack:platformPrincipals": PLATFORM_ROLE}, "envstack:platformPrincipals", "a list"),
+        (
+            {"envstack:type": "dev", "envstack:permissionsBoundary": "arn:aws:iam::123456789012:role/x"},
+            "envstack:permissionsBoundary",
+            "IAM managed policy ARN",
+        ),
+        (
+            {"envstack:type": "dev", "envstack:permissionsBoundary": "arn:aws-us-gov:iam::123456789012:policy/b"},
+            "envstack:permissionsBoundary",
+            "partition aws",
+        ),
+    ],
+)
+def test_bad_access_config_is_refused_naming_the_key(raw: dict[str, Any], key: str, allowed: str) -> None:
+    err = refused(raw)
+    assert err.keys == [key]
+    assert f"{key}: got " in str(err) and allowed in str(err)
+    assert len(str(err).splitlines()) == 2  # the header and one line for the one problem
+
+
+def test_dev_and_custom_may_omit_the_principals_and_staging_in_china_takes_aws_cn() -> None:
+    assert parse_config({"aws:region": REGION, "envstack:type": "dev"}, "dev").platform_principals == ()
+    cn = "arn:aws-cn:iam::123456789012:role/platform-api"
+    cfg = parse_config({"aws:region": "cn-north-1", **STAGING, "envstack:platformPrincipals": [cn]}, "staging")
+    assert cfg.platform_principals == (cn,)
+    # As `pulumi config set --path` stores a list, Pulumi hands it to the program as JSON text.
+    raw = {"aws:region": REGION, **STAGING, "envstack:platformPrincipals": json.dumps([PLATFORM_ROLE])}
+    assert parse_config(raw, "staging").platform_principals == (PLATFORM_ROLE,)
+
+
+def test_envctl_refuses_a_bad_principal_with_one_line_and_exit_2(tmp_path: Path, monkeypatch: Any) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.bad.yaml").write_text(
+        "config:\n  aws:region: ap-northeast-2\n  envstack:type: staging\n"
+        "  envstack:cluster:\n    name: shared-nonprod\n    create: true\n"
+        "  envstack:platformPrincipals:\n    - '*'\n"
+    )
+    monkeypatch.setenv("ENVSTACK_ROOT", str(tmp_path))
+    code, _, err = invoke("access", "bad")
+    assert code == 2
+    assert 'envstack:platformPrincipals: got ["*"]; allowed: never a wildcard principal' in err
+
+
+# --- envctl access ---------------------------------------------------------------------------
+
+
+def test_access_json_shows_each_role_reaching_only_its_own_stores() -> None:
+    code, out, _ = invoke("access", "dev", "staging", "prod", "--format", "json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["crossings"] == 0
+    assert [r["environment"] for r in result["roles"]] == ["dev", "staging", "prod"]
+    for cell in result["cells"]:
+        if cell["role"] == cell["target"]:
+            assert cell["allowed"], cell
+            assert not set(cell["allowed"]) & set(access.PROBES)
+        else:
+            assert cell["allowed"] == [], cell
+    own_users = next(c for c in result["cells"] if c["role"] == c["target"] == "dev" and c["store"] == "users")
+    assert own_users["allowed"] == sorted(STATEMENTS["Users"])
+
+
+def test_access_table_and_markdown() -> None:
+    code, text, _ = invoke("access", "dev", "prod")
+    assert code == 0 and "no role reaches another environment's resources" in text
+    assert "arn:aws:iam::123456789012:role/platform-api-prod" in text
+    code, md, _ = invoke("access", "dev", "prod", "-f", "markdown")
+    assert code == 0 and "| role of | on | store | allowed actions |" in md
+    assert "| dev | prod | users | none |" in md
+
+
+def test_access_reports_a_crossing_in_a_tampered_plan(tmp_path: Path) -> None:
+    staging, prod = load_plan("staging"), load_plan("prod")
+    policy = next(r for r in staging["resources"] if r["type"] == ROLE_POLICY)
+    document = json.loads(policy["inputs"]["policy"])
+    document["Statement"][0]["Resource"].append(prod["outputs"]["bucketArn"])
+    policy["inputs"]["policy"] = json.dumps(document)
+    saved = tmp_path / "staging.json"
+    saved.write_text(json.dumps(staging))
+    code, out, _ = invoke("access", str(saved), "prod", "-f", "json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["crossings"] == 1
+    crossing = next(c for c in result["cells"] if c["role"] == "staging" and c["target"] == "prod" and c["allowed"])
+    assert crossing["store"] == "files (bucket)"
+    assert crossing["allowed"] == ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
+
+
+def test_access_refuses_a_plan_without_a_runtime_role(tmp_path: Path) -> None:
+    plan = load_plan("dev")
+    plan["resources"] = [r for r in plan["resources"] if r["type"] not in (ROLE, ROLE_POLICY)]
+    saved = tmp_path / "old.json"
+    saved.write_text(json.dumps(plan))
+    code, _, err = invoke("access", str(saved))
+    assert code == 2 and "expected one runtime Role, found 0" in err
+
+
+# --- the review comment ----------------------------------------------------------------------
+
+
+def test_review_comment_gains_an_access_section_only_when_reach_changes(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    for stack in ("dev", "prod", "staging"):
+        plan = load_plan(stack)
+        if stack == "prod":  # the base branch granted prod's role one action fewer
+            policy = next(r for r in plan["resources"] if r["type"] == ROLE_POLICY)
+            document = json.loads(policy["inputs"]["policy"])
+            users = next(s for s in document["Statement"] if s["Sid"] == "Users")
+            users["Action"].remove("cognito-idp:AdminDeleteUser")
+            policy["inputs"]["policy"] = json.dumps(document)
+        (base / f"{stack}.json").write_text(json.dumps(plan))
+    code, out, _ = invoke("review-comment", "--base-dir", str(base))
+    assert code == 0
+    assert "This change alters what a runtime role can reach:** `prod`" in out
+    assert out.count("### Access change:") == 1
+    assert "| **added** | allow cognito-idp:AdminDeleteUser on users |" in out
+
+
+def test_reach_change_sees_trust_and_resources() -> None:
+    head = load_plan("staging")
+    base = copy.deepcopy(head)
+    role = next(r for r in base["resources"] if r["type"] == ROLE)
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])
+    trust["Statement"][0]["Principal"]["AWS"] = ["arn:aws:iam::123456789012:role/old-api"]
+    role["inputs"]["assumeRolePolicy"] = json.dumps(trust)
+    removed, added = access.reach_change(base, head)
+    assert removed == ["trusts arn:aws:iam::123456789012:role/old-api"]
+    assert added == ["trusts arn:aws:iam::123456789012:role/platform-api-staging"]
+    assert access.reach_change(head, head) == ([], [])
+
+
+# --- the rule through CrossGuard's own types -------------------------------------------------
+
+
+def test_the_pack_reports_a_runtime_role_reaching_another_environment() -> None:
+    # A real pool ARN carries no environment name (userpool/<region>_<id>): only the ARN
+    # comparison of runtime-role-own-resources can tell it is not this environment's.
+    prod = load_plan("prod")
+    other_pool = f"arn:aws:cognito-idp:{REGION}:123456789012:userpool/{REGION}_AbCdEf123"
+    policy = next(r for r in prod["resources"] if r["type"] == ROLE_POLICY)
+    document = json.loads(policy["inputs"]["policy"])
+    document["Statement"][2]["Resource"] = [other_pool]
+    policy["inputs"]["policy"] = json.dumps(document)
+    reported = run_pack(policy_args(prod))
+    assert list(reported) == ["runtime-role-own-resources"]
+    assert other_pool in reported["runtime-role-own-resources"][0]
+    assert run_pack(policy_args(prod, unknown=True)) == {}  # unknown during preview: never a failure
