@@ -33,7 +33,9 @@ from dataclasses import dataclass
 
 PREFIX = "envstack"
 PG_PREFIX = "env_"
-LABEL = f"{PREFIX} environment "  # + the name: descriptions and the database comment
+# + the name: descriptions, and the comment that marks every schema and role envstack owns
+# (components/sql.py): existing databases carry it, so it must never change.
+LABEL = f"{PREFIX} environment "
 
 # One name pattern for environments and cluster assignments: it must be usable in S3 bucket
 # names, RDS identifiers, Cognito pool names and (mapped by pg_identifier) PostgreSQL

@@ -171,18 +171,21 @@ from pathlib import Path
 root = Path(sys.argv[1])
 wanted = [re.split(r"[<>=!~ ;\[]", line.strip())[0] for line in (root / "policies/requirements.txt").read_text().splitlines()
           if line.strip() and not line.startswith("#")]
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
 allowed_dists, todo = set(), list(wanted)
 while todo:
     dist = md.distribution(todo.pop())
-    if dist.metadata["Name"].lower() in allowed_dists:
+    if norm(dist.metadata["Name"]) in allowed_dists:
         continue
-    allowed_dists.add(dist.metadata["Name"].lower())
+    allowed_dists.add(norm(dist.metadata["Name"]))
     for req in dist.requires or []:
         if "extra ==" not in req:
             todo.append(re.split(r"[<>=!~ ;\[(]", req)[0])
 allowed = set(sys.stdlib_module_names) | {"policies", "components", "__future__"}
 for top, dists in md.packages_distributions().items():
-    if any(d.lower() in allowed_dists for d in dists):
+    if any(norm(d) in allowed_dists for d in dists):
         allowed.add(top)
 
 class Refuse:
@@ -193,6 +196,13 @@ class Refuse:
 
 sys.meta_path.insert(0, Refuse())
 sys.path.insert(0, str(root))
+for outside in ("pydantic", "yaml" if "pyyaml" not in allowed_dists else "typer"):
+    try:
+        __import__(outside)
+    except ImportError:
+        pass
+    else:
+        raise SystemExit(f"the guard let {outside} in")
 from policies import pack, rules
 from components import names
 pack.policies()
