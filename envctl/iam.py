@@ -352,11 +352,11 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
     if role == "preview":
         rendering = preview_rendering()
         owner_raw, _ = read_stack_config(pr.CLUSTER_OWNER_STACK)
-        shared = owner_raw.get("envstack:cluster", {}).get("name")
+        shared = parse_config(owner_raw, pr.CLUSTER_OWNER_STACK).cluster  # the cluster previews attach to
         scopes = Scopes(
             environments=(PREVIEW_ENVIRONMENTS,),
             clusters=(),  # a custom environment never creates a cluster
-            data_api_clusters=(shared,) if isinstance(shared, str) else (),
+            data_api_clusters=(shared.name,) if shared else (),
             tag_condition={
                 "StringEquals": {**project, "aws:ResourceTag/envstack:type": "custom"},
                 "StringLike": {"aws:ResourceTag/envstack:environment": PREVIEW_ENVIRONMENTS},
