@@ -17,13 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from components.names import NAME_MAX, NAME_PATTERN
+
 PROJECT = "envstack"
 
-# One name pattern for environments and cluster assignments: it must be usable in S3 bucket
-# names, RDS identifiers, Cognito pool names and (after the rule in naming.py) PostgreSQL
-# identifiers. A trailing hyphen or a double hyphen is refused because RDS refuses both.
-NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
-NAME_MAX = 32
+# NAME_PATTERN and NAME_MAX (environment and cluster assignment names) belong to the name
+# grammar: import them from components.names.
 NAME_ALLOWED = (
     f"lowercase letters, digits and '-', starting with a letter, at most {NAME_MAX} "
     "characters, no trailing or doubled '-'"

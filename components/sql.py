@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from components.names import LABEL
 from components.naming import pg_identifier
 
-MARKER = "envstack environment "  # the comment prefix on every schema and role envstack owns
+MARKER = LABEL  # the comment prefix on every schema and role envstack owns: never change it
 
 
 class PlanError(ValueError):

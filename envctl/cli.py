@@ -368,3 +368,24 @@ def access_matrix(
         markdown=lambda: access_mod.matrix_markdown(result),
         text=lambda: formats.render_text(access_mod.matrix_table(result), width=200),
     )
+
+
+# --- IAM -----------------------------------------------------------------------------------
+
+
+@app.command("iam-policy")
+def iam_policy(
+    role: Annotated[str, typer.Argument(help="deploy, preview or drift.", show_default=False)],
+) -> None:
+    """The least-privilege IAM policy document (JSON) of a CI role, derived from the resource
+    types the program declares: deploy (pulumi up of the committed stacks), preview (pull-request
+    environments) or drift (read-only refresh). See docs/iam.md."""
+    from envctl import iam
+
+    if role not in iam.ROLES:
+        fail(f"unknown role '{role}'; allowed: {', '.join(iam.ROLES)}", EXIT_USAGE)
+    try:
+        document = guarded(lambda: iam.policy(role), f"deriving the {role} policy")
+    except iam.UnmappedTypeError as err:  # a program change without its permissions: not bad input
+        fail(str(err), EXIT_FAILURE)
+    emit(formats.to_json(document))

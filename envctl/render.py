@@ -28,6 +28,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, sync_await
 from pulumi.runtime.stack import run_in_stack
 
+from components import names
 from components.config import PROJECT, ConfigError, StackConfig, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,8 +145,16 @@ def _token(name: str, length: int, alphabet: str) -> str:
 class _Mocks(pulumi.runtime.Mocks):
     """Fills in what a provider would compute, with labelled, deterministic placeholders."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, env: str | None = None) -> None:
         self.region = region
+        self.env = env
+
+    def _seed(self, name: str) -> str:
+        """What a placeholder that AWS would generate at random (a secret's ARN suffix, a key's
+        id) is derived from: the resource's name with the environment's name taken out, so
+        that two renderings that differ only by the environment's name differ only where the
+        name itself appears."""
+        return name.replace(f"{names.PREFIX}-{self.env}-", f"{names.PREFIX}-<env>-") if self.env else name
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         name, typ, inputs = args.name, args.typ, dict(args.inputs)
@@ -171,7 +180,7 @@ class _Mocks(pulumi.runtime.Mocks):
                 {"secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{name}"}
             ]
         elif typ == "aws:kms/key:Key":
-            state["keyId"] = _key_uuid(name)
+            state["keyId"] = _key_uuid(self._seed(name))
         elif typ == "pulumi:pulumi:StackReference":
             state["outputs"] = {"clusterAttachment": self._attachment(inputs["name"])}
         return f"{name}-id", state
@@ -187,9 +196,9 @@ class _Mocks(pulumi.runtime.Mocks):
             ),
             # Secrets Manager appends 6 random characters to the secret's name.
             "aws:secretsmanager/secret:Secret": lambda: (
-                f"{head}:secret:{name}-0000000-{_token(name, 6, string.ascii_letters)}"
+                f"{head}:secret:{name}-0000000-{_token(self._seed(name), 6, string.ascii_letters)}"
             ),
-            "aws:kms/key:Key": lambda: f"{head}:key/{_key_uuid(name)}",
+            "aws:kms/key:Key": lambda: f"{head}:key/{_key_uuid(self._seed(name))}",
             "aws:rds/cluster:Cluster": lambda: f"{head}:cluster:{inputs.get('clusterIdentifier') or name}",
             "aws:iam/role:Role": lambda: f"arn:aws:iam::{FAKE_ACCOUNT}:role{inputs.get('path') or '/'}{name}-0000000",
         }
@@ -372,7 +381,9 @@ def render_config(
     def program() -> None:
         runpy.run_path(str(root / "__main__.py"), run_name="__main__")
 
-    resources, outputs = record(program, stack=stack, region=config.region, raw=raw, secret_keys=secret_keys)
+    resources, outputs = record(
+        program, stack=stack, region=config.region, raw=raw, secret_keys=secret_keys, env=config.name
+    )
     return Rendering(stack=stack, project=PROJECT, config=config, resources=resources, outputs=outputs)
 
 
@@ -383,12 +394,13 @@ def record(
     region: str,
     raw: dict[str, Any] | None = None,
     secret_keys: list[str] | None = None,
+    env: str | None = None,
 ) -> tuple[list[Resource], dict[str, Any]]:
     """Run `program` as a Pulumi program under mocks; return its resources and stack outputs.
 
     Used for whole stacks and, in the tests, for single components built in isolation.
     """
-    monitor = _Monitor(_Mocks(region))
+    monitor = _Monitor(_Mocks(region, env))
     # The loop must exist before the runtime is configured: registrations are scheduled on it.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -7,11 +7,11 @@ renderings, saved plans and the committed snapshots alike.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components import names
 from envctl.render import RenderError, render
 
 ENV = "<env>"
@@ -43,17 +43,14 @@ def env_name(plan: dict[str, Any]) -> str:
 
 
 def _normaliser(name: str) -> Any:
-    """Replace an environment's name where it is part of a longer identifier, so that
-    `envstack-dev-files` and `envstack-prod-files` are the same resource in two environments.
-    A value that is exactly the name stays: it is a real difference."""
-    pg = "env_" + name.replace("-", "_")
-    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])")
+    """Replace an environment's name where the name grammar put it into a longer name
+    (components/names.py), so that `envstack-dev-files` and `envstack-prod-files` are the same
+    resource in two environments. A value that is exactly the name stays: it is a real difference."""
+    norm_text = names.normaliser(name, ENV)
 
     def norm(value: Any) -> Any:
         if isinstance(value, str):
-            if value == name:
-                return value
-            return pattern.sub(ENV, value.replace(pg, "env_" + ENV))
+            return value if value == name else norm_text(value)
         if isinstance(value, dict):
             return {k: norm(v) for k, v in value.items()}
         if isinstance(value, list):

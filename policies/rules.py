@@ -4,7 +4,8 @@ The same functions run in two places:
 - in Pulumi CrossGuard (`pulumi preview --policy-pack policies`), through `from_policy_args`;
 - offline in `envctl check`, through `from_plan` on the plan JSON of `envctl plan`.
 
-Standard library only: this module is loaded by the policy pack's own virtualenv.
+Standard library only: this module is loaded by the policy pack's own virtualenv (with
+components/names.py, the name grammar, which is standard library only too).
 
 Enforcement by environment type (read from the explicit provider's default tags):
 - UNIVERSAL controls (on in dev and in prod, per the reference table): mandatory for prod and
@@ -23,6 +24,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from components import names  # the name grammar; standard library only, like this module
 
 
 class _Unknown:
@@ -181,8 +184,8 @@ def from_plan(plan: Mapping[str, Any]) -> Stack:
                 if target:
                     links[key] = [target]
         # The dependencies the program registered (plan JSON of this version); by value otherwise.
-        for key, names in (r.get("propertyDependencies") or {}).items():
-            links[key] = sorted({*links.get(key, []), *names})
+        for key, sources in (r.get("propertyDependencies") or {}).items():
+            links[key] = sorted({*links.get(key, []), *sources})
         provider = r.get("provider")
         resources.append(
             Res(
@@ -698,12 +701,6 @@ def _provider(s: Stack) -> Iterator[tuple[Res, str]]:
             yield res, f"its provider does not tag {', '.join(missing)}"
 
 
-_FOREIGN = re.compile(
-    r"envstack-([a-z][a-z0-9-]*?)-(?:files|users|api-key|tables|key|cluster|created-at)\b|"
-    r"\benv_([a-z][a-z0-9_]*)\b"
-)
-
-
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -722,15 +719,24 @@ def _strings(value: Any) -> Iterator[str]:
     "No resource of one environment names another environment's bucket, pool, secret or schema.",
 )
 def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
+    """Names are read with the program's own grammar (components/names.py). A token is this
+    environment's when it is `envstack-<env>`, lies under `envstack-<env>-`, or is its schema;
+    the identifiers of clusters this stack creates are its own too. Limit, by construction of
+    the names: a reference to another environment's name that is literally also a name of this
+    one (`envstack-new-users` in environment new-users: environment new's user pool) goes
+    unreported."""
     if not s.env:
         return
-    own_pg = s.env.replace("-", "_")
+    owners = [s.env] + [
+        ident
+        for ident in (c.get("clusterIdentifier") for c in s.of(CLUSTER))
+        if isinstance(ident, str) and known(ident)
+    ]
     for res in s.resources:
         for text in _strings(res.props):
-            for match in _FOREIGN.finditer(text):
-                other = match.group(1) or match.group(2)
-                if other not in (s.env, own_pg):
-                    yield res, f"refers to another environment's resource: {match.group(0)!r}"
+            for token in names.tokens(text):
+                if names.names_a_store(token) and not names.owned_by(token, owners):
+                    yield res, f"refers to another environment's resource: {token.text!r}"
 
 
 @rule(

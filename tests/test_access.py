@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
-from components.config import NAME_MAX, ConfigError, parse_config
+from components.config import ConfigError, parse_config
+from components.names import NAME_MAX
 from components.naming import resource_name
 from envctl import access
 from envctl.cli import app

@@ -1,0 +1,181 @@
+"""The name grammar of envstack: how an environment's name becomes the names of its resources,
+and how those names are read back. The one owner of these rules for the program
+(components/naming.py), the diff normaliser (envctl/review.py) and the policy rules
+(policies/rules.py).
+
+Standard library only: the policy pack imports this module in its own virtualenv, which
+holds only pulumi and pulumi-policy (policies/requirements.txt).
+
+The forms, for an environment name N (the config's NAME_PATTERN, at most NAME_MAX characters):
+- logical (Pulumi) names: `envstack-N-<role>`, one role per store (ROLES); components name
+  their children `envstack-N-<role>-<child>`; Pulumi auto-naming appends `-<7 random>` to form
+  physical names;
+- an RDS cluster identifier that envstack chooses for dev: `envstack-N` (children
+  `envstack-N-<child>`), and the KMS alias `alias/envstack-N`;
+- PostgreSQL schema and role: `env_` + N with every `-` replaced by `_`;
+- the label in descriptions and database comments: `envstack environment N`.
+
+Reading back is ambiguous by construction: a name may itself contain role words
+(`new-users`, `api-key-test`), so `envstack-new-users-files` is either environment
+`new-users`'s files or environment `new`'s users-files. The reader therefore never guesses
+where a name ends; it asks whether a token belongs to a given environment (`owned_by`):
+`envstack-N` itself or anything under `envstack-N-`. One consequence, documented where the
+policy uses it: environment N cannot tell its own names from another environment's names that
+are literally also of that form (`envstack-new-users` is environment `new`'s user pool and
+environment `new-users`' cluster).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+PREFIX = "envstack"
+PG_PREFIX = "env_"
+# + the name: descriptions, and the comment that marks every schema and role envstack owns
+# (components/sql.py): existing databases carry it, so it must never change.
+LABEL = f"{PREFIX} environment "
+
+# One name pattern for environments and cluster assignments: it must be usable in S3 bucket
+# names, RDS identifiers, Cognito pool names and (mapped by pg_identifier) PostgreSQL
+# identifiers. A trailing hyphen or a double hyphen is refused because RDS refuses both.
+NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
+NAME_MAX = 32
+
+# The role of each store in its logical name `envstack-<env>-<role>`.
+ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime")
+
+PG_MAX_IDENTIFIER = 63
+# The longest physical name formed from a logical name is an S3 bucket: 63 characters, of
+# which Pulumi's auto-naming takes 8 ("-" + 7 random characters).
+LOGICAL_MAX = 63 - 8
+
+# A token of the grammar inside any text: `envstack-<run>` or `env_<ident>`, not preceded by a
+# character that would make it part of a longer word.
+_TOKEN = re.compile(
+    rf"(?<![a-z0-9_-])(?:{LABEL}(?P<label>[a-z0-9-]+)|{PREFIX}-(?P<run>[a-z0-9-]+)|{PG_PREFIX}(?P<ident>[a-z0-9_]+))"
+)
+_PG_SAFE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class UnmappableNameError(ValueError):
+    """A name that cannot be mapped safely to a physical or database identifier."""
+
+
+def is_valid_name(name: str) -> bool:
+    return len(name) <= NAME_MAX and NAME_PATTERN.match(name) is not None
+
+
+def logical(env: str, role: str) -> str:
+    """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: add it to ROLES in components/names.py (one of {', '.join(ROLES)})")
+    name = f"{PREFIX}-{env}-{role}"
+    if len(name) > LOGICAL_MAX:
+        raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {LOGICAL_MAX} fit AWS's limits")
+    return name
+
+
+def cluster_identifier(env: str) -> str:
+    """The RDS identifier of a dev environment's own cluster."""
+    return f"{PREFIX}-{env}"
+
+
+def kms_alias(env: str) -> str:
+    return f"alias/{PREFIX}-{env}"
+
+
+def pg_name(env: str) -> str:
+    """The PostgreSQL identifier that `env` maps to, unchecked (see pg_identifier)."""
+    return PG_PREFIX + env.replace("-", "_")
+
+
+def pg_identifier(env: str) -> str:
+    """The schema and role name of an environment in PostgreSQL. Only names of NAME_PATTERN are
+    mapped, so the mapping is one-to-one (`a_b` and `a-b` would collide) and needs no case folding;
+    names beyond PostgreSQL's 63-byte identifier limit are refused."""
+    ident = pg_name(env)
+    if not is_valid_name(env) or not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
+        raise UnmappableNameError(
+            f"environment name {env!r} cannot be mapped to a PostgreSQL identifier: allowed are lowercase "
+            f"letters, digits and '-', starting with a letter, mapping to at most {PG_MAX_IDENTIFIER} bytes"
+        )
+    return ident
+
+
+def label(env: str) -> str:
+    return LABEL + env
+
+
+# --- reading names back ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    """One grammar token in a text: `envstack-<run>`, `env_<ident>`, or a label
+    `envstack environment <label>` (which names an environment, not a store)."""
+
+    text: str
+    run: str | None = None
+    ident: str | None = None
+    label: str | None = None
+
+
+def tokens(text: str) -> Iterable[Token]:
+    for m in _TOKEN.finditer(text):
+        yield Token(m.group(0), m.group("run"), m.group("ident"), m.group("label"))
+
+
+def owned_by(token: Token, owners: Iterable[str]) -> bool:
+    """Whether the token is a name that an environment (or a cluster identifier) in `owners`
+    forms: `envstack-O`, anything under `envstack-O-`, `env_<O mapped>`, its label, or the
+    owner's bare name (`O`, `O-...`), which itself reads as a token when it starts `envstack-`."""
+    for owner in owners:
+        if token.label is not None:
+            if token.label == owner:
+                return True
+            continue
+        if token.ident is not None:
+            if token.text == pg_name(owner):
+                return True
+            continue
+        for base in (f"{PREFIX}-{owner}", owner):
+            if token.text == base or token.text.startswith(base + "-"):
+                return True
+    return False
+
+
+def names_a_store(token: Token) -> bool:
+    """Whether the token has the shape of an environment's store: `envstack-<name>-<role>...`
+    for some split of its run, or a PostgreSQL schema `env_<ident>`."""
+    if token.ident is not None:
+        return True
+    if token.run is None:
+        return False
+    run = token.run
+    for i, char in enumerate(run):
+        rest = run[i + 1 :]
+        if char == "-" and is_valid_name(run[:i]) and any(rest == r or rest.startswith(r + "-") for r in ROLES):
+            return True
+    return False
+
+
+def normaliser(env: str, placeholder: str) -> Callable[[str], str]:
+    """A function that replaces `env` where the grammar put it into a longer name (logical and
+    physical names, the cluster identifier, the PostgreSQL identifier, the label), so that the
+    same resource of two environments reads the same. Text that merely contains the same
+    letters (a region `ap-northeast-2` for an environment `ap`, an ARN's `aws`) is left alone."""
+    pg = pg_name(env)
+    pattern = re.compile(
+        rf"(?<![a-z0-9_-])(?:(?P<prefix>{PREFIX}-){re.escape(env)}(?![a-z0-9])"
+        rf"|(?P<pg>{re.escape(pg)})(?![a-z0-9_])"
+        rf"|(?P<label>{re.escape(LABEL)}){re.escape(env)}(?![a-z0-9]|-[a-z0-9]))"
+    )
+
+    def replace(m: re.Match[str]) -> str:
+        if m.group("pg"):
+            return PG_PREFIX + placeholder
+        return (m.group("prefix") or m.group("label")) + placeholder
+
+    return lambda text: pattern.sub(replace, text)

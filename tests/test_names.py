@@ -1,0 +1,233 @@
+"""The name grammar (components/names.py) over every valid environment name: the program
+renders it, the policy pack accepts its own names and refuses other environments', and the
+diff normaliser replaces it only where the grammar put it.
+
+Names are drawn from the whole grammar (config's NAME_PATTERN, NAME_MAX), weighted toward
+names made of the words envstack itself puts into resource names: those are the names that
+a reader guessing where a name ends gets wrong (`new-users`, `team-files`, `api-key-test`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from components import names
+from components.config import parse_config
+from components.names import NAME_MAX, NAME_PATTERN
+from envctl import review
+from envctl.render import Rendering, read_stack_config, render_config
+from policies import rules
+
+ROOT = Path(__file__).parent.parent
+
+# The words envstack puts into names: roles, component children, prefixes, ARN and region
+# parts, environment types, and the placeholder the normaliser writes.
+WORDS = (
+    *names.ROLES,
+    *("logs", "writer", "credentials", "password", "token", "version", "client", "policy", "encryption"),
+    *("ownership", "versioning", "lifecycle", "logging", "public-access-block", "alias", "final", "id"),
+    *("env", "envstack", "environment", "aws", "arn", "ap", "northeast", "rds", "secret", "cluster"),
+    *("dev", "staging", "prod", "custom", "pr", "new", "team", "test", "main", "a", "x1"),
+)
+
+
+def _valid(name: str) -> bool:
+    return len(name) <= NAME_MAX and NAME_PATTERN.match(name) is not None
+
+
+word_names = st.lists(st.sampled_from(WORDS), min_size=1, max_size=5).map("-".join)
+any_names = st.from_regex(NAME_PATTERN, fullmatch=True)
+valid_names = st.one_of(word_names, word_names, word_names, any_names).filter(_valid)
+
+
+# --- the grammar itself (no rendering: many examples) -----------------------------------------
+
+
+def grammar_tokens(env: str) -> list[str]:
+    """Every kind of text the program forms from an environment's name."""
+    logical = [names.logical(env, role) for role in names.ROLES]
+    return [
+        *logical,
+        *(f"{n}-client" for n in logical),
+        *(f"{n}-a1b2c3d" for n in logical),  # a physical name: Pulumi's auto-name suffix
+        f"arn:aws:s3:::{names.logical(env, 'files')}-a1b2c3d/*",
+        f"arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:{names.logical(env, 'api-key')}-AbCdEf",
+        f"arn:aws:rds:ap-northeast-2:123456789012:cluster:{names.cluster_identifier(env)}",
+        f"{names.cluster_identifier(env)}-writer",
+        names.kms_alias(env),
+        names.pg_identifier(env),
+        f"{names.label(env)} (schema {names.pg_identifier(env)})",
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(own=valid_names, other=valid_names)
+@example(own="new", other="new-users")
+@example(own="new-users", other="new")
+@example(own="api-key-test", other="api")
+@example(own="files", other="team-files")
+def test_each_name_reads_back_as_its_own_environment_and_no_other(own: str, other: str) -> None:
+    for text in grammar_tokens(own):
+        found = list(names.tokens(text))
+        assert found, text
+        assert all(names.owned_by(t, [own]) for t in found), (own, text)
+    for text in grammar_tokens(other):
+        for token in (t for t in names.tokens(text) if names.names_a_store(t)):
+            if token.ident is not None:  # the PostgreSQL mapping is one-to-one
+                assert names.owned_by(token, [own]) == (other == own), (own, text)
+                continue
+            # The one limit of names that may contain their own separators: a name of another
+            # environment that is literally also a name `own` forms (`envstack-new-users` is
+            # environment new's pool and environment new-users' cluster), or that begins with
+            # `own` itself when `own` starts with `envstack-`, reads as `own`'s.
+            ambiguous = any(
+                token.text == base or token.text.startswith(base + "-") for base in (f"envstack-{own}", own)
+            )
+            assert names.owned_by(token, [own]) == ambiguous, (own, text)
+            assert ambiguous or other != own
+
+
+@settings(max_examples=150, deadline=None)
+@given(env=valid_names)
+@example(env="ap")
+@example(env="aws")
+@example(env="files")
+@example(env="envstack")
+@example(env="env")
+def test_the_normaliser_replaces_the_name_only_where_the_grammar_put_it(env: str) -> None:
+    norm = names.normaliser(env, "<env>")
+    reference = names.normaliser("ref", "<env>")
+    for mine, theirs in zip(grammar_tokens(env), grammar_tokens("ref"), strict=True):
+        assert norm(mine) == reference(theirs), (env, mine)
+    untouched = (
+        "arn:aws:s3:ap-northeast-2:123456789012:bucket",
+        "postgresql",
+        "envstack:environment",
+        "organization/envstack/dev",
+        "X-API-Key",
+        "access/",
+    )
+    for text in untouched:
+        assert norm(text) == text, (env, text)
+
+
+def test_unknown_roles_and_unmappable_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown role 'bucket'"):
+        names.logical("dev", "bucket")
+    with pytest.raises(names.UnmappableNameError):
+        names.pg_identifier("a_b")
+
+
+# --- rendered (the real program under mocks: a few examples) ----------------------------------
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=valid_names, stack=st.sampled_from(["dev", "staging", "prod"]))
+@example(name="new-users", stack="dev")
+@example(name="team-files", stack="dev")
+@example(name="api-key-test", stack="dev")
+@example(name="new-users", stack="prod")
+@example(name="envstack", stack="staging")
+@example(name="ap", stack="dev")  # the region ap-northeast-2 is not the name
+@example(name="files", stack="prod")
+def test_every_valid_name_renders_passes_check_and_diffs_only_by_its_name(
+    rendered: dict[str, Rendering], name: str, stack: str
+) -> None:
+    """A committed stack's config with `envstack:name` set to NAME: it renders, `envctl check`
+    reports no mandatory finding, and it differs from the committed rendering only where the
+    value is exactly the name (the card's name, the environment tag, the table store's env)."""
+    raw, secret_keys = read_stack_config(stack)
+    reference = rendered[stack].to_json()
+    raw = {**raw, "envstack:name": name}
+    plan = render_config(stack, raw, secret_keys, parse_config(raw, stack)).to_json()
+
+    mandatory = [f for f in rules.evaluate(rules.from_plan(plan)) if f.level == rules.MANDATORY]
+    assert mandatory == [], mandatory
+
+    diff = review.diff_plans(reference, plan, stack, name)
+    assert diff.only_in_a == [] and diff.only_in_b == [], (diff.only_in_a, diff.only_in_b)
+    ref_name = review.env_name(reference)
+    changes = [c for r in diff.changed for c in r.changes] + diff.outputs
+    unexplained = [c for c in changes if (c.a, c.b) != (ref_name, name)]
+    assert unexplained == [], unexplained
+    assert {c.path for c in diff.outputs} <= {"name"}
+
+
+def test_the_policy_pack_loads_the_grammar_with_only_its_own_virtualenv() -> None:
+    """The pack's virtualenv holds only what policies/requirements.txt lists (pulumi,
+    pulumi-policy and their dependencies). Run the pack's imports in a fresh interpreter that
+    refuses every other third-party module, as that virtualenv would."""
+    script = r"""
+import importlib.metadata as md, re, sys
+from pathlib import Path
+
+root = Path(sys.argv[1])
+wanted = [re.split(r"[<>=!~ ;\[]", line.strip())[0] for line in (root / "policies/requirements.txt").read_text().splitlines()
+          if line.strip() and not line.startswith("#")]
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+allowed_dists, todo = set(), list(wanted)
+while todo:
+    dist = md.distribution(todo.pop())
+    if norm(dist.metadata["Name"]) in allowed_dists:
+        continue
+    allowed_dists.add(norm(dist.metadata["Name"]))
+    for req in dist.requires or []:
+        if "extra ==" not in req:
+            todo.append(re.split(r"[<>=!~ ;\[(]", req)[0])
+allowed = set(sys.stdlib_module_names) | {"policies", "components", "__future__"}
+for top, dists in md.packages_distributions().items():
+    if any(norm(d) in allowed_dists for d in dists):
+        allowed.add(top)
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] not in allowed:
+            raise ImportError(f"{name} is not in the policy pack's virtualenv")
+        return None
+
+sys.meta_path.insert(0, Refuse())
+sys.path.insert(0, str(root))
+for outside in ("pydantic", "yaml" if "pyyaml" not in allowed_dists else "typer"):
+    try:
+        __import__(outside)
+    except ImportError:
+        pass
+    else:
+        raise SystemExit(f"the guard let {outside} in")
+from policies import pack, rules
+from components import names
+pack.policies()
+assert rules.names is names
+loaded = sorted(m for m in sys.modules if m.startswith("components"))
+print(" ".join(loaded))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+        cwd=ROOT / "policies",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["components", "components.names"]  # never config.py (pydantic)
+
+
+def test_the_committed_stacks_hold_only_their_own_names(rendered: dict[str, Rendering]) -> None:
+    for stack in ("dev", "staging", "prod"):
+        plan = rendered[stack].to_json()
+        env = review.env_name(plan)
+        text = json.dumps(plan)
+        tokens = [t for t in names.tokens(text) if names.names_a_store(t)]
+        assert tokens and all(names.owned_by(t, [env]) for t in tokens), stack
