@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.naming import PREFIX
+from components.config import PROJECT
+from components.naming import kms_alias
 from components.provider import child
 
 
@@ -15,6 +16,7 @@ from components.provider import child
 class EncryptionKeyArgs:
     env: str
     protect: bool
+    project: str = PROJECT
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -37,7 +39,7 @@ class EncryptionKey(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-alias",
-            aws.kms.AliasArgs(name=f"alias/{PREFIX}-{args.env}", target_key_id=self.key.key_id),
+            aws.kms.AliasArgs(name=kms_alias(args.env, args.project), target_key_id=self.key.key_id),
             opts=child(self),
         )
         self.arn = self.key.arn

@@ -10,13 +10,20 @@ Rules:
   `-` replaced by `_`. The name pattern in config.py allows only `[a-z0-9-]`, so the mapping
   is one-to-one and the result never needs case folding; names that would exceed
   PostgreSQL's 63-byte identifier limit are refused by `pg_identifier`.
+- The platform project (`envstack:project`): in every name above, `<env>` stands for the
+  environment's *stem*. In the default project the stem is the environment's name, so
+  nothing deployed before projects existed is renamed. In any other project it is
+  `<n>-<project>-<env>`, n being the project name's length: it starts with a digit, which
+  no environment name does, and n says where the project ends, so no two (project,
+  environment) pairs share a stem (`parse_stem` inverts it). A separator could not do this:
+  names may hold single hyphens, and RDS refuses `--`.
 """
 
 from __future__ import annotations
 
 import re
 
-from components.config import NAME_MAX, NAME_PATTERN
+from components.config import NAME_MAX, NAME_PATTERN, PROJECT
 
 PREFIX = "envstack"
 # The longest physical name we form is an S3 bucket: 63 characters, of which Pulumi's
@@ -30,26 +37,53 @@ class UnmappableNameError(ValueError):
     """A name that cannot be mapped safely to a physical or database identifier."""
 
 
-def resource_name(env: str, role: str) -> str:
+_STEM = re.compile(r"^(?P<n>[1-9][0-9]*)-(?P<rest>.*)$")
+
+
+def stem(env: str, project: str = PROJECT) -> str:
+    """What stands for the environment in its physical names (see the module docstring)."""
+    return env if project == PROJECT else f"{len(project)}-{project}-{env}"
+
+
+def parse_stem(value: str) -> tuple[str, str]:
+    """(project, environment) of a stem: the inverse of `stem`, which proves it one-to-one."""
+    match = _STEM.match(value)
+    if match is None:
+        return PROJECT, value
+    n, rest = int(match["n"]), match["rest"]
+    if len(rest) < n + 2 or rest[n] != "-":
+        raise UnmappableNameError(f"{value!r} is not an environment stem")
+    return rest[:n], rest[n + 1 :]
+
+
+def resource_name(env: str, role: str, project: str = PROJECT) -> str:
     """The logical name of an environment's resource playing `role`, e.g. `envstack-dev-files`."""
-    name = f"{PREFIX}-{env}-{role}"
+    name = f"{PREFIX}-{stem(env, project)}-{role}"
     if len(name) > _BUCKET_MAX:
         raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {_BUCKET_MAX} fit AWS's limits")
     return name
 
 
-def private_cluster_identifier(env: str) -> str:
+def private_cluster_identifier(env: str, project: str = PROJECT) -> str:
     """The RDS identifier of a dev environment's own cluster."""
-    return f"{PREFIX}-{env}"
+    return f"{PREFIX}-{stem(env, project)}"
 
 
-def pg_identifier(env: str) -> str:
+def kms_alias(env: str, project: str = PROJECT) -> str:
+    """The alias of an environment's own KMS key."""
+    return f"alias/{PREFIX}-{stem(env, project)}"
+
+
+def pg_identifier(env: str, project: str = PROJECT) -> str:
     """The schema and role name of an environment in PostgreSQL (see the module docstring).
 
     Only names of the config's pattern are mapped: anything else (an `_`, a leading digit)
     could collide with another environment's identifier (`a_b` and `a-b`)."""
-    ident = "env_" + env.replace("-", "_")
-    valid_name = len(env) <= NAME_MAX and NAME_PATTERN.match(env)
+    def valid(name: str) -> bool:
+        return len(name) <= NAME_MAX and NAME_PATTERN.match(name) is not None
+
+    valid_name = valid(env) and valid(project)
+    ident = "env_" + stem(env, project).replace("-", "_")
     if not valid_name or not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
         raise UnmappableNameError(
             f"environment name {env!r} cannot be mapped to a PostgreSQL identifier: allowed are lowercase "
