@@ -64,8 +64,13 @@ def aws_regions() -> frozenset[str]:
     return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
 
 
+def is_valid_name(value: str) -> bool:
+    """An environment, project or cluster assignment name of the allowed pattern and length."""
+    return len(value) <= NAME_MAX and NAME_PATTERN.match(value) is not None
+
+
 def _check_name(value: str) -> str:
-    if len(value) > NAME_MAX or not NAME_PATTERN.match(value):
+    if not is_valid_name(value):
         raise ValueError(NAME_ALLOWED)
     return value
 

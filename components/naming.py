@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from components.config import NAME_MAX, NAME_PATTERN, PROJECT
+from components.config import PROJECT, is_valid_name
 
 PREFIX = "envstack"
 # The longest physical name we form is an S3 bucket: 63 characters, of which Pulumi's
@@ -79,10 +79,7 @@ def pg_identifier(env: str, project: str = PROJECT) -> str:
 
     Only names of the config's pattern are mapped: anything else (an `_`, a leading digit)
     could collide with another environment's identifier (`a_b` and `a-b`)."""
-    def valid(name: str) -> bool:
-        return len(name) <= NAME_MAX and NAME_PATTERN.match(name) is not None
-
-    valid_name = valid(env) and valid(project)
+    valid_name = is_valid_name(env) and is_valid_name(project)
     ident = "env_" + stem(env, project).replace("-", "_")
     if not valid_name or not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
         raise UnmappableNameError(

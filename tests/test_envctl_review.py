@@ -119,6 +119,22 @@ def test_generated_secrets_appear_in_no_format(rendered: dict[str, Rendering], s
             assert value not in text
             assert value[:16] not in text
     assert '"apiKey": "[secret]"' in outputs[1] and '"password": "[secret]"' in outputs[1]
+    # The SSM environment record and key index entry are in what was searched, in the clear.
+    assert outputs[1].count('"insecureValue"') == 2 and "/envstack/envstack/api-keys/" in outputs[1]
+
+
+def test_no_key_appears_during_a_rotation() -> None:
+    """Mid-rotation a stack holds two keys: neither is in any plan format, nor the secret document."""
+    raw = {"envstack:type": "dev", "envstack:apiKeyVersion": 2, "envstack:apiKeyRetiring": 1}
+    r = render_raw(raw, stack="dev")
+    known = _generated_values(r)
+    assert len(known) == 3  # two API keys and the database password
+    texts = [formats.to_json(r.to_json()), formats.plan_markdown(r), formats.render_text(formats.plan_tree(r))]
+    texts += [formats.manifest_text(manifest(r.to_json()))]
+    assert texts[0].count('"insecureValue"') == 3  # the record and both keys' index entries were searched
+    for text in texts:
+        for value in known:
+            assert value not in text and value[:16] not in text
 
 
 def test_a_known_config_secret_appears_in_no_format() -> None:
