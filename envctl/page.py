@@ -6,6 +6,7 @@ disk or an artifact store exactly as it was written. Every value is escaped.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from envctl.cards import NOT_DEPLOYED, Card
@@ -39,6 +40,17 @@ dd { margin: 0; overflow-wrap: anywhere; }
 """
 
 
+def created_label(value: str) -> str:
+    """An RFC 3339 time as the console shows it, `2026-01-01 09:30 UTC`; anything else as it is."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if when.tzinfo is None:
+        return value
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _field(label: str, key: str, value: str) -> str:
     return f'<dt>{escape(label)}</dt><dd data-field="{escape(key)}">{escape(value)}</dd>'
 
@@ -57,7 +69,7 @@ def _card(card: Card) -> str:
     ]
     if card.type != "dev":  # the console shows a cluster only for non-dev environments
         fields.append(_field("Cluster", "cluster", card.cluster or "—"))
-    created = f'<time datetime="{escape(card.createdAt)}">{escape(card.createdAt.replace("T", " "))}</time>'
+    created = f'<time datetime="{escape(card.createdAt)}">{escape(created_label(card.createdAt))}</time>'
     fields.append(f'<dt>Created at</dt><dd data-field="createdAt">{created}</dd>')
     return (
         f'<li class="card" data-stack="{escape(card.stack)}" data-deployed="true">'
