@@ -34,7 +34,7 @@ def ssm_client(region: str | None) -> Any:
     if region is not None and region not in aws_regions():
         raise RenderError(f"--region: got {region!r}; allowed: an AWS region code such as ap-northeast-2")
     try:
-        return boto3.client("ssm", region_name=region)
+        return boto3.session.Session().client("ssm", region_name=region)
     except NoRegionError:
         raise AwsError("no AWS region: pass --region or set AWS_REGION") from None
 

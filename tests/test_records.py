@@ -341,3 +341,27 @@ def test_the_resolver_imports_without_pulumi() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+# --- another project renders cleanly --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"envstack:type": "dev"},
+        {"envstack:type": "staging", "envstack:cluster": {"name": "acme-nonprod", "create": True}},
+        {"envstack:type": "prod", "envstack:cluster": {"name": "acme-prod", "create": True}},
+        PREVIEW,
+        {"envstack:type": "dev", "envstack:name": "a-" * 10 + "b", "envstack:project": "p-1" * 3 + "x"},  # 31 chars
+    ],
+)
+def test_another_projects_stack_passes_the_policy_pack_with_no_mandatory_finding(raw: dict[str, Any]) -> None:
+    from policies import rules
+
+    r = render_raw({**raw, "envstack:project": raw.get("envstack:project", "acme")}, stack="dev")
+    findings = rules.evaluate(rules.from_plan(r.to_json()))
+    assert [f for f in findings if f.level == rules.MANDATORY] == []
+    bucket = r.outputs["bucketName"]
+    assert len(bucket) <= 63 and len(bucket.replace("-files-", "-files-logs-")) <= 63
+    assert r.outputs["environmentRecord"].startswith(f"/envstack/{r.config.project}/environments/")
