@@ -13,6 +13,7 @@ A malformed key is refused before any AWS call. Needs boto3's SSM client, not Pu
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class Resolver:
         self.ssm, self.project, self.ttl, self.negative_ttl = ssm, project, ttl, negative_ttl
         self.max_entries, self.clock = max_entries, clock
         self._cache: OrderedDict[str, tuple[float, dict[str, Any] | None]] = OrderedDict()
+        self._lock = threading.Lock()  # API servers resolve from many threads; AWS calls run outside it
 
     def resolve(self, key: str) -> dict[str, Any]:
         """The environment record of `key`. Raises MalformedKeyError or UnknownKeyError;
@@ -62,16 +64,19 @@ class Resolver:
             raise MalformedKeyError(f"not an envstack API key: expected {KEY_ALLOWED}")
         digest = key_hash(key)  # the cache, like the index, never holds the key itself
         now = self.clock()
-        hit = self._cache.get(digest)
+        with self._lock:
+            hit = self._cache.get(digest)
+            if hit is not None and hit[0] > now:
+                self._cache.move_to_end(digest)
         if hit is not None and hit[0] > now:
-            self._cache.move_to_end(digest)
             record = hit[1]
         else:
             record = self._lookup(digest)
-            self._cache[digest] = (now + (self.ttl if record is not None else self.negative_ttl), record)
-            self._cache.move_to_end(digest)
-            while len(self._cache) > self.max_entries:
-                self._cache.popitem(last=False)
+            with self._lock:
+                self._cache[digest] = (now + (self.ttl if record is not None else self.negative_ttl), record)
+                self._cache.move_to_end(digest)
+                while len(self._cache) > self.max_entries:
+                    self._cache.popitem(last=False)
         if record is None:
             raise UnknownKeyError(f"no environment of project '{self.project}' has this API key")
         return dict(record)

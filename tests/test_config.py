@@ -306,9 +306,7 @@ def test_property_invalid_configs_are_refused_with_their_key(  # noqa: PLR0917 (
 valid_names = st.from_regex(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}", fullmatch=True).filter(
     lambda n: len(n) <= NAME_MAX and "--" not in n
 )
-projects = st.one_of(
-    st.just("envstack"), valid_names, st.sampled_from(["a", "a-b", "b-c", "a-1", "1"]).filter(lambda n: n[0].isalpha())
-)
+projects = st.one_of(st.just("envstack"), valid_names, st.sampled_from(["a", "a-b", "b-c", "a-1", "e"]))
 
 
 def _names(project: str, env: str) -> tuple[str, ...]:
