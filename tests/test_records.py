@@ -351,7 +351,7 @@ def test_the_resolver_imports_without_pulumi() -> None:
     [
         {"envstack:type": "dev"},
         {"envstack:type": "staging", "envstack:cluster": {"name": "acme-nonprod", "create": True}},
-        {"envstack:type": "prod", "envstack:cluster": {"name": "acme-prod", "create": True}},
+        {"envstack:type": "prod", "envstack:cluster": {"name": "acme-prod", "create": True}},  # stack "dev"
         PREVIEW,
         {"envstack:type": "dev", "envstack:name": "a-" * 10 + "b", "envstack:project": "p-1" * 3 + "x"},  # 31 chars
     ],
@@ -365,3 +365,5 @@ def test_another_projects_stack_passes_the_policy_pack_with_no_mandatory_finding
     bucket = r.outputs["bucketName"]
     assert len(bucket) <= 63 and len(bucket.replace("-files-", "-files-logs-")) <= 63
     assert r.outputs["environmentRecord"].startswith(f"/envstack/{r.config.project}/environments/")
+    aliases = [x.inputs["name"] for x in r.by_type("aws:kms/alias:Alias")]
+    assert aliases == (["alias/envstack-4-acme-dev"] if r.config.type.value == "prod" else [])

@@ -239,3 +239,15 @@ def test_the_page_from_the_pulumi_cli_and_from_live_records(
     code, out, _ = invoke("cards", "--live", "--region", REGION, "--format", "html")
     assert code == 0 and out.count('<li class="card"') == 1 and 'data-stack="prod"' in out
     assert "project envstack · 1 environment<" in out
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.browser import chromium
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="chromium is not installed"):
+        chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        chromium()
