@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from components.names import NAME_MAX, NAME_PATTERN
+from components.names import NAME_MAX, is_valid_name
 
 PROJECT = "envstack"
 
@@ -27,6 +27,11 @@ NAME_ALLOWED = (
     f"lowercase letters, digits and '-', starting with a letter, at most {NAME_MAX} "
     "characters, no trailing or doubled '-'"
 )
+
+# A project other than the default one is part of every physical name (naming.py); the
+# longest name, a log bucket `envstack-<n>-<project>-<env>-files-logs-<7>`, fits S3's 63
+# characters when project and environment names together take at most this many.
+PROJECT_NAME_BUDGET = 31
 
 CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[a-z][a-z0-9-]*)$")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@!-]+$")
@@ -75,7 +80,7 @@ def region_partition(region: str) -> str:
 
 
 def _check_name(value: str) -> str:
-    if len(value) > NAME_MAX or not NAME_PATTERN.match(value):
+    if not is_valid_name(value):
         raise ValueError(NAME_ALLOWED)
     return value
 
@@ -213,6 +218,17 @@ class StackConfig(_Strict):
     api_key_version: int = Field(
         default=1, ge=1, alias="envstack:apiKeyVersion", description="Bump to rotate the publishable API key."
     )
+    api_key_retiring: int | None = Field(
+        default=None,
+        ge=1,
+        alias="envstack:apiKeyRetiring",
+        description="During a key rotation: the previous apiKeyVersion, whose key keeps resolving until unset.",
+    )
+    project: str = Field(
+        default=PROJECT,
+        alias="envstack:project",
+        description="The platform project the environment belongs to; defaults to the Pulumi project's name.",
+    )
     db_password_version: int = Field(
         default=1, ge=1, alias="envstack:dbPasswordVersion", description="Bump to rotate the database role password."
     )
@@ -241,7 +257,7 @@ class StackConfig(_Strict):
             raise ValueError("an AWS region code such as ap-northeast-2 or us-east-1")
         return value
 
-    @field_validator("name")
+    @field_validator("name", "project")
     @classmethod
     def _name(cls, value: str) -> str:
         return _check_name(value)
@@ -293,6 +309,20 @@ class StackConfig(_Strict):
                 self.network.model_dump(by_alias=True, exclude_defaults=True),
                 "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
                 "this stack attaches to one",
+            )
+        if self.api_key_retiring is not None and self.api_key_retiring != self.api_key_version - 1:
+            raise _KeyError(
+                "envstack:apiKeyRetiring",
+                self.api_key_retiring,
+                f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
+                f"({self.api_key_version - 1}), or unset",
+            )
+        if self.project != PROJECT and len(self.project) + len(self.name) > PROJECT_NAME_BUDGET:
+            raise _KeyError(
+                "envstack:project",
+                self.project,
+                f"a project name that, with the environment's name '{self.name}', takes at most "
+                f"{PROJECT_NAME_BUDGET} characters (at most {PROJECT_NAME_BUDGET - len(self.name)} here)",
             )
         if self.confirm_deletion is not None and self.confirm_deletion != self.name:
             raise _KeyError(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.naming import PREFIX
+from components.config import PROJECT
+from components.naming import kms_alias
 from components.provider import child
 
 
@@ -15,6 +16,7 @@ from components.provider import child
 class EncryptionKeyArgs:
     env: str
     protect: bool
+    project: str = PROJECT
 
 
 class EncryptionKey(pulumi.ComponentResource):
@@ -41,7 +43,7 @@ class EncryptionKey(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-alias",
-            aws.kms.AliasArgs(name=f"alias/{PREFIX}-{args.env}", target_key_id=self.key.key_id),
+            aws.kms.AliasArgs(name=kms_alias(args.env, args.project), target_key_id=self.key.key_id),
             # A fixed name: a replacement must free it first. The alias holds no data.
             opts=child(self, delete_before_replace=True),
         )

@@ -8,13 +8,16 @@ from typing import Any
 import pulumi
 import pulumiverse_time
 
+from components import naming
 from components.access import Access, AccessArgs
 from components.api_key import ApiKey, ApiKeyArgs
 from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
 from components.config import StackConfig, region_partition
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
-from components.naming import private_cluster_identifier, resource_name
+from components.naming import private_cluster_identifier
+from components.records import RECORD_FIELDS
+from components.registration import Registration, RegistrationArgs
 from components.settings import TypeSettings, settings_for
 from components.tables import TableStore, TableStoreArgs
 from components.users import Users, UsersArgs
@@ -53,8 +56,15 @@ class Environment(pulumi.ComponentResource):
         s = self.settings = settings_for(cfg)
         under_me = pulumi.ResourceOptions(parent=self)
 
+        def resource_name(env: str, role: str) -> str:  # every name carries the platform project
+            return naming.resource_name(env, role, cfg.project)
+
         self.key = (
-            EncryptionKey(resource_name(name, "key"), EncryptionKeyArgs(env=name, protect=s.protect), under_me)
+            EncryptionKey(
+                resource_name(name, "key"),
+                EncryptionKeyArgs(env=name, protect=s.protect, project=cfg.project),
+                under_me,
+            )
             if s.customer_managed_key
             else None
         )
@@ -70,6 +80,7 @@ class Environment(pulumi.ComponentResource):
                 settings=s,
                 version=cfg.api_key_version,
                 kms_key_arn=kms_key_arn,
+                retiring_version=cfg.api_key_retiring,
             ),
             under_me,
         )
@@ -83,7 +94,7 @@ class Environment(pulumi.ComponentResource):
             self.owned_cluster = Cluster(
                 resource_name(name, "cluster"),
                 ClusterArgs(
-                    identifier=private_cluster_identifier(name),
+                    identifier=private_cluster_identifier(name, cfg.project),
                     settings=s,
                     subnet_group=subnet_group,
                     security_group_ids=security_group_ids,
@@ -117,6 +128,7 @@ class Environment(pulumi.ComponentResource):
                 deletion_confirmed=cfg.deletion_confirmed,
                 kms_key_arn=kms_key_arn,
                 depends_on=(self.owned_cluster,) if self.owned_cluster else (),
+                project=cfg.project,
             ),
             under_me,
         )
@@ -164,4 +176,21 @@ class Environment(pulumi.ComponentResource):
             self.outputs["kmsKeyArn"] = self.key.arn
         if cfg.cluster is not None and cfg.cluster.create:
             self.outputs["clusterAttachment"] = self.attachment.as_output()
+        # The platform's view of the environment, in SSM: its record and its keys' index.
+        record = {f: self.outputs[f] for f in RECORD_FIELDS if f in self.outputs}
+        record.update(project=cfg.project, stack=args.stack, databaseClusterArn=self.attachment.arn)
+        if self.key is not None:
+            record["kmsKeyArn"] = self.key.arn
+        self.registration = Registration(
+            resource_name(name, "registry"),
+            RegistrationArgs(
+                project=cfg.project,
+                env=name,
+                fields=record,
+                keys=self.api_key.keys,
+                runtime_role_arn=self.access.role.arn,  # the role a request for this environment assumes
+            ),
+            under_me,
+        )
+        self.outputs["environmentRecord"] = self.registration.record_name
         self.register_outputs(self.outputs)

@@ -44,7 +44,7 @@ NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
 NAME_MAX = 32
 
 # The role of each store in its logical name `envstack-<env>-<role>`.
-ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime")
+ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime", "registry")
 
 PG_MAX_IDENTIFIER = 63
 # The longest physical name formed from a logical name is an S3 bucket: 63 characters, of
@@ -67,23 +67,74 @@ def is_valid_name(name: str) -> bool:
     return len(name) <= NAME_MAX and NAME_PATTERN.match(name) is not None
 
 
-def logical(env: str, role: str) -> str:
+# The platform project (envstack:project) that every environment belongs to; by default the
+# Pulumi project's name, and then every name is exactly what it was before projects existed.
+DEFAULT_PROJECT = PREFIX
+_STEM = re.compile(r"^(?P<n>[1-9][0-9]*)-(?P<rest>.*)$")
+
+
+def stem(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """What stands for the environment in its names. In the default project that is the
+    environment's name. In any other it is `<n>-<project>-<env>`, n being the project name's
+    length: it starts with a digit, which no environment name does, and n says where the
+    project ends, so no two (project, environment) pairs share a stem (`parse_stem` inverts
+    it). A separator could not do this: names hold single hyphens, and RDS refuses `--`."""
+    return env if project == DEFAULT_PROJECT else f"{len(project)}-{project}-{env}"
+
+
+def parse_stem(value: str) -> tuple[str, str]:
+    """(project, environment) of a stem: the inverse of `stem`, which proves it one-to-one."""
+    match = _STEM.match(value)
+    if match is None:
+        return DEFAULT_PROJECT, value
+    n, rest = int(match["n"]), match["rest"]
+    if len(rest) < n + 2 or rest[n] != "-":
+        raise UnmappableNameError(f"{value!r} is not an environment stem")
+    return rest[:n], rest[n + 1 :]
+
+
+def is_valid_stem(value: str) -> bool:
+    """Whether `value` is the stem of a valid (project, environment) pair."""
+    try:
+        project, env = parse_stem(value)
+    except UnmappableNameError:
+        return False
+    return is_valid_name(project) and is_valid_name(env)
+
+
+def logical(env: str, role: str, project: str = DEFAULT_PROJECT) -> str:
     """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: add it to ROLES in components/names.py (one of {', '.join(ROLES)})")
-    name = f"{PREFIX}-{env}-{role}"
+    name = f"{PREFIX}-{stem(env, project)}-{role}"
     if len(name) > LOGICAL_MAX:
         raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {LOGICAL_MAX} fit AWS's limits")
     return name
 
 
-def cluster_identifier(env: str) -> str:
+def cluster_identifier(env: str, project: str = DEFAULT_PROJECT) -> str:
     """The RDS identifier of a dev environment's own cluster."""
-    return f"{PREFIX}-{env}"
+    return f"{PREFIX}-{stem(env, project)}"
 
 
-def kms_alias(env: str) -> str:
-    return f"alias/{PREFIX}-{env}"
+def kms_alias(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """The alias of an environment's own KMS key."""
+    return f"alias/{PREFIX}-{stem(env, project)}"
+
+
+def ssm_root(project: str) -> str:
+    """The SSM Parameter Store hierarchy of a platform project (components/records.py)."""
+    return f"/{PREFIX}/{project}"
+
+
+def records_path(project: str) -> str:
+    """The hierarchy of a project's environment records (for GetParametersByPath)."""
+    return f"{ssm_root(project)}/environments"
+
+
+def record_name(project: str, env: str) -> str:
+    """The SSM parameter of environment `env`'s record."""
+    return f"{records_path(project)}/{env}"
 
 
 def pg_name(env: str) -> str:
@@ -91,12 +142,14 @@ def pg_name(env: str) -> str:
     return PG_PREFIX + env.replace("-", "_")
 
 
-def pg_identifier(env: str) -> str:
-    """The schema and role name of an environment in PostgreSQL. Only names of NAME_PATTERN are
-    mapped, so the mapping is one-to-one (`a_b` and `a-b` would collide) and needs no case folding;
-    names beyond PostgreSQL's 63-byte identifier limit are refused."""
-    ident = pg_name(env)
-    if not is_valid_name(env) or not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
+def pg_identifier(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """The schema and role name of an environment in PostgreSQL: `env_` + its stem with every
+    `-` as `_`. Only names of NAME_PATTERN are mapped, so the mapping is one-to-one (`a_b` and
+    `a-b` would collide) and needs no case folding; names beyond PostgreSQL's 63-byte
+    identifier limit are refused."""
+    ident = pg_name(stem(env, project))
+    valid = is_valid_name(env) and is_valid_name(project)
+    if not valid or not _PG_SAFE.match(ident) or len(ident.encode()) > PG_MAX_IDENTIFIER:
         raise UnmappableNameError(
             f"environment name {env!r} cannot be mapped to a PostgreSQL identifier: allowed are lowercase "
             f"letters, digits and '-', starting with a letter, mapping to at most {PG_MAX_IDENTIFIER} bytes"
@@ -156,26 +209,29 @@ def names_a_store(token: Token) -> bool:
     run = token.run
     for i, char in enumerate(run):
         rest = run[i + 1 :]
-        if char == "-" and is_valid_name(run[:i]) and any(rest == r or rest.startswith(r + "-") for r in ROLES):
+        if char == "-" and is_valid_stem(run[:i]) and any(rest == r or rest.startswith(r + "-") for r in ROLES):
             return True
     return False
 
 
-def normaliser(env: str, placeholder: str) -> Callable[[str], str]:
+def normaliser(env: str, placeholder: str, project: str = DEFAULT_PROJECT) -> Callable[[str], str]:
     """A function that replaces `env` where the grammar put it into a longer name (logical and
-    physical names, the cluster identifier, the PostgreSQL identifier, the label), so that the
+    physical names, the cluster identifier, the PostgreSQL identifier, the label, the SSM
+    record's name), so that the
     same resource of two environments reads the same. Text that merely contains the same
     letters (a region `ap-northeast-2` for an environment `ap`, an ARN's `aws`) is left alone."""
-    pg = pg_name(env)
+    own = stem(env, project)
+    pg = pg_name(own)
     pattern = re.compile(
-        rf"(?<![a-z0-9_-])(?:(?P<prefix>{PREFIX}-){re.escape(env)}(?![a-z0-9])"
+        rf"(?<![a-z0-9_-])(?:(?P<prefix>{PREFIX}-){re.escape(own)}(?![a-z0-9])"
         rf"|(?P<pg>{re.escape(pg)})(?![a-z0-9_])"
         rf"|(?P<label>{re.escape(LABEL)}){re.escape(env)}(?![a-z0-9]|-[a-z0-9]))"
+        rf"|(?P<record>{re.escape(records_path(project))}/){re.escape(env)}(?![a-z0-9-])"
     )
 
     def replace(m: re.Match[str]) -> str:
         if m.group("pg"):
             return PG_PREFIX + placeholder
-        return (m.group("prefix") or m.group("label")) + placeholder
+        return (m.group("prefix") or m.group("label") or m.group("record")) + placeholder
 
     return lambda text: pattern.sub(replace, text)

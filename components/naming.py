@@ -11,6 +11,10 @@ read names exactly as the program forms them. This module is what the components
   `envstack-<env>`.
 - PostgreSQL identifiers (schema and role) are `env_` + the environment name with every
   `-` replaced by `_`; names that cannot be mapped one-to-one are refused by `pg_identifier`.
+- The platform project (`envstack:project`): in every name above, `<env>` stands for the
+  environment's *stem* (components/names.py `stem`): the name itself in the default project,
+  so nothing deployed before projects existed is renamed, and `<n>-<project>-<env>` in any
+  other, which no two (project, environment) pairs share.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from components.names import (
     PG_MAX_IDENTIFIER,
     PREFIX,
     UnmappableNameError,
+    kms_alias,
+    parse_stem,
     pg_identifier,
+    stem,
 )
 from components.names import cluster_identifier as private_cluster_identifier
 from components.names import logical as resource_name
@@ -28,7 +35,10 @@ __all__ = [
     "PG_MAX_IDENTIFIER",
     "PREFIX",
     "UnmappableNameError",
+    "kms_alias",
+    "parse_stem",
     "pg_identifier",
     "private_cluster_identifier",
     "resource_name",
+    "stem",
 ]

@@ -26,6 +26,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.cluster import ClusterAttachment
+from components.config import PROJECT
 from components.naming import pg_identifier
 from components.provider import child
 from components.settings import TypeSettings
@@ -132,6 +133,7 @@ class TableStoreArgs:
     deletion_confirmed: bool
     kms_key_arn: pulumi.Input[str] | None = None
     depends_on: tuple[pulumi.Resource, ...] = ()  # a cluster this stack creates must exist first
+    project: str = PROJECT
 
 
 def credentials_document(*, password: str, host: str, port: int, database: str, role: str, schema: str) -> str:
@@ -160,7 +162,7 @@ class TableStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: TableStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("envstack:index:TableStore", name, None, opts)
         s = args.settings
-        self.schema = role = pg_identifier(args.env)
+        self.schema = role = pg_identifier(args.env, args.project)
         password = random.RandomPassword(
             f"{name}-password",
             random.RandomPasswordArgs(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from components.config import PROJECT, StackConfig
+from components.config import StackConfig
 
 TAG_ENVIRONMENT = "envstack:environment"
 TAG_TYPE = "envstack:type"
-TAG_PROJECT = "envstack:project"
+TAG_PROJECT = "envstack:project"  # the platform project (envstack:project), "envstack" by default
 TAG_STACK = "envstack:stack"
 TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. "api-key"
 
@@ -16,6 +16,6 @@ def environment_tags(config: StackConfig, stack: str) -> dict[str, str]:
     return {
         TAG_ENVIRONMENT: config.name,
         TAG_TYPE: config.type.value,
-        TAG_PROJECT: PROJECT,
+        TAG_PROJECT: config.project,
         TAG_STACK: stack,
     }

@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from components.config import PROJECT
 from envctl import access as access_mod
 from envctl import cards as cards_mod
 from envctl import formats, pr, review
@@ -128,8 +129,15 @@ def manifest(
     )
 
 
+class CardsFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 @app.command()
-def cards(
+def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
     stacks: Annotated[
         list[str] | None, typer.Argument(help="Stacks to show (default: the committed stacks).", show_default=False)
     ] = None,
@@ -137,15 +145,38 @@ def cards(
         list[Path] | None,
         typer.Option("--from", help="Saved `pulumi stack output --json --stack S > S.json` files; repeatable."),
     ] = None,
-    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="table (text), json or markdown.")] = (
-        ViewFormat.text
-    ),
+    live: Annotated[
+        bool, typer.Option("--live", help="Read the project's environment records from SSM Parameter Store.")
+    ] = False,
+    project: Annotated[str, typer.Option("--project", help="With --live: the platform project.")] = PROJECT,
+    region: Annotated[str | None, typer.Option("--region", help="With --live: default, the AWS SDK's.")] = None,
+    format: Annotated[
+        CardsFormat, typer.Option("--format", "-f", help="table (text), json, markdown, or html (one page).")
+    ] = CardsFormat.text,
 ) -> None:
     """The environment cards: name, type, cloud provider, region, cluster and created-at.
 
-    Reads each stack's outputs with the Pulumi CLI when it is on PATH, or saved output files
-    given with --from. A stack with no outputs yet is shown as not deployed."""
-    if from_files:
+    Reads each stack's outputs with the Pulumi CLI when it is on PATH, saved output files
+    given with --from, or with --live the records the stacks keep in SSM (all of the
+    project's, or the STACKs named). A stack with no outputs or record is not deployed."""
+    if from_files and (stacks or live):
+        fail(
+            f"--from takes each stack from its file's name; give {'--live' if live else 'STACK arguments'} "
+            "or --from files, not both",
+            EXIT_USAGE,
+        )
+    if live:
+        from envctl import live as live_mod
+
+        guarded(lambda: live_mod.check_project(project), "checking --project")
+        try:
+            client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
+            with progress("reading environment records"):
+                records = live_mod.read_records(client, project)
+        except live_mod.AwsError as err:
+            fail(str(err), EXIT_FAILURE)
+        result = guarded(lambda: live_mod.cards_from_records(records, stacks), "reading records")
+    elif from_files:
         result = guarded(lambda: cards_mod.cards_from_files(from_files), "reading saved outputs")
     else:
         cli = cards_mod.pulumi_cli()
@@ -157,6 +188,11 @@ def cards(
             )
         names = stacks or committed_stacks()
         result = guarded(lambda: cards_mod.cards_from_cli(names, cli), "reading stack outputs")
+    if format is CardsFormat.html:
+        from envctl.page import cards_html
+
+        emit(cards_html(result, f"project {project}" if live else ""))
+        return
     show(
         format,
         json=lambda: [c.to_json() for c in result],
@@ -389,3 +425,39 @@ def iam_policy(
     except iam.UnmappedTypeError as err:  # a program change without its permissions: not bad input
         fail(str(err), EXIT_FAILURE)
     emit(formats.to_json(document))
+
+
+# --- the platform's lookup: X-API-Key -> environment record ---------------------------------
+
+
+@app.command()
+def resolve(
+    key: Annotated[str, typer.Argument(help="The publishable key (pk_...), or - to read it from stdin.")],
+    region: Annotated[str | None, typer.Option("--region", help="Default: the AWS SDK's.")] = None,
+    project: Annotated[str, typer.Option("--project", help="The platform project.")] = PROJECT,
+    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text or json.")] = ViewFormat.text,
+) -> None:
+    """The environment record of an API key, from the project's key index in SSM Parameter
+    Store: what the platform's API does for each X-API-Key header. A malformed key is refused
+    before any AWS call (exit 2); a key no environment has exits 1."""
+    from components.records import KEY_ALLOWED, well_formed
+    from components.resolver import UnknownKeyError
+    from envctl import live as live_mod
+
+    if key == "-":
+        key = sys.stdin.readline().strip()
+    if not well_formed(key):  # before anything touches AWS; the key itself is never echoed
+        fail(f"KEY: not an envstack API key; allowed: {KEY_ALLOWED}", EXIT_USAGE)
+    guarded(lambda: live_mod.check_project(project), "checking --project")
+    try:
+        client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
+        with progress("resolving"):
+            record = live_mod.resolve_key(client, key, project)
+    except (UnknownKeyError, live_mod.AwsError) as err:
+        fail(str(err), EXIT_FAILURE)
+    show(
+        format,
+        json=lambda: record,
+        markdown=lambda: "".join(f"- {k}: `{v}`\n" for k, v in sorted(record.items())),
+        text=lambda: "".join(f"{k}: {v}\n" for k, v in sorted(record.items())),
+    )

@@ -296,9 +296,10 @@ class Scopes:
             "rds-snapshot": [f"arn:aws:rds:*:*:cluster-snapshot:{c}-final*" for c in self.clusters],
             "data-api": [f"arn:aws:rds:*:*:cluster:{c}" for c in self.data_api_clusters],
             "iam-role": [f"arn:aws:iam::*:role/{p}-{e}-*" for e in envs],
+            # The environment records by name; key index entries are named by a key's hash.
             "ssm-parameter": [
-                *(f"arn:aws:ssm:*:*:parameter/{p}/{e}/*" for e in envs),
-                *(f"arn:aws:ssm:*:*:parameter/{p}-{e}-*" for e in envs),
+                *(f"arn:aws:ssm:*:*:parameter{names.record_name(names.DEFAULT_PROJECT, e)}" for e in envs),
+                f"arn:aws:ssm:*:*:parameter{names.ssm_root(names.DEFAULT_PROJECT)}/api-keys/*",
             ],
         }
         return by_scope[scope]

@@ -142,19 +142,38 @@ def _token(name: str, length: int, alphabet: str) -> str:
     return out[:length]
 
 
+def _seed(name: str, env: str | None, stack: str) -> str:
+    """What a placeholder for a value AWS or pulumi-random would generate at random (a secret's
+    ARN suffix, a key's id, a generated password) is derived from: the stack, and the
+    resource's name with the environment's name taken out. Two stacks never share a value, and
+    two renderings of one stack that differ only by the environment's name differ only where
+    the name itself appears."""
+    return f"{stack}/" + (name.replace(f"{names.PREFIX}-{env}-", f"{names.PREFIX}-<env>-") if env else name)
+
+
+def _password_alphabet(inputs: dict[str, Any]) -> str:
+    return string.ascii_letters + string.digits + (inputs.get("overrideSpecial") or "")
+
+
+def generated_password(rendering: Rendering, resource: Resource) -> str:
+    """The value the mock runtime generated for a RandomPassword of `rendering`, which every
+    plan shows only as `[secret]`: for tests that hunt for it, or that need the real API key."""
+    if resource.type != "random:index/randomPassword:RandomPassword":
+        raise ValueError(f"{resource.name} is a {resource.type}, not a RandomPassword")
+    seed = _seed(resource.name, rendering.config.name, rendering.stack)
+    return _token(seed, int(resource.inputs["length"]), _password_alphabet(resource.inputs))
+
+
 class _Mocks(pulumi.runtime.Mocks):
     """Fills in what a provider would compute, with labelled, deterministic placeholders."""
 
-    def __init__(self, region: str, env: str | None = None) -> None:
+    def __init__(self, region: str, stack: str, env: str | None = None) -> None:
         self.region = region
+        self.stack = stack
         self.env = env
 
     def _seed(self, name: str) -> str:
-        """What a placeholder that AWS would generate at random (a secret's ARN suffix, a key's
-        id) is derived from: the resource's name with the environment's name taken out, so
-        that two renderings that differ only by the environment's name differ only where the
-        name itself appears."""
-        return name.replace(f"{names.PREFIX}-{self.env}-", f"{names.PREFIX}-<env>-") if self.env else name
+        return _seed(name, self.env, self.stack)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         name, typ, inputs = args.name, args.typ, dict(args.inputs)
@@ -169,8 +188,7 @@ class _Mocks(pulumi.runtime.Mocks):
         elif typ == "aws:iam/role:Role":
             state["name"] = f"{name}-0000000"
         elif typ == "random:index/randomPassword:RandomPassword":
-            alphabet = string.ascii_letters + string.digits + (inputs.get("overrideSpecial") or "")
-            state["result"] = _token(name, int(inputs["length"]), alphabet)
+            state["result"] = _token(self._seed(name), int(inputs["length"]), _password_alphabet(inputs))
         elif typ == "time:index/static:Static":
             state["rfc3339"] = "2026-01-01T00:00:00Z"
         elif typ == "aws:rds/cluster:Cluster":
@@ -400,7 +418,7 @@ def record(
 
     Used for whole stacks and, in the tests, for single components built in isolation.
     """
-    monitor = _Monitor(_Mocks(region, env))
+    monitor = _Monitor(_Mocks(region, stack, env))
     # The loop must exist before the runtime is configured: registrations are scheduled on it.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

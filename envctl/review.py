@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from components import names
+from components.tags import TAG_PROJECT
 from envctl.render import RenderError, render
 
 ENV = "<env>"
@@ -42,11 +43,20 @@ def env_name(plan: dict[str, Any]) -> str:
     return str(plan.get("outputs", {}).get("name") or plan["stack"])
 
 
-def _normaliser(name: str) -> Any:
+def env_project(plan: dict[str, Any]) -> str:
+    """The platform project, from the envstack:project tag of the plan's provider."""
+    for r in plan.get("resources", []):
+        tags = ((r.get("inputs") or {}).get("defaultTags") or {}).get("tags") or {}
+        if r.get("type") == "pulumi:providers:aws" and isinstance(tags.get(TAG_PROJECT), str):
+            return str(tags[TAG_PROJECT])
+    return names.DEFAULT_PROJECT
+
+
+def _normaliser(name: str, project: str = names.DEFAULT_PROJECT) -> Any:
     """Replace an environment's name where the name grammar put it into a longer name
     (components/names.py), so that `envstack-dev-files` and `envstack-prod-files` are the same
     resource in two environments. A value that is exactly the name stays: it is a real difference."""
-    norm_text = names.normaliser(name, ENV)
+    norm_text = names.normaliser(name, ENV, project)
 
     def norm(value: Any) -> Any:
         if isinstance(value, str):
@@ -62,7 +72,7 @@ def _normaliser(name: str) -> Any:
 
 def _keyed(plan: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     name = env_name(plan)
-    norm = _normaliser(name)
+    norm = _normaliser(name, env_project(plan))
     keyed: dict[tuple[str, str], dict[str, Any]] = {}
     for r in plan["resources"]:
         key = (r["type"], ENV if r["name"] == name else norm(r["name"]))
@@ -139,8 +149,8 @@ def diff_plans(a: dict[str, Any], b: dict[str, Any], a_label: str, b_label: str)
         changes = [Change(p, fa.get(p), fb.get(p)) for p in sorted(fa.keys() | fb.keys()) if fa.get(p) != fb.get(p)]
         if changes:
             result.changed.append(ResourceDiff(type=key[0], name=key[1], changes=changes))
-    oa = _flatten(_normaliser(env_name(a))(a.get("outputs", {})))
-    ob = _flatten(_normaliser(env_name(b))(b.get("outputs", {})))
+    oa = _flatten(_normaliser(env_name(a), env_project(a))(a.get("outputs", {})))
+    ob = _flatten(_normaliser(env_name(b), env_project(b))(b.get("outputs", {})))
     result.outputs = [Change(p, oa.get(p), ob.get(p)) for p in sorted(oa.keys() | ob.keys()) if oa.get(p) != ob.get(p)]
     return result
 

@@ -125,6 +125,7 @@ class Stack:
     env: str | None
     env_type: str | None
     deletion_confirmed: bool
+    project: str | None = None  # the platform project, from the envstack:project tag
 
     def of(self, type_: str) -> list[Res]:
         return [r for r in self.resources if r.type == type_]
@@ -155,8 +156,10 @@ def _finish(resources: list[Res]) -> Stack:
     confirmed = any(r.get("deletionConfirmed") is True for r in resources if r.type == SCHEMA_ROLE)
     env_type = tags.get(TYPE_TAG)
     env = tags.get(ENV_TAG)
+    project = tags.get(PROJECT_TAG)
     return Stack(
         resources=resources,
+        project=project if isinstance(project, str) else None,
         env=env if isinstance(env, str) else None,
         env_type=env_type if isinstance(env_type, str) else None,
         deletion_confirmed=confirmed,
@@ -727,7 +730,7 @@ def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
     unreported."""
     if not s.env:
         return
-    owners = [s.env] + [
+    owners = [names.stem(s.env, s.project or names.DEFAULT_PROJECT)] + [
         ident
         for ident in (c.get("clusterIdentifier") for c in s.of(CLUSTER))
         if isinstance(ident, str) and known(ident)

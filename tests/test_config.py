@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws_regions, parse_config
+from components.names import NAME_MAX
+from components.naming import kms_alias, parse_stem, pg_identifier, private_cluster_identifier, resource_name, stem
 
 REGION = "ap-northeast-2"
 ATTACH = {"name": "shared-nonprod", "stack": "acme/envstack/staging"}
@@ -159,6 +161,30 @@ def test_provider_keys_other_than_region_are_ignored() -> None:
             "greater than or equal to 1",
         ),
         (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:project": "Acme_1"},
+            "envstack:project",
+            '"Acme_1"',
+            "lowercase letters",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:name": "a" * 20, "envstack:project": "b" * 12},
+            "envstack:project",
+            "b" * 12,
+            "at most 11 here",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:apiKeyRetiring": 1},
+            "envstack:apiKeyRetiring",
+            "1",
+            "exactly envstack:apiKeyVersion - 1 (0), or unset",
+        ),
+        (
+            {"aws:region": REGION, "envstack:type": "dev", "envstack:apiKeyVersion": 3, "envstack:apiKeyRetiring": 1},
+            "envstack:apiKeyRetiring",
+            "1",
+            "exactly envstack:apiKeyVersion - 1 (2)",
+        ),
+        (
             {"aws:region": REGION, "envstack:type": "dev", "envstack:cluster": "{not json"},
             "envstack:cluster",
             "{not json",
@@ -241,6 +267,17 @@ def test_bad_config_is_refused_naming_key_value_and_what_is_allowed(
     assert allowed in line, line
 
 
+def test_project_defaults_to_the_pulumi_project_and_rotation_overlap_is_accepted() -> None:
+    cfg = parse_config({"aws:region": REGION, "envstack:type": "dev"}, "dev")
+    assert (cfg.project, cfg.api_key_version, cfg.api_key_retiring) == ("envstack", 1, None)
+    raw = {"aws:region": REGION, "envstack:type": "dev", "envstack:project": "acme", "envstack:apiKeyVersion": 2}
+    cfg = parse_config({**raw, "envstack:apiKeyRetiring": 1}, "dev")
+    assert (cfg.project, cfg.api_key_version, cfg.api_key_retiring) == ("acme", 2, 1)
+    # The default project may be named explicitly, and is then exempt from the length budget.
+    long_name = "a" * 32
+    assert parse_config({**raw, "envstack:project": "envstack", "envstack:name": long_name}, "x").name == long_name
+
+
 def test_name_defaulted_from_a_bad_stack_name_says_so() -> None:
     err = refused({"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": ATTACH}, stack="PR_7")
     assert err.keys == ["envstack:name"]
@@ -295,6 +332,14 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:  # noqa: PLR0912 (one flat 
     name = raw.get("envstack:name", stack)
     if not (re.fullmatch(r"[a-z][a-z0-9-]*", name) and len(name) <= 32 and "--" not in name and name[-1] != "-"):
         return False
+    project = raw.get("envstack:project", "envstack")
+    if not (re.fullmatch(r"[a-z][a-z0-9-]*", project) and len(project) <= 32 and "--" not in project):
+        return False
+    if project[-1] == "-" or (project != "envstack" and len(project) + len(name) > 31):
+        return False
+    retiring = raw.get("envstack:apiKeyRetiring")
+    if retiring is not None and retiring != raw.get("envstack:apiKeyVersion", 1) - 1:
+        return False
     if raw.get("aws:region") not in aws_regions():
         return False
     type_ = raw.get("envstack:type")
@@ -331,7 +376,7 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:  # noqa: PLR0912 (one flat 
     return True
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(
     name=st.one_of(st.none(), names),
     type_=types,
@@ -340,6 +385,8 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:  # noqa: PLR0912 (one flat 
     network=networks,
     stack=names,
     principals=principal_lists,
+    project=st.one_of(st.none(), st.just("envstack"), names),
+    versions=st.tuples(st.integers(1, 4), st.one_of(st.none(), st.integers(1, 4))),
 )
 def test_property_invalid_configs_are_refused_with_their_key(
     *,
@@ -350,10 +397,16 @@ def test_property_invalid_configs_are_refused_with_their_key(
     network: Any,
     stack: str,
     principals: list[str] | None,
+    project: str | None,
+    versions: tuple[int, int | None],
 ) -> None:
-    raw: dict[str, Any] = {"aws:region": region, "envstack:type": type_}
+    raw: dict[str, Any] = {"aws:region": region, "envstack:type": type_, "envstack:apiKeyVersion": versions[0]}
     if principals is not None:
         raw["envstack:platformPrincipals"] = principals
+    if versions[1] is not None:
+        raw["envstack:apiKeyRetiring"] = versions[1]
+    if project is not None:
+        raw["envstack:project"] = project
     if name is not None:
         raw["envstack:name"] = name
     if cluster is not None:
@@ -361,7 +414,12 @@ def test_property_invalid_configs_are_refused_with_their_key(
     if network is not None:
         raw["envstack:network"] = network
     if _valid(raw, stack):
-        assert isinstance(parse_config(raw, stack), StackConfig)
+        cfg = parse_config(raw, stack)
+        assert isinstance(cfg, StackConfig)
+        # Every accepted (project, environment) maps to names within AWS's and PostgreSQL's limits.
+        for role in ("files", "created-at", "registry"):
+            assert len(resource_name(cfg.name, role, cfg.project)) + len("-logs") + 8 <= 63
+        assert len(pg_identifier(cfg.name, cfg.project)) <= 63
         return
     with pytest.raises(ConfigError) as info:
         parse_config(raw, stack)
@@ -369,3 +427,49 @@ def test_property_invalid_configs_are_refused_with_their_key(
     for key in info.value.keys:
         assert key.split(".")[0] in {"aws:region", *KNOWN_KEYS}, key
         assert key in str(info.value)
+
+
+# --- property test: two (project, environment) pairs never share a name ----------------------
+
+# Names of the config's grammar, weighted toward hyphens and digits (where ambiguity would hide).
+valid_names = st.from_regex(r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,31}", fullmatch=True).filter(
+    lambda n: len(n) <= NAME_MAX and "--" not in n
+)
+projects = st.one_of(st.just("envstack"), valid_names, st.sampled_from(["a", "a-b", "b-c", "a-1", "e"]))
+
+
+def _names(project: str, env: str) -> tuple[str, ...]:
+    return (
+        stem(env, project),
+        resource_name(env, "files", project),
+        private_cluster_identifier(env, project),
+        kms_alias(env, project),
+        pg_identifier(env, project),
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(a=st.tuples(projects, valid_names), b=st.tuples(projects, valid_names))
+def test_property_names_are_one_to_one_over_project_and_environment(a: tuple[str, str], b: tuple[str, str]) -> None:
+    for pair in (a, b):
+        if pair[0] != "envstack" and len(pair[0]) + len(pair[1]) > 31:
+            return  # refused by the config (test above): never named
+    assert parse_stem(stem(a[1], a[0])) == a  # an inverse exists: the mapping is one-to-one
+    names_a, names_b = _names(*a), _names(*b)
+    for x, y in zip(names_a, names_b, strict=True):
+        assert (x == y) == (a == b), (a, b, x)
+    for name in (names_a[1], names_a[2]):  # RDS identifiers and S3 names: no "--", no trailing "-"
+        assert "--" not in name and not name.endswith("-") and len(name) <= 63
+
+
+def test_the_default_project_keeps_todays_names() -> None:
+    assert _names("envstack", "pr-42") == (
+        "pr-42",
+        "envstack-pr-42-files",
+        "envstack-pr-42",
+        "alias/envstack-pr-42",
+        "env_pr_42",
+    )
+    # (project a, env b-c) and (project a-b, env c) would both be "a-b-c" with a plain separator.
+    assert resource_name("b-c", "files", "a") == "envstack-1-a-b-c-files"
+    assert resource_name("c", "files", "a-b") == "envstack-3-a-b-c-files"

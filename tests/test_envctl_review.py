@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import stat
-import string
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from components.config import parse_config
 from envctl import formats
 from envctl.cards import CARD_FIELDS
 from envctl.cli import app
-from envctl.render import ROOT, Rendering, _token, record, render
+from envctl.render import ROOT, Rendering, generated_password, record, render
 from envctl.review import diff_plans, load_plan, manifest
 from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
 
@@ -120,8 +119,7 @@ def _generated_values(r: Rendering) -> list[str]:
     """What the mocks generated for every random password: known values to hunt for."""
     values = []
     for res in r.by_type("random:index/randomPassword:RandomPassword"):
-        alphabet = string.ascii_letters + string.digits + (res.inputs.get("overrideSpecial") or "")
-        values.append(_token(res.name, int(res.inputs["length"]), alphabet))
+        values.append(generated_password(r, res))
     return values
 
 
@@ -138,6 +136,22 @@ def test_generated_secrets_appear_in_no_format(rendered: dict[str, Rendering], s
             assert value not in text
             assert value[:16] not in text
     assert '"apiKey": "[secret]"' in outputs[1] and '"password": "[secret]"' in outputs[1]
+    # The SSM environment record and key index entry are in what was searched, in the clear.
+    assert outputs[1].count('"insecureValue": "') == 2 and "/envstack/envstack/api-keys/" in outputs[1]
+
+
+def test_no_key_appears_during_a_rotation() -> None:
+    """Mid-rotation a stack holds two keys: neither is in any plan format, nor the secret document."""
+    raw = {"envstack:type": "dev", "envstack:apiKeyVersion": 2, "envstack:apiKeyRetiring": 1}
+    r = render_raw(raw, stack="dev")
+    known = _generated_values(r)
+    assert len(known) == 3  # two API keys and the database password
+    texts = [formats.to_json(r.to_json()), formats.plan_markdown(r), formats.render_text(formats.plan_tree(r))]
+    texts += [formats.manifest_text(manifest(r.to_json()))]
+    assert texts[0].count('"insecureValue": "') == 3  # the record and both keys' index entries were searched
+    for text in texts:
+        for value in known:
+            assert value not in text and value[:16] not in text
 
 
 def test_a_known_config_secret_appears_in_no_format() -> None:

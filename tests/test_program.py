@@ -129,6 +129,8 @@ PAY_PER_USE_PREVIEW_TYPES = {
     "envstack:index:Access",
     "aws:iam/role:Role",  # IAM is not billed
     "aws:iam/rolePolicy:RolePolicy",
+    "envstack:index:Registration",
+    "aws:ssm/parameter:Parameter",  # Standard-tier parameters carry no charge
     "aws:s3/bucket:Bucket",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",

@@ -1,0 +1,84 @@
+"""What AWS itself holds about a project's environments: the SSM records and key index.
+
+`envctl cards --live` and `envctl resolve` read Parameter Store with boto3 and the default
+credential chain; neither needs the Pulumi CLI or a backend.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from components.config import NAME_ALLOWED, aws_regions
+from components.names import is_valid_name
+from components.records import records_path
+from components.resolver import resolve
+from envctl.cards import Card, card_from_outputs
+from envctl.render import RenderError
+
+
+class AwsError(Exception):
+    """AWS could not be asked or refused (credentials, region, access, throttling): one line."""
+
+
+def check_project(project: str) -> str:
+    if not is_valid_name(project):
+        raise RenderError(f"--project: got {project!r}; allowed: {NAME_ALLOWED}")
+    return project
+
+
+def ssm_client(region: str | None) -> Any:
+    """An SSM client for `region` (default: the SDK's configuration); a bad region is refused."""
+    import boto3
+    from botocore.exceptions import NoRegionError
+
+    if region is not None and region not in aws_regions():
+        raise RenderError(f"--region: got {region!r}; allowed: an AWS region code such as ap-northeast-2")
+    try:
+        return boto3.session.Session().client("ssm", region_name=region)
+    except NoRegionError:
+        raise AwsError("no AWS region: pass --region or set AWS_REGION") from None
+
+
+def _aws(action: Any) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return action()
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        raise AwsError(f"AWS refused: {error.get('Code', 'error')}: {error.get('Message', '')}".strip()) from None
+    except BotoCoreError as err:
+        raise AwsError(f"cannot reach AWS: {err}") from None
+
+
+def read_records(ssm: Any, project: str) -> list[dict[str, Any]]:
+    """Every environment record of `project`: GetParametersByPath, every page."""
+
+    def read() -> list[dict[str, Any]]:
+        records = []
+        pages = ssm.get_paginator("get_parameters_by_path").paginate(Path=records_path(project), Recursive=False)
+        for page in pages:
+            for parameter in page["Parameters"]:
+                try:
+                    records.append(json.loads(parameter["Value"]))
+                except json.JSONDecodeError:
+                    raise AwsError(f"{parameter['Name']}: not an envstack record (malformed JSON)") from None
+        return records
+
+    result: list[dict[str, Any]] = _aws(read)
+    return result
+
+
+def cards_from_records(records: list[dict[str, Any]], stacks: list[str] | None = None) -> list[Card]:
+    """Cards from records, ordered by stack; with `stacks`, exactly those, in that order, and a
+    stack without a record is not deployed (as with the other sources)."""
+    by_stack = {str(r.get("stack") or r.get("name")): r for r in records}
+    names = stacks if stacks else sorted(by_stack)
+    return [card_from_outputs(s, by_stack.get(s, {}), f"record of {s}") for s in names]
+
+
+def resolve_key(ssm: Any, key: str, project: str) -> dict[str, Any]:
+    """The record of `key`; MalformedKeyError and UnknownKeyError pass through, AWS errors become AwsError."""
+    record: dict[str, Any] = _aws(lambda: resolve(ssm, key, project))
+    return record
