@@ -13,6 +13,7 @@ from components.access import Access, AccessArgs
 from components.api_key import ApiKey, ApiKeyArgs
 from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
 from components.config import StackConfig, region_partition
+from components.conventions import CLOUD_PROVIDER
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
 from components.naming import private_cluster_identifier
@@ -21,8 +22,6 @@ from components.registration import Registration, RegistrationArgs
 from components.settings import TypeSettings, settings_for
 from components.tables import TableStore, TableStoreArgs
 from components.users import Users, UsersArgs
-
-CLOUD_PROVIDER = "aws"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from components.conventions import CARD_FIELDS
 from components.names import record_name, records_path, ssm_root
 
 __all__ = ["record_name", "records_path"]  # the forms are the name grammar's (components/names.py)
@@ -38,7 +39,6 @@ KEY_ALLOWED = f"'{KEY_PREFIX}' followed by {TOKEN_LENGTH} characters of A-Z a-z 
 RECORD_VERSION = 1
 STANDARD_VALUE_MAX = 4096  # a Standard-tier parameter's value, in characters
 # The record's fields: the card first, then what a request for the environment needs.
-CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 RECORD_FIELDS = (
     *CARD_FIELDS,
     "project",

@@ -1,14 +1,14 @@
-"""The tagging rule, in one place: every AWS resource carries these through the provider's default_tags."""
+"""The tagging rule, in one place: every AWS resource carries these through the provider's default_tags.
+
+The tag keys are components/conventions.py's (the policy pack reads them too); this module
+owns their values."""
 
 from __future__ import annotations
 
 from components.config import StackConfig
+from components.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_PURPOSE, TAG_STACK, TAG_TYPE
 
-TAG_ENVIRONMENT = "envstack:environment"
-TAG_TYPE = "envstack:type"
-TAG_PROJECT = "envstack:project"  # the platform project (envstack:project), "envstack" by default
-TAG_STACK = "envstack:stack"
-TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. "api-key"
+__all__ = ["TAG_ENVIRONMENT", "TAG_PROJECT", "TAG_PURPOSE", "TAG_STACK", "TAG_TYPE", "environment_tags"]
 
 
 def environment_tags(config: StackConfig, stack: str) -> dict[str, str]:

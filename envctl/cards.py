@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.records import CARD_FIELDS
+from components.conventions import CARD_FIELDS
 from envctl.render import RenderError, read_json_file
 
 __all__ = ["CARD_FIELDS", "NOT_DEPLOYED", "Card", "card_from_outputs", "cards_from_cli", "cards_from_files"]

@@ -30,9 +30,10 @@ from pulumi.runtime.stack import run_in_stack
 
 from components import names
 from components.config import PROJECT, ConfigError, StackConfig, parse_config
+from components.conventions import SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET = "[secret]"  # noqa: S105 (the placeholder shown instead of a secret)
+SECRET = SECRET_PLACEHOLDER  # components/conventions.py: shown instead of every secret value
 FAKE_ACCOUNT = "123456789012"
 
 

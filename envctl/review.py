@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components import names
+from components import conventions, names
 from components.tags import TAG_PROJECT
 from envctl.render import RenderError, render
 
@@ -228,13 +228,14 @@ def _kms_key(i: dict[str, Any]) -> tuple[str, str]:
     return "recoverable", f"scheduled for deletion in {days} days; data encrypted with it is then unreadable"
 
 
+# What destroy does to each stateful type (components/conventions.py STATEFUL), by its inputs.
 _FATES = {
-    "aws:s3/bucket:Bucket": _bucket,
-    "aws:cognito/userPool:UserPool": _user_pool,
-    "aws:secretsmanager/secret:Secret": _secret,
-    "pulumi-python:dynamic/envstack:SchemaRole": _schema,
-    "aws:rds/cluster:Cluster": _cluster,
-    "aws:kms/key:Key": _kms_key,
+    conventions.BUCKET: _bucket,
+    conventions.USER_POOL: _user_pool,
+    conventions.SECRET: _secret,
+    conventions.SCHEMA_ROLE: _schema,
+    conventions.CLUSTER: _cluster,
+    conventions.KMS_KEY: _kms_key,
 }
 
 

@@ -25,7 +25,32 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components import names  # the name grammar; standard library only, like this module
+from components import conventions, names  # standard library only, like this module
+from components.conventions import (
+    AWS_PROVIDER,
+    BUCKET,
+    BUCKET_POLICY,
+    CLUSTER,
+    INSTANCE,
+    KMS_ALIAS,
+    KMS_KEY,
+    LIFECYCLE_CONFIGURATION,
+    LOGGING,
+    OWNERSHIP,
+    PUBLIC_ACCESS_BLOCK,
+    RANDOM_ID,
+    ROLE,
+    ROLE_POLICY,
+    ROLE_POLICY_ATTACHMENT,
+    SCHEMA_ROLE,
+    SECRET,
+    SECRET_PLACEHOLDER,
+    SECRET_VERSION,
+    SSE,
+    STATEFUL,
+    USER_POOL,
+    VERSIONING,
+)
 
 
 class _Unknown:
@@ -36,50 +61,23 @@ class _Unknown:
 
 
 UNKNOWN: Any = _Unknown()
-SECRET_PLACEHOLDER = "[secret]"
-
 UNIVERSAL, PROD, INVARIANT, LIFECYCLE = "universal", "prod", "invariant", "lifecycle"
 MANDATORY, ADVISORY = "mandatory", "advisory"
 
-ENV_TAG, TYPE_TAG, PROJECT_TAG, STACK_TAG = (
-    "envstack:environment",
-    "envstack:type",
-    "envstack:project",
-    "envstack:stack",
+# The tag keys and resource type tokens are components/conventions.py's (standard library only).
+ENV_TAG, TYPE_TAG, PROJECT_TAG, STACK_TAG, PURPOSE_TAG = (
+    conventions.TAG_ENVIRONMENT,
+    conventions.TAG_TYPE,
+    conventions.TAG_PROJECT,
+    conventions.TAG_STACK,
+    conventions.TAG_PURPOSE,
 )
-PURPOSE_TAG = "envstack:purpose"
-
-BUCKET = "aws:s3/bucket:Bucket"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
-SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-LOGGING = "aws:s3/bucketLogging:BucketLogging"
-CLUSTER = "aws:rds/cluster:Cluster"
-INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
-USER_POOL = "aws:cognito/userPool:UserPool"
-SECRET = "aws:secretsmanager/secret:Secret"
-SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
-KMS_KEY = "aws:kms/key:Key"
-KMS_ALIAS = "aws:kms/alias:Alias"
-SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 RUNTIME_ROLE = "runtime-role"  # the envstack:purpose tag of an environment's runtime role
-AWS_PROVIDER = "pulumi:providers:aws"
-STATEFUL = (BUCKET, USER_POOL, SECRET, CLUSTER, KMS_KEY, SCHEMA_ROLE)
 # Resources whose physical name envstack sets itself (never auto-named), and the property
 # that holds it. A fixed name cannot exist twice, so a replacement must delete first.
 FIXED_NAMES = {CLUSTER: "clusterIdentifier", INSTANCE: "identifier", KMS_ALIAS: "name"}
 # Resources that generate a value once and keep it in state.
-GENERATORS = (
-    "random:index/randomId:RandomId",
-    "random:index/randomString:RandomString",
-    "random:index/randomPet:RandomPet",
-)
+GENERATORS = (RANDOM_ID, "random:index/randomString:RandomString", "random:index/randomPet:RandomPet")
 
 
 def known(value: Any) -> bool:
@@ -267,7 +265,7 @@ class Finding:
 @dataclass(frozen=True)
 class Rule:
     name: str
-    kind: str  # UNIVERSAL, PROD or INVARIANT
+    kind: str  # UNIVERSAL, PROD, INVARIANT or LIFECYCLE
     ids: str  # the matching Checkov / Trivy / AWSGuard rule IDs
     description: str
     check: Callable[[Stack], Iterator[tuple[Res, str]]]
@@ -407,7 +405,7 @@ def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
             continue
         expiring = [
             r
-            for lc in s.linked(LIFECYCLE, "bucket", bucket)
+            for lc in s.linked(LIFECYCLE_CONFIGURATION, "bucket", bucket)
             for r in (lc.get("rules") or [])
             if not known(r) or (r.get("noncurrentVersionExpiration") and _is(r.get("status"), "Enabled"))
         ]

@@ -395,3 +395,10 @@ def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() ->
         ("envstack-<env>-cluster", "ignoreChanges"),
         ("envstack-<env>-cluster-writer", "deleteBeforeReplace"),
     }
+
+
+def test_the_manifest_knows_the_fate_of_every_stateful_type_and_no_other() -> None:
+    from components.conventions import STATEFUL
+    from envctl.review import _FATES
+
+    assert set(_FATES) == set(STATEFUL)

@@ -25,6 +25,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from typer.testing import CliRunner
 
+from components import conventions
 from envctl.cli import app
 from envctl.review import load_plan
 from policies import pack, rules
@@ -92,21 +93,21 @@ def _unprotect(type_: str, suffix: str) -> Mutation:
 
 
 def _provider(plan: dict[str, Any]) -> None:
-    res(plan, rules.BUCKET, "-files")["provider"] = None
+    res(plan, conventions.BUCKET, "-files")["provider"] = None
 
 
 def _provider_tags(plan: dict[str, Any]) -> None:
-    del res(plan, rules.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]["envstack:stack"]
+    del res(plan, conventions.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]["envstack:stack"]
 
 
 def _wildcard_key_policy(plan: dict[str, Any]) -> None:
     policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}
-    res(plan, rules.KMS_KEY)["inputs"]["policy"] = json.dumps(policy)
+    res(plan, conventions.KMS_KEY)["inputs"]["policy"] = json.dumps(policy)
 
 
 def _fixed_final_snapshot(plan: dict[str, Any]) -> None:
     """The final snapshot named as main named it: a literal, depending on nothing generated."""
-    cluster = res(plan, rules.CLUSTER)
+    cluster = res(plan, conventions.CLUSTER)
     cluster["inputs"]["finalSnapshotIdentifier"] = "prod-main-final"
     del cluster["propertyDependencies"]["finalSnapshotIdentifier"]
     drop(plan, "random:index/randomId:RandomId")
@@ -118,15 +119,17 @@ def _option(type_: str, suffix: str, **options: Any) -> Mutation:
 
 def _pin_minor_version(plan: dict[str, Any]) -> None:
     """The engine version as main pinned it, with no ignore_changes."""
-    res(plan, rules.CLUSTER)["inputs"]["engineVersion"] = "16.6"
-    res(plan, rules.CLUSTER)["ignoreChanges"] = []
+    res(plan, conventions.CLUSTER)["inputs"]["engineVersion"] = "16.6"
+    res(plan, conventions.CLUSTER)["ignoreChanges"] = []
 
 
-def _runtime(edit: Callable[[dict[str, Any]], None], prop: str = "policy", type_: str = rules.ROLE_POLICY) -> Mutation:
+def _runtime(
+    edit: Callable[[dict[str, Any]], None], prop: str = "policy", type_: str = conventions.ROLE_POLICY
+) -> Mutation:
     """Edit the runtime role's permissions (RolePolicy.policy) or trust (Role.assumeRolePolicy)."""
 
     def mutate(plan: dict[str, Any]) -> None:
-        inputs = res(plan, type_, "runtime-policy" if type_ == rules.ROLE_POLICY else "runtime")["inputs"]
+        inputs = res(plan, type_, "runtime-policy" if type_ == conventions.ROLE_POLICY else "runtime")["inputs"]
         document = json.loads(inputs[prop])
         edit(document)
         inputs[prop] = json.dumps(document)
@@ -144,11 +147,11 @@ OTHER_CLUSTER = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
 
 
 def _attach_managed_policy(plan: dict[str, Any]) -> None:
-    role = res(plan, rules.ROLE, "runtime")
+    role = res(plan, conventions.ROLE, "runtime")
     plan["resources"].append(
         {
             "name": "extra-attachment",
-            "type": rules.ROLE_POLICY_ATTACHMENT,
+            "type": conventions.ROLE_POLICY_ATTACHMENT,
             "parent": None,
             "provider": role["provider"],
             "inputs": {"role": f"{role['name']}-id", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
@@ -201,140 +204,174 @@ RUNTIME_CASES: list[tuple[str, Mutation, str]] = [
     ),
     (
         "runtime-role-own-resources",
-        _runtime(lambda d: d["Statement"][0].update(Principal="*"), "assumeRolePolicy", rules.ROLE),
+        _runtime(lambda d: d["Statement"][0].update(Principal="*"), "assumeRolePolicy", conventions.ROLE),
         "wildcard principal",
     ),
     (
         "runtime-role-own-resources",
-        _runtime(lambda d: d["Statement"][0].update(Principal={"AWS": ["*"]}), "assumeRolePolicy", rules.ROLE),
+        _runtime(lambda d: d["Statement"][0].update(Principal={"AWS": ["*"]}), "assumeRolePolicy", conventions.ROLE),
         "wildcard principal",
     ),
     ("runtime-role-own-resources", _attach_managed_policy, "attaches a managed policy"),
     (
         "runtime-role-own-resources",
-        _set(rules.ROLE, "runtime", "managedPolicyArns", value=["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        _set(conventions.ROLE, "runtime", "managedPolicyArns", value=["arn:aws:iam::aws:policy/AdministratorAccess"]),
         "managed or inline policies",
     ),
-    ("runtime-role-own-resources", _set(rules.ROLE_POLICY, "runtime-policy", "policy", value="{oops"), "not a JSON"),
+    (
+        "runtime-role-own-resources",
+        _set(conventions.ROLE_POLICY, "runtime-policy", "policy", value="{oops"),
+        "not a JSON",
+    ),
 ]
 
 SSE_DEFAULT = ("rules", 0, "applyServerSideEncryptionByDefault")
 CASES: list[tuple[str, Mutation, str]] = [
-    ("s3-public-access-block", _drop(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block"), "no public access block"),
     (
         "s3-public-access-block",
-        _set(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicAcls", value=False),
+        _drop(conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block"),
+        "no public access block",
+    ),
+    (
+        "s3-public-access-block",
+        _set(conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicAcls", value=False),
         "leaves blockPublicAcls off",
     ),
     (
         "s3-ownership-enforced",
-        _set(rules.OWNERSHIP, "files-ownership", "rule", "objectOwnership", value="ObjectWriter"),
+        _set(conventions.OWNERSHIP, "files-ownership", "rule", "objectOwnership", value="ObjectWriter"),
         "not BucketOwnerEnforced",
     ),
-    ("s3-ownership-enforced", _drop(rules.OWNERSHIP, "files-ownership"), "not BucketOwnerEnforced"),
-    ("s3-kms-encryption", _drop(rules.SSE, "files-encryption"), "no default encryption"),
+    ("s3-ownership-enforced", _drop(conventions.OWNERSHIP, "files-ownership"), "not BucketOwnerEnforced"),
+    ("s3-kms-encryption", _drop(conventions.SSE, "files-encryption"), "no default encryption"),
     (
         "s3-kms-encryption",
-        _set(rules.SSE, "files-encryption", *SSE_DEFAULT, "sseAlgorithm", value="AES256"),
+        _set(conventions.SSE, "files-encryption", *SSE_DEFAULT, "sseAlgorithm", value="AES256"),
         "default encryption is AES256, expected aws:kms",
     ),
     (
         "s3-deny-insecure-transport",
-        _set(rules.BUCKET_POLICY, "files-policy", "policy", value=json.dumps({"Statement": []})),
+        _set(conventions.BUCKET_POLICY, "files-policy", "policy", value=json.dumps({"Statement": []})),
         "without TLS",
     ),
     (
         "s3-versioning",
-        _set(rules.VERSIONING, "", "versioningConfiguration", "status", value="Suspended"),
+        _set(conventions.VERSIONING, "", "versioningConfiguration", "status", value="Suspended"),
         "versioning is not enabled",
     ),
-    ("s3-versioning", _drop(rules.LIFECYCLE), "no lifecycle rule expires noncurrent versions"),
-    ("s3-access-logging", _drop(rules.LOGGING), "server access logging is off"),
-    ("s3-no-force-destroy", _set(rules.BUCKET, "-files", "forceDestroy", value=True), "force_destroy is on"),
+    ("s3-versioning", _drop(conventions.LIFECYCLE_CONFIGURATION), "no lifecycle rule expires noncurrent versions"),
+    ("s3-access-logging", _drop(conventions.LOGGING), "server access logging is off"),
+    ("s3-no-force-destroy", _set(conventions.BUCKET, "-files", "forceDestroy", value=True), "force_destroy is on"),
     (
         "customer-managed-keys",
-        _remove_key(rules.SSE, "files-encryption", *SSE_DEFAULT, "kmsMasterKeyId"),
+        _remove_key(conventions.SSE, "files-encryption", *SSE_DEFAULT, "kmsMasterKeyId"),
         "AWS-managed key",
     ),
     (
         "customer-managed-keys",
-        _set(rules.SSE, "files-encryption", "rules", 0, "bucketKeyEnabled", value=False),
+        _set(conventions.SSE, "files-encryption", "rules", 0, "bucketKeyEnabled", value=False),
         "bucket key is off",
     ),
-    ("customer-managed-keys", _remove_key(rules.SECRET, "-api-key", "kmsKeyId"), "AWS-managed key"),
-    ("customer-managed-keys", _remove_key(rules.CLUSTER, "", "kmsKeyId"), "AWS-managed key"),
-    ("kms-key-rotation", _set(rules.KMS_KEY, "", "enableKeyRotation", value=False), "key rotation is off"),
+    ("customer-managed-keys", _remove_key(conventions.SECRET, "-api-key", "kmsKeyId"), "AWS-managed key"),
+    ("customer-managed-keys", _remove_key(conventions.CLUSTER, "", "kmsKeyId"), "AWS-managed key"),
+    ("kms-key-rotation", _set(conventions.KMS_KEY, "", "enableKeyRotation", value=False), "key rotation is off"),
     ("kms-key-rotation", _wildcard_key_policy, "wildcard principal"),
-    ("aurora-storage-encrypted", _set(rules.CLUSTER, "", "storageEncrypted", value=False), "not encrypted"),
-    ("aurora-iam-auth", _set(rules.CLUSTER, "", "iamDatabaseAuthenticationEnabled", value=False), "IAM database"),
-    ("aurora-copy-tags-to-snapshot", _set(rules.CLUSTER, "", "copyTagsToSnapshot", value=False), "not copied"),
-    ("aurora-deletion-protection", _set(rules.CLUSTER, "", "deletionProtection", value=False), "deletion protection"),
-    ("aurora-backup-retention", _set(rules.CLUSTER, "", "backupRetentionPeriod", value=7), "kept 7 day(s), below 14"),
-    ("aurora-not-public", _set(rules.INSTANCE, "", "publiclyAccessible", value=True), "publicly accessible"),
+    ("aurora-storage-encrypted", _set(conventions.CLUSTER, "", "storageEncrypted", value=False), "not encrypted"),
+    ("aurora-iam-auth", _set(conventions.CLUSTER, "", "iamDatabaseAuthenticationEnabled", value=False), "IAM database"),
+    ("aurora-copy-tags-to-snapshot", _set(conventions.CLUSTER, "", "copyTagsToSnapshot", value=False), "not copied"),
+    (
+        "aurora-deletion-protection",
+        _set(conventions.CLUSTER, "", "deletionProtection", value=False),
+        "deletion protection",
+    ),
+    (
+        "aurora-backup-retention",
+        _set(conventions.CLUSTER, "", "backupRetentionPeriod", value=7),
+        "kept 7 day(s), below 14",
+    ),
+    ("aurora-not-public", _set(conventions.INSTANCE, "", "publiclyAccessible", value=True), "publicly accessible"),
     (
         "aurora-auto-minor-version-upgrade",
-        _set(rules.INSTANCE, "", "autoMinorVersionUpgrade", value=False),
+        _set(conventions.INSTANCE, "", "autoMinorVersionUpgrade", value=False),
         "minor version upgrades are off",
     ),
     (
         "aurora-performance-insights",
-        _set(rules.INSTANCE, "", "performanceInsightsEnabled", value=False),
+        _set(conventions.INSTANCE, "", "performanceInsightsEnabled", value=False),
         "Performance Insights is off",
     ),
     (
         "aurora-performance-insights",
-        _remove_key(rules.INSTANCE, "", "performanceInsightsKmsKeyId"),
+        _remove_key(conventions.INSTANCE, "", "performanceInsightsKmsKeyId"),
         "not encrypted with the environment's own key",
     ),
-    ("aurora-log-export", _set(rules.CLUSTER, "", "enabledCloudwatchLogsExports", value=[]), "not exported"),
-    ("cognito-mfa", _set(rules.USER_POOL, "", "mfaConfiguration", value="OPTIONAL"), "MFA is OPTIONAL; allowed: ON"),
-    ("cognito-threat-protection", _remove_key(rules.USER_POOL, "", "userPoolAddOns"), "not ENFORCED"),
+    ("aurora-log-export", _set(conventions.CLUSTER, "", "enabledCloudwatchLogsExports", value=[]), "not exported"),
+    (
+        "cognito-mfa",
+        _set(conventions.USER_POOL, "", "mfaConfiguration", value="OPTIONAL"),
+        "MFA is OPTIONAL; allowed: ON",
+    ),
+    ("cognito-threat-protection", _remove_key(conventions.USER_POOL, "", "userPoolAddOns"), "not ENFORCED"),
     (
         "cognito-password-policy",
-        _set(rules.USER_POOL, "", "passwordPolicy", "minimumLength", value=8),
+        _set(conventions.USER_POOL, "", "passwordPolicy", "minimumLength", value=8),
         "length 8, below 12",
     ),
     (
         "cognito-password-policy",
-        _set(rules.USER_POOL, "", "passwordPolicy", "requireSymbols", value=False),
+        _set(conventions.USER_POOL, "", "passwordPolicy", "requireSymbols", value=False),
         "does not require requireSymbols",
     ),
-    ("cognito-deletion-protection", _set(rules.USER_POOL, "", "deletionProtection", value="INACTIVE"), "INACTIVE"),
-    ("secret-recovery-window", _set(rules.SECRET, "-api-key", "recoveryWindowInDays", value=7), "7 days, below 30"),
-    ("prod-stateful-protected", _unprotect(rules.BUCKET, "-files"), "without protect"),
-    ("prod-stateful-protected", _unprotect(rules.SCHEMA_ROLE, ""), "without protect"),
+    (
+        "cognito-deletion-protection",
+        _set(conventions.USER_POOL, "", "deletionProtection", value="INACTIVE"),
+        "INACTIVE",
+    ),
+    (
+        "secret-recovery-window",
+        _set(conventions.SECRET, "-api-key", "recoveryWindowInDays", value=7),
+        "7 days, below 30",
+    ),
+    ("prod-stateful-protected", _unprotect(conventions.BUCKET, "-files"), "without protect"),
+    ("prod-stateful-protected", _unprotect(conventions.SCHEMA_ROLE, ""), "without protect"),
     ("explicit-regional-provider", _provider, "default provider"),
     ("explicit-regional-provider", _provider_tags, "does not tag envstack:stack"),
     (
         "no-cross-environment-names",
-        _set(rules.SECRET, "-api-key", "description", value="copy of envstack-dev-files"),
+        _set(conventions.SECRET, "-api-key", "description", value="copy of envstack-dev-files"),
         "another environment's resource: 'envstack-dev-files'",
     ),
-    ("no-cross-environment-names", _set(rules.SCHEMA_ROLE, "", "schema", value="env_staging"), "'env_staging'"),
+    ("no-cross-environment-names", _set(conventions.SCHEMA_ROLE, "", "schema", value="env_staging"), "'env_staging'"),
     (
         "api-key-is-publishable",
-        _set(rules.SECRET_VERSION, "api-key-version", "secretString", value=json.dumps({"apiKey": "sk_live_123"})),
+        _set(
+            conventions.SECRET_VERSION, "api-key-version", "secretString", value=json.dumps({"apiKey": "sk_live_123"})
+        ),
         "does not hold a pk_",
     ),
-    ("api-key-is-publishable", _drop(rules.SECRET_VERSION, "api-key-version"), "has no value"),
-    ("api-key-is-publishable", _remove_key(rules.SECRET, "-api-key", "tags"), "no secret is tagged"),
+    ("api-key-is-publishable", _drop(conventions.SECRET_VERSION, "api-key-version"), "has no value"),
+    ("api-key-is-publishable", _remove_key(conventions.SECRET, "-api-key", "tags"), "no secret is tagged"),
     ("unique-final-snapshot", _fixed_final_snapshot, "fixed final snapshot identifier 'prod-main-final'"),
-    ("unique-final-snapshot", _remove_key(rules.CLUSTER, "", "finalSnapshotIdentifier"), "names none"),
+    ("unique-final-snapshot", _remove_key(conventions.CLUSTER, "", "finalSnapshotIdentifier"), "names none"),
     (
         "no-pinned-minor-engine-version",
         _pin_minor_version,
         "engine version 16.6 pins a minor",
     ),
-    ("fixed-name-delete-before-replace", _option(rules.CLUSTER, "", deleteBeforeReplace=False), "'prod-main'"),
-    ("fixed-name-delete-before-replace", _option(rules.INSTANCE, "", deleteBeforeReplace=False), "'prod-main-writer'"),
+    ("fixed-name-delete-before-replace", _option(conventions.CLUSTER, "", deleteBeforeReplace=False), "'prod-main'"),
     (
         "fixed-name-delete-before-replace",
-        _option(rules.KMS_ALIAS, "", deleteBeforeReplace=False),
+        _option(conventions.INSTANCE, "", deleteBeforeReplace=False),
+        "'prod-main-writer'",
+    ),
+    (
+        "fixed-name-delete-before-replace",
+        _option(conventions.KMS_ALIAS, "", deleteBeforeReplace=False),
         "'alias/envstack-prod'",
     ),
     (
         "kms-key-outlives-its-data",
-        _option(rules.KMS_KEY, "", retainOnDelete=False),
+        _option(conventions.KMS_KEY, "", retainOnDelete=False),
         "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main outlive",
     ),
     *RUNTIME_CASES,
@@ -363,7 +400,7 @@ def test_a_custom_environment_creating_a_cluster_is_refused_everywhere(prod_plan
         stack="pr-5",
     ).to_json()
     assert not [f for f in findings(preview) if f.level == "mandatory"]
-    preview["resources"].append(copy.deepcopy(res(prod_plan, rules.CLUSTER)))
+    preview["resources"].append(copy.deepcopy(res(prod_plan, conventions.CLUSTER)))
     hits = [f for f in findings(preview) if f.rule == "no-cluster-in-custom"]
     assert hits and hits[0].level == "mandatory"
 
@@ -392,8 +429,8 @@ def test_the_type_comes_from_the_provider_default_tags(prod_plan: dict[str, Any]
     model = rules.from_plan(prod_plan)
     assert (model.env, model.env_type) == ("prod", "prod")
     dev_like = copy.deepcopy(prod_plan)
-    res(dev_like, rules.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]["envstack:type"] = "dev"
-    res(dev_like, rules.BUCKET, "-files")["inputs"]["forceDestroy"] = True
+    res(dev_like, conventions.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]["envstack:type"] = "dev"
+    res(dev_like, conventions.BUCKET, "-files")["inputs"]["forceDestroy"] = True
     assert {f.level for f in findings(dev_like) if f.rule == "s3-no-force-destroy"} == {"advisory"}
 
 
@@ -491,8 +528,8 @@ def test_the_pack_registers_each_rule_at_both_levels() -> None:
 def test_the_pack_passes_the_compliant_prod_stack_and_names_the_rules_it_fails(prod_plan: dict[str, Any]) -> None:
     assert run_pack(policy_args(prod_plan)) == {}
     tampered = copy.deepcopy(prod_plan)
-    _set(rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicPolicy", value=False)(tampered)
-    _unprotect(rules.USER_POOL, "")(tampered)
+    _set(conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicPolicy", value=False)(tampered)
+    _unprotect(conventions.USER_POOL, "")(tampered)
     reported = run_pack(policy_args(tampered))
     assert set(reported) == {"s3-public-access-block", "prod-stateful-protected"}
     dev = load_plan("dev")
@@ -503,7 +540,7 @@ def test_the_pack_passes_the_compliant_prod_stack_and_names_the_rules_it_fails(p
 @pytest.mark.parametrize(
     ("mutate", "rule"),
     [
-        (_option(rules.CLUSTER, "", deleteBeforeReplace=False), "fixed-name-delete-before-replace"),
+        (_option(conventions.CLUSTER, "", deleteBeforeReplace=False), "fixed-name-delete-before-replace"),
         (_pin_minor_version, "no-pinned-minor-engine-version"),
         (_fixed_final_snapshot, "unique-final-snapshot"),
     ],
@@ -518,7 +555,7 @@ def test_the_lifecycle_rules_see_what_crossguard_is_told(
 
 def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(prod_plan: dict[str, Any]) -> None:
     plan = copy.deepcopy(prod_plan)
-    _option(rules.KMS_KEY, "", retainOnDelete=False)(plan)
+    _option(conventions.KMS_KEY, "", retainOnDelete=False)(plan)
     assert "kms-key-outlives-its-data" in {f.rule for f in findings(plan)}  # offline: seen
     model = rules.from_policy_args(policy_args(plan))
     assert {r.retain_on_delete for r in model.resources} == {None}
@@ -528,9 +565,11 @@ def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(pr
 @pytest.mark.parametrize(
     "adjust",
     [
-        _option(rules.CLUSTER, "", ignoreChanges=["engineVersion"]),
+        _option(conventions.CLUSTER, "", ignoreChanges=["engineVersion"]),
         lambda plan: [
-            i["inputs"].update(autoMinorVersionUpgrade=False) for i in plan["resources"] if i["type"] == rules.INSTANCE
+            i["inputs"].update(autoMinorVersionUpgrade=False)
+            for i in plan["resources"]
+            if i["type"] == conventions.INSTANCE
         ],
     ],
     ids=["ignored", "no-auto-upgrade"],
@@ -544,7 +583,7 @@ def test_a_pinned_minor_passes_when_ignored_or_never_upgraded(prod_plan: dict[st
 
 def test_a_cluster_without_a_final_snapshot_needs_no_unique_name() -> None:
     dev = load_plan("dev")
-    cluster = res(dev, rules.CLUSTER)
+    cluster = res(dev, conventions.CLUSTER)
     assert cluster["inputs"]["skipFinalSnapshot"] is True
     assert not [f for f in findings(dev) if f.rule == "unique-final-snapshot"]
 
@@ -597,7 +636,7 @@ def test_check_passes_every_mandatory_rule_on_the_committed_stacks(stack: str) -
 def test_check_plan_fails_a_tampered_prod_plan_with_the_rule_names(prod_plan: dict[str, Any], tmp_path: Path) -> None:
     tampered = copy.deepcopy(prod_plan)
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
-        res(tampered, rules.PUBLIC_ACCESS_BLOCK, "files-public-access-block")["inputs"][flag] = False
+        res(tampered, conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block")["inputs"][flag] = False
     for r in tampered["resources"]:
         r["protect"] = False
     path = tmp_path / "prod.json"
@@ -633,3 +672,14 @@ def test_the_readme_lists_every_rule_with_its_levels() -> None:
     assert table in (ROOT / "README.md").read_text(), (
         "README 'Policies' table is stale: paste `envctl rules -f markdown`"
     )
+
+
+def test_lifecycle_rules_are_of_the_lifecycle_kind_not_a_type_token() -> None:
+    lifecycle = {r.name for r in rules.RULES if r.kind == rules.LIFECYCLE}
+    assert rules.LIFECYCLE == "lifecycle"
+    assert lifecycle == {
+        "unique-final-snapshot",
+        "no-pinned-minor-engine-version",
+        "fixed-name-delete-before-replace",
+        "kms-key-outlives-its-data",
+    }

@@ -1,0 +1,77 @@
+"""Conventions that the program, envctl, the policy pack and the tests all share, in one place.
+
+This module owns:
+- the resource type tokens the program declares (Pulumi's `package:module:Type` strings), and
+  the component types of envstack's own ComponentResources;
+- which of those types hold data (`STATEFUL`): protected and guarded by type, listed in the
+  data-loss manifest, checked by the policy pack;
+- the tag keys that every AWS resource carries (values: components/tags.py);
+- the placeholder shown instead of a secret value (`SECRET_PLACEHOLDER`);
+- the environment card's fields (`CARD_FIELDS`), in the product's order, and its cloud provider.
+
+Standard library only, and importing nothing of this project: the policy pack imports it in
+its own virtualenv, which holds only pulumi and pulumi-policy (policies/requirements.txt).
+The name grammar (how environment names become resource names) is components/names.py.
+"""
+
+from __future__ import annotations
+
+# --- AWS resource types ----------------------------------------------------------------------
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE_CONFIGURATION = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+CLUSTER = "aws:rds/cluster:Cluster"
+INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+USER_POOL = "aws:cognito/userPool:UserPool"
+USER_POOL_CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 (a type token, not a password)
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"  # noqa: S105
+KMS_KEY = "aws:kms/key:Key"
+KMS_ALIAS = "aws:kms/alias:Alias"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+AWS_PROVIDER = "pulumi:providers:aws"
+
+# --- resources computed locally or by the Pulumi engine -----------------------------------------
+SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"  # the table store's dynamic resource
+RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105
+RANDOM_ID = "random:index/randomId:RandomId"
+STATIC_TIME = "time:index/static:Static"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+STACK = "pulumi:pulumi:Stack"
+
+# --- envstack's own components -----------------------------------------------------------------
+ENVIRONMENT = "envstack:index:Environment"
+FILES = "envstack:index:Files"
+USERS = "envstack:index:Users"
+API_KEY = "envstack:index:ApiKey"
+TABLE_STORE = "envstack:index:TableStore"
+CLUSTER_COMPONENT = "envstack:index:Cluster"
+ENCRYPTION_KEY = "envstack:index:EncryptionKey"
+ACCESS = "envstack:index:Access"
+REGISTRATION = "envstack:index:Registration"
+
+# The types that hold an environment's data: what `protect`, the deletion guards, the
+# data-loss manifest and the policy pack's protection rule are about.
+STATEFUL = (BUCKET, USER_POOL, SECRET, CLUSTER, KMS_KEY, SCHEMA_ROLE)
+
+# --- tags ------------------------------------------------------------------------------------------
+TAG_ENVIRONMENT = "envstack:environment"
+TAG_TYPE = "envstack:type"
+TAG_PROJECT = "envstack:project"  # the platform project (envstack:project), "envstack" by default
+TAG_STACK = "envstack:stack"
+TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. "api-key"
+
+# --- what review output shows ----------------------------------------------------------------------
+SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (shown instead of every secret value)
+
+# --- the environment card ---------------------------------------------------------------------------
+CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
+CLOUD_PROVIDER = "aws"
