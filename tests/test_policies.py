@@ -110,7 +110,7 @@ def _fixed_final_snapshot(plan: dict[str, Any]) -> None:
     cluster = res(plan, conventions.CLUSTER)
     cluster["inputs"]["finalSnapshotIdentifier"] = "prod-main-final"
     del cluster["propertyDependencies"]["finalSnapshotIdentifier"]
-    drop(plan, "random:index/randomId:RandomId")
+    drop(plan, conventions.RANDOM_ID)
 
 
 def _option(type_: str, suffix: str, **options: Any) -> Mutation:

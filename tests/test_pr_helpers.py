@@ -11,6 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from components import conventions
 from components.config import parse_config
 from envctl import pr
 from envctl.cli import app
@@ -37,7 +38,7 @@ def test_pr_config_is_a_custom_environment_attached_to_stagings_cluster() -> Non
 def test_pr_config_renders_without_creating_a_cluster() -> None:
     config = pr_config(42, REF)["config"]
     r = render_config("pr-42", config, [], parse_config(config, "pr-42"))
-    assert not r.by_type("aws:rds/cluster:Cluster") and not r.by_type("aws:kms/key:Key")
+    assert not r.by_type(conventions.CLUSTER) and not r.by_type(conventions.KMS_KEY)
     assert r.outputs["type"] == "custom"
 
 

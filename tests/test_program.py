@@ -6,18 +6,19 @@ import re
 
 import pytest
 
+from components import conventions
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from envctl.render import RenderError, Rendering
 from tests.conftest import CONFIRMED_PROD, PLATFORM_ROLE, REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 STATEFUL = (
-    "pulumi-python:dynamic/envstack:SchemaRole",
-    "aws:s3/bucket:Bucket",
-    "aws:cognito/userPool:UserPool",
-    "aws:secretsmanager/secret:Secret",
-    "aws:rds/cluster:Cluster",
-    "aws:kms/key:Key",
+    conventions.SCHEMA_ROLE,
+    conventions.BUCKET,
+    conventions.USER_POOL,
+    conventions.SECRET,
+    conventions.CLUSTER,
+    conventions.KMS_KEY,
 )
 PROVIDER = f"aws-{REGION}"
 
@@ -42,14 +43,14 @@ def test_card_has_the_seed_fields(rendered: dict[str, Rendering], stack: str) ->
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_created_at_is_a_time_static_that_nothing_retriggers(rendered: dict[str, Rendering], stack: str) -> None:
-    static = only(rendered[stack].resources, "time:index/static:Static")
+    static = only(rendered[stack].resources, conventions.STATIC_TIME)
     assert "triggers" not in static.inputs and "rfc3339" not in static.inputs
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_explicit_regional_provider_tags_everything(rendered: dict[str, Rendering], stack: str) -> None:
     r = rendered[stack]
-    provider = only(r.resources, "pulumi:providers:aws")
+    provider = only(r.resources, conventions.AWS_PROVIDER)
     assert provider.name == PROVIDER and provider.inputs["region"] == REGION
     tags = provider.inputs["defaultTags"]["tags"]
     assert tags == {
@@ -69,9 +70,9 @@ def _stateful(r: Rendering) -> list:
 def test_deletion_semantics_by_type(rendered: dict[str, Rendering], stack: str) -> None:
     r = rendered[stack]
     kind = r.config.type.value
-    bucket = next(x for x in r.by_type("aws:s3/bucket:Bucket") if x.name.endswith("-files"))
-    pool = only(r.resources, "aws:cognito/userPool:UserPool")
-    secrets = r.by_type("aws:secretsmanager/secret:Secret")
+    bucket = next(x for x in r.by_type(conventions.BUCKET) if x.name.endswith("-files"))
+    pool = only(r.resources, conventions.USER_POOL)
+    secrets = r.by_type(conventions.SECRET)
     assert len(secrets) == 2  # the API key and the database credentials
     windows = {x.inputs["recoveryWindowInDays"] for x in secrets}
     if kind in ("dev", "custom"):
@@ -89,19 +90,19 @@ def test_deletion_semantics_by_type(rendered: dict[str, Rendering], stack: str) 
         assert windows == {30}
         assert pool.inputs["deletionProtection"] == "ACTIVE"
         assert _stateful(r) and all(x.protect for x in _stateful(r)), [x.name for x in _stateful(r) if not x.protect]
-        assert only(r.resources, "aws:rds/cluster:Cluster").inputs["deletionProtection"] is True
+        assert only(r.resources, conventions.CLUSTER).inputs["deletionProtection"] is True
 
 
 def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapshot() -> None:
     r = render_raw(CONFIRMED_PROD, stack="prod")
     assert not any(x.protect for x in r.resources)
-    assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
-    assert all(b.inputs["forceDestroy"] is True for b in r.by_type("aws:s3/bucket:Bucket"))
-    cluster = only(r.resources, "aws:rds/cluster:Cluster")
+    assert only(r.resources, conventions.USER_POOL).inputs["deletionProtection"] == "INACTIVE"
+    assert all(b.inputs["forceDestroy"] is True for b in r.by_type(conventions.BUCKET))
+    cluster = only(r.resources, conventions.CLUSTER)
     assert cluster.inputs["deletionProtection"] is False and cluster.inputs["skipFinalSnapshot"] is False
-    assert {x.inputs["recoveryWindowInDays"] for x in r.by_type("aws:secretsmanager/secret:Secret")} == {30}
+    assert {x.inputs["recoveryWindowInDays"] for x in r.by_type(conventions.SECRET)} == {30}
     # The key that the kept snapshot and secrets need is not scheduled for deletion (issue 9.2).
-    key = only(r.resources, "aws:kms/key:Key")
+    key = only(r.resources, conventions.KMS_KEY)
     assert key.retain_on_delete is True
     assert cluster.inputs["kmsKeyId"] == key.arn
 
@@ -114,35 +115,35 @@ def test_staging_deletion_confirmed_lets_destroy_remove_files_and_users() -> Non
         "envstack:platformPrincipals": [PLATFORM_ROLE],
     }
     r = render_raw(raw, stack="staging")
-    assert only(r.resources, "aws:cognito/userPool:UserPool").inputs["deletionProtection"] == "INACTIVE"
-    assert only(r.resources, "aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+    assert only(r.resources, conventions.USER_POOL).inputs["deletionProtection"] == "INACTIVE"
+    assert only(r.resources, conventions.BUCKET).inputs["forceDestroy"] is True
 
 
 PAY_PER_USE_PREVIEW_TYPES = {
-    "pulumi:providers:aws",
-    "pulumi:pulumi:StackReference",
-    "envstack:index:Environment",
-    "envstack:index:Files",
-    "envstack:index:Users",
-    "envstack:index:ApiKey",
-    "envstack:index:TableStore",
-    "envstack:index:Access",
-    "aws:iam/role:Role",  # IAM is not billed
-    "aws:iam/rolePolicy:RolePolicy",
-    "envstack:index:Registration",
-    "aws:ssm/parameter:Parameter",  # Standard-tier parameters carry no charge
-    "aws:s3/bucket:Bucket",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketPolicy:BucketPolicy",
-    "aws:cognito/userPool:UserPool",
-    "aws:cognito/userPoolClient:UserPoolClient",
-    "aws:secretsmanager/secret:Secret",
-    "aws:secretsmanager/secretVersion:SecretVersion",
-    "random:index/randomPassword:RandomPassword",
-    "time:index/static:Static",
-    "pulumi-python:dynamic/envstack:SchemaRole",
+    conventions.AWS_PROVIDER,
+    conventions.STACK_REFERENCE,
+    conventions.ENVIRONMENT,
+    conventions.FILES,
+    conventions.USERS,
+    conventions.API_KEY,
+    conventions.TABLE_STORE,
+    conventions.ACCESS,
+    conventions.ROLE,  # IAM is not billed
+    conventions.ROLE_POLICY,
+    conventions.REGISTRATION,
+    conventions.SSM_PARAMETER,  # Standard-tier parameters carry no charge
+    conventions.BUCKET,
+    conventions.PUBLIC_ACCESS_BLOCK,
+    conventions.OWNERSHIP,
+    conventions.SSE,
+    conventions.BUCKET_POLICY,
+    conventions.USER_POOL,
+    conventions.USER_POOL_CLIENT,
+    conventions.SECRET,
+    conventions.SECRET_VERSION,
+    conventions.RANDOM_PASSWORD,
+    conventions.STATIC_TIME,
+    conventions.SCHEMA_ROLE,
 }
 
 
@@ -150,7 +151,7 @@ def test_custom_preview_attaches_by_stack_reference_and_creates_nothing_slow() -
     raw = {"envstack:type": "custom", "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"}}
     r = render_raw(raw, stack="pr-42")
     assert r.outputs["type"] == "custom" and r.outputs["cluster"] == "shared-nonprod"
-    ref = only(r.resources, "pulumi:pulumi:StackReference")
+    ref = only(r.resources, conventions.STACK_REFERENCE)
     assert ref.inputs["name"] == "acme/envstack/staging"
     # An allow-list, not a deny-list: a preview declares only resources that are free at rest
     # or billed per request. A new type here (a cluster, a NAT gateway, a KMS key, anything
@@ -170,7 +171,7 @@ def test_custom_preview_can_attach_by_arns() -> None:
         },
     }
     r = render_raw(raw, stack="pr-7")
-    assert not r.by_type("pulumi:pulumi:StackReference") and not r.by_type("aws:rds/cluster:Cluster")
+    assert not r.by_type(conventions.STACK_REFERENCE) and not r.by_type(conventions.CLUSTER)
 
 
 def test_stacks_that_own_a_shared_cluster_export_its_attachment(rendered: dict[str, Rendering]) -> None:
@@ -211,7 +212,7 @@ def test_the_network_key_places_every_created_cluster(stack: str, cluster: dict[
         raw["envstack:cluster"] = cluster
         raw["envstack:platformPrincipals"] = [PLATFORM_ROLE]
     r = render_raw(raw, stack=stack)
-    db = only(r.resources, "aws:rds/cluster:Cluster")
+    db = only(r.resources, conventions.CLUSTER)
     assert db.inputs["dbSubnetGroupName"] == "private-db"
     assert db.inputs["vpcSecurityGroupIds"] == ["sg-0123456789abcdef0"]
-    assert only(r.resources, "aws:rds/clusterInstance:ClusterInstance").inputs["dbSubnetGroupName"] == "private-db"
+    assert only(r.resources, conventions.INSTANCE).inputs["dbSubnetGroupName"] == "private-db"

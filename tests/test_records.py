@@ -20,19 +20,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from components import conventions
 from components.records import KEY_PREFIX, TOKEN_ALPHABET, TOKEN_LENGTH, key_hash, record_name, well_formed
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
 from envctl.render import Rendering, generated_password
 from tests.conftest import PLATFORM_ROLE, REGION, STACKS, render_raw
 
-PARAMETER = "aws:ssm/parameter:Parameter"
+PARAMETER = conventions.SSM_PARAMETER
 PREVIEW = {"envstack:type": "custom", "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"}}
 
 
 def generated_keys(r: Rendering) -> dict[int, str]:
     """The API keys the mock runtime generated for `r`, by key version."""
     keys = {}
-    for res in r.by_type("random:index/randomPassword:RandomPassword"):
+    for res in r.by_type(conventions.RANDOM_PASSWORD):
         if res.parent and res.parent.endswith("-api-key"):
             keys[int(res.inputs["keepers"]["version"])] = KEY_PREFIX + generated_password(r, res)
     assert keys, f"no API key in {r.stack}"
@@ -167,7 +168,7 @@ def test_two_projects_environments_with_the_same_name_resolve_apart(rendered: di
         "env_4_acme_dev",
         "envstack-4-acme-dev",
     )
-    tags = next(x for x in theirs.resources if x.type == "pulumi:providers:aws").inputs["defaultTags"]["tags"]
+    tags = next(x for x in theirs.resources if x.type == conventions.AWS_PROVIDER).inputs["defaultTags"]["tags"]
     assert tags["envstack:project"] == "acme"
     deploy(ssm, ours)
     deploy(ssm, theirs)
@@ -373,5 +374,5 @@ def test_another_projects_stack_passes_the_policy_pack_with_no_mandatory_finding
     bucket = r.outputs["bucketName"]
     assert len(bucket) <= 63 and len(bucket.replace("-files-", "-files-logs-")) <= 63
     assert r.outputs["environmentRecord"].startswith(f"/envstack/{r.config.project}/environments/")
-    aliases = [x.inputs["name"] for x in r.by_type("aws:kms/alias:Alias")]
+    aliases = [x.inputs["name"] for x in r.by_type(conventions.KMS_ALIAS)]
     assert aliases == (["alias/envstack-4-acme-dev"] if r.config.type.value == "prod" else [])

@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 from typer.testing import CliRunner
 
+from components import conventions
 from envctl import live
 from envctl.cards import CARD_FIELDS, Card, cards_from_files
 from envctl.cli import app
@@ -140,9 +141,7 @@ def test_live_cards_read_every_record_in_stack_order(
 
 
 def test_live_cards_follow_every_page(rendered: dict[str, Rendering], aws: Any) -> None:
-    record = next(
-        p for p in rendered["dev"].by_type("aws:ssm/parameter:Parameter") if "/environments/" in p.inputs["name"]
-    )
+    record = next(p for p in rendered["dev"].by_type(conventions.SSM_PARAMETER) if "/environments/" in p.inputs["name"])
     for i in range(23):  # GetParametersByPath returns at most 10 a page
         doc = {**json.loads(record.inputs["insecureValue"]), "name": f"e{i:02}", "stack": f"e{i:02}"}
         aws.put_parameter(Name=f"/envstack/envstack/environments/e{i:02}", Value=json.dumps(doc), Type="String")

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from components import conventions
 from components.tables import DeletionRefusedError, TableStoreProvider, credentials_document, password_hash
 from envctl.render import Rendering
 from tests.conftest import STACKS, only
@@ -122,7 +123,7 @@ def test_credentials_document_has_the_rds_shape_plus_schema() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], stack: str) -> None:
     r = rendered[stack]
-    store = only(r.resources, "pulumi-python:dynamic/envstack:SchemaRole")
+    store = only(r.resources, conventions.SCHEMA_ROLE)
     i = store.inputs
     assert i["schema"] == i["role"] == "env_" + r.config.name.replace("-", "_")
     assert i["password"] == "[secret]"
@@ -133,5 +134,5 @@ def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], sta
     assert r.outputs["databaseSchema"] == i["schema"]
     assert r.outputs["databaseSecretArn"].startswith("arn:aws:secretsmanager:")
     assert r.outputs["databaseCluster"] == (r.config.cluster.name if r.config.cluster else f"envstack-{r.config.name}")
-    creds = next(x for x in r.by_type("aws:secretsmanager/secret:Secret") if x.name.endswith("-credentials"))
+    creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-credentials"))
     assert creds.inputs["tags"] == {"envstack:purpose": "database-credentials"}
