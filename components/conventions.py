@@ -75,3 +75,35 @@ SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (shown instead of every secret val
 # --- the environment card ---------------------------------------------------------------------------
 CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
 CLOUD_PROVIDER = "aws"
+
+# --- the stack outputs ----------------------------------------------------------------------------
+# Every output the program may export, with what it means: the card first (CARD_FIELDS), then
+# the stores. docs/reference.md is generated from this, and a test holds the program to it.
+OUTPUTS: dict[str, str] = {
+    "name": "The environment's name.",
+    "type": "`dev`, `staging`, `prod` or `custom`.",
+    "cloudProvider": "`aws`.",
+    "region": "The region, e.g. `ap-northeast-2`.",
+    "cluster": "The cluster assignment's name; empty for dev.",
+    "createdAt": "RFC 3339 time the environment was created; a `time.Static`, never changed by updates.",
+    "bucketName": "The files bucket's name.",
+    "bucketArn": "The files bucket's ARN.",
+    "userPoolId": "The end-user pool's id.",
+    "userPoolArn": "The end-user pool's ARN.",
+    "userPoolClientId": "The pool's public app client.",
+    "apiKeySecretArn": "The secret holding the API key document.",
+    "apiKey": "The publishable key itself, a **secret** output: `pulumi stack output apiKey --show-secrets`.",
+    "kmsKeyArn": "prod only: the environment's customer-managed KMS key.",
+    "clusterAttachment": (
+        "Only on a stack that owns a shared cluster: `{name, arn, secretArn, endpoint, port, database}` "
+        "for StackReferences."
+    ),
+    "databaseSchema": "The environment's PostgreSQL schema (and role), e.g. `env_dev`.",
+    "databaseSecretArn": "The secret holding the environment role's credentials.",
+    "databaseCluster": "The cluster that holds the schema: the assignment, or dev's private `envstack-dev`.",
+    "runtimeRoleArn": (
+        "The environment's runtime IAM role: the platform's API assumes it for requests to this "
+        "environment; it reaches only this environment's resources (docs/access.md)."
+    ),
+    "environmentRecord": "The SSM parameter of the environment's record, `/envstack/<project>/environments/<name>`.",
+}

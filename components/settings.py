@@ -8,49 +8,56 @@ and custom take the cheap, disposable end, prod the protected end, staging sits 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from components.config import EnvType, StackConfig
 
 
+def _doc(text: str) -> Any:
+    """A settings field with its documentation: docs/reference.md is generated from it."""
+    return field(metadata={"doc": text})
+
+
 @dataclass(frozen=True)
 class TypeSettings:
-    """How one environment type is provisioned. Field comments say which control each one is."""
+    """How one environment type is provisioned. Each field's doc says what it controls and,
+    where one applies, which scanner control (Checkov ID) it satisfies."""
 
     # Files (S3)
-    force_destroy: bool  # destroy deletes the files (own rule)
-    versioning: bool  # CKV_AWS_21
-    noncurrent_version_days: int | None  # CKV2_AWS_61: expire old versions
-    access_logging: bool  # CKV_AWS_18
-    customer_managed_key: bool  # CKV_AWS_145 / CKV_AWS_149 / CKV_AWS_327: own KMS key for S3, secrets, RDS
+    force_destroy: bool = _doc("S3: `pulumi destroy` deletes the files with the bucket (own rule)")
+    versioning: bool = _doc("S3: versioning (CKV_AWS_21)")
+    noncurrent_version_days: int | None = _doc("S3: days until noncurrent versions expire (CKV2_AWS_61)")
+    access_logging: bool = _doc("S3: server access logging to an SSE-S3 log bucket of its own (CKV_AWS_18)")
+    customer_managed_key: bool = _doc(
+        "KMS: an own key, rotation on, for S3, secrets and RDS (CKV_AWS_145, CKV_AWS_149, CKV_AWS_327)"
+    )
     # Users (Cognito)
-    mfa: Literal["OFF", "OPTIONAL", "ON"]
-    password_min_length: int
-    password_all_classes: bool  # require upper, lower, digits and symbols
-    user_pool_deletion_protection: bool
-    user_pool_tier: Literal["LITE", "ESSENTIALS", "PLUS"]
-    threat_protection: Literal["OFF", "AUDIT", "ENFORCED"]  # needs the PLUS tier unless OFF
+    mfa: Literal["OFF", "OPTIONAL", "ON"] = _doc("Cognito: MFA (TOTP)")
+    password_min_length: int = _doc("Cognito: minimum password length")
+    password_all_classes: bool = _doc("Cognito: passwords need upper, lower, digits and symbols")
+    user_pool_deletion_protection: bool = _doc("Cognito: deletion protection")
+    user_pool_tier: Literal["LITE", "ESSENTIALS", "PLUS"] = _doc("Cognito: feature plan (PLUS is billed per user)")
+    threat_protection: Literal["OFF", "AUDIT", "ENFORCED"] = _doc("Cognito: threat protection (needs PLUS)")
     # API key and database secrets (Secrets Manager)
-    secret_recovery_days: int  # 0 deletes at once; otherwise 7..30
+    secret_recovery_days: int = _doc("Secrets Manager: recovery window in days (0 deletes at once)")
     # Cluster (Aurora PostgreSQL Serverless v2), when this type creates one
-    cluster_min_capacity: float  # 0 lets the cluster pause when idle
-    cluster_max_capacity: float
-    cluster_deletion_protection: bool  # CKV_AWS_139
-    # Pulumi `protect` on the cluster and its writer. Their identifiers are fixed, so a
-    # replacement deletes them first (delete_before_replace): protect makes the engine refuse
-    # any replacement of a cluster that holds data worth keeping (docs/lifecycle.md).
-    cluster_protect: bool
-    # A final snapshot when the cluster is deleted, named uniquely per cluster lifetime.
-    final_snapshot: bool
-    backup_retention_days: int  # CKV_AWS_133
-    performance_insights: bool  # CKV_AWS_353/354
-    log_exports: tuple[str, ...]  # CKV_AWS_324
+    cluster_min_capacity: float = _doc("Aurora: minimum ACU (0 pauses an idle cluster)")
+    cluster_max_capacity: float = _doc("Aurora: maximum ACU")
+    cluster_deletion_protection: bool = _doc("Aurora: deletion protection (CKV_AWS_139)")
+    cluster_protect: bool = _doc(
+        "Aurora: Pulumi `protect` on the cluster and writer, whose fixed identifiers make a "
+        "replacement delete first (docs/lifecycle.md)"
+    )
+    final_snapshot: bool = _doc("Aurora: a final snapshot on delete, named uniquely per cluster lifetime")
+    backup_retention_days: int = _doc("Aurora: backup retention in days (CKV_AWS_133)")
+    performance_insights: bool = _doc("Aurora: Performance Insights (CKV_AWS_353, CKV_AWS_354)")
+    log_exports: tuple[str, ...] = _doc("Aurora: logs exported to CloudWatch (CKV_AWS_324)")
     # Tables (schema and role)
-    db_connection_limit: int
+    db_connection_limit: int = _doc("PostgreSQL: the environment role's connection limit")
     # Pulumi
-    protect: bool  # `protect` on every stateful resource
-    delete_needs_confirmation: bool  # `pulumi destroy` keeps data until envstack:confirmDeletion is set
+    protect: bool = _doc("Pulumi `protect` on every stateful resource")
+    delete_needs_confirmation: bool = _doc("`pulumi destroy` keeps the data until envstack:confirmDeletion is set")
 
 
 _DEV = TypeSettings(
