@@ -1,9 +1,11 @@
 """The SQL plan of an environment's table isolation: one schema and one login role per
 environment, on a database that several environments share.
 
-Pure and deterministic: `create_plan` and `teardown_plan` return the ordered statements and
-touch nothing. Both executors (the RDS Data API and a direct psycopg connection) run the same
-statements, in one transaction.
+Pure: `create_plan` and `teardown_plan` return the ordered statements and touch nothing
+(`create_plan` is deterministic but for the verifier's random salt, which `salt` can fix).
+Both executors (the RDS Data API and a direct psycopg connection) run the same statements, in
+one transaction. Concurrent plans on one database are safe: see `database_lock` and
+`environment_lock`.
 
 The recipe follows `shared/reference/security-controls.md`:
 - the schema is owned by the administering role (the cluster's master user) and the
@@ -18,12 +20,25 @@ The recipe follows `shared/reference/security-controls.md`:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from dataclasses import dataclass, field
 
 from components.names import LABEL
 from components.naming import pg_identifier
 
 MARKER = LABEL  # the comment prefix on every schema and role envstack owns: never change it
+
+# SCRAM-SHA-256 verifiers as PostgreSQL builds them (src/common/scram-common.c): 4096
+# iterations, a 16-byte random salt.
+SCRAM_ITERATIONS = 4096
+SCRAM_SALT_BYTES = 16
+
+# Advisory lock keys (the two-int4 form, a key space of its own in PostgreSQL): the first
+# int names the kind of lock, the second the object. Advisory locks are per database.
+LOCK_DATABASE = 0x656E7631  # "env1": the database-wide steps
+LOCK_ENVIRONMENT = 0x656E7632  # "env2": one environment's schema and role
 
 
 class PlanError(ValueError):
@@ -46,11 +61,36 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def scram_verifier(password: str, salt: bytes | None = None) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677), in the
+    form `ALTER ROLE … PASSWORD` accepts as already encrypted, so the plaintext never reaches
+    the server (nor its log). `scramp` applies SASLprep as PostgreSQL does; a password that
+    SASLprep refuses is refused here (PostgreSQL would silently hash its raw bytes instead)."""
+    from scramp import ScramException, ScramMechanism
+
+    try:
+        salt_used, stored_key, server_key, iterations = ScramMechanism("SCRAM-SHA-256").make_auth_info(
+            password,
+            iteration_count=SCRAM_ITERATIONS,
+            salt=secrets.token_bytes(SCRAM_SALT_BYTES) if salt is None else salt,
+        )
+    except ScramException as err:
+        raise PlanError(
+            f"the role's password is not valid SASLprep text ({err.args[0]}); use printable characters"
+        ) from None
+
+    def b64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode("ascii")
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt_used)}${b64(stored_key)}:{b64(server_key)}"
+
+
 @dataclass(frozen=True)
 class Statement:
     """One SQL statement. `params` are named (`:name`) bind parameters, for the statements
     that can take them; DDL cannot, so identifiers and literals there are quoted instead.
-    `secret` marks statements that carry the password: executors never log them."""
+    `secret` marks statements that carry the password's SCRAM verifier (never the plaintext):
+    executors never show them, since a verifier helps an offline guess of the password."""
 
     sql: str
     params: dict[str, str | int] = field(default_factory=dict)
@@ -58,7 +98,7 @@ class Statement:
 
     def shown(self) -> str:
         """The statement as it may be printed."""
-        return "-- (statement carrying the role's password, not shown)" if self.secret else self.sql
+        return "-- (statement carrying the role's password verifier, not shown)" if self.secret else self.sql
 
 
 @dataclass(frozen=True)
@@ -83,28 +123,57 @@ class Layout:
         return MARKER + self.env
 
 
+def _lock_key(text: str) -> int:
+    """A stable signed int4 for an advisory lock (a collision only serialises more)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big", signed=True)
+
+
+def database_lock() -> Statement:
+    """Serialises the database-wide steps of every envstack plan on this database: they update
+    one shared catalog row (pg_database, the administrator's default privileges), and two
+    transactions doing that at once fail with `tuple concurrently updated`. Held until the
+    plan's transaction ends."""
+    return Statement(f"SELECT pg_advisory_xact_lock({LOCK_DATABASE}, 0)")
+
+
+def environment_lock(layout: Layout) -> Statement:
+    """Serialises plans of one environment (two runs of the same create, or a create and a
+    teardown): concurrent CREATE ROLE of one name fails with a unique violation, concurrent
+    GRANT, COMMENT or ALTER DEFAULT PRIVILEGES on one role with `tuple concurrently updated`.
+    Keyed by the role name, which is cluster-wide; the lock itself is per database."""
+    return Statement(f"SELECT pg_advisory_xact_lock({LOCK_ENVIRONMENT}, {_lock_key(layout.role)})")
+
+
 def hardening_plan(database: str) -> list[Statement]:
-    """Once per database, idempotent: nothing reaches the database or `public` by default."""
-    db = quote_ident(database)
+    """Once per database, idempotent: nothing reaches the database or `public` by default.
+    Under the database lock, which the plan then holds until it commits."""
     return [
-        Statement("SET LOCAL standard_conforming_strings = on"),
-        Statement(f"REVOKE ALL ON DATABASE {db} FROM PUBLIC"),
+        database_lock(),
+        Statement(f"REVOKE ALL ON DATABASE {quote_ident(database)} FROM PUBLIC"),
         Statement("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
         Statement("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"),
     ]
 
 
-def create_plan(layout: Layout, password: str) -> list[Statement]:
+def create_plan(layout: Layout, password: str, *, salt: bytes | None = None) -> list[Statement]:
     """Create or update an environment's schema and role. Idempotent: applying it again
-    changes nothing but the password and connection limit, and keeps every table and row."""
+    changes nothing but the password and connection limit, and keeps every table and row.
+
+    The password itself never appears in the plan: the role gets a SCRAM-SHA-256 verifier
+    computed here (a new random salt on every call). Locks: the environment's lock first; the
+    database-wide steps (hardening, CONNECT on the database) come last, under the database
+    lock, so concurrent plans of different environments queue only for those few statements.
+    Both locks are always taken in that order, so plans cannot deadlock on them."""
     schema, role = quote_ident(layout.schema), quote_ident(layout.role)
     role_lit, schema_lit = quote_literal(layout.role), quote_literal(layout.schema)
     marker = quote_literal(layout.marker)
     limit = int(layout.connection_limit)
-    pw = quote_literal(password)
+    verifier = quote_literal(scram_verifier(password, salt))
     return [
-        *hardening_plan(layout.database),
-        # The role: created once with every NO… attribute; an existing role must be ours and
+        Statement("SET LOCAL standard_conforming_strings = on"),
+        environment_lock(layout),
+        # The role: created once with every NO… attribute and no password (the next statement
+        # sets it, so a failure here never logs a password); an existing role must be ours and
         # unprivileged (ALTER ROLE cannot reset SUPERUSER, REPLICATION or BYPASSRLS without
         # being superuser, which the RDS master user is not).
         Statement(
@@ -112,7 +181,7 @@ def create_plan(layout: Layout, password: str) -> list[Statement]:
             f"  SELECT * INTO r FROM pg_roles WHERE rolname = {role_lit};\n"
             "  IF NOT FOUND THEN\n"
             f"    CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION "
-            f"NOBYPASSRLS CONNECTION LIMIT {limit} PASSWORD {pw};\n"
+            f"NOBYPASSRLS CONNECTION LIMIT {limit};\n"
             f"    COMMENT ON ROLE {role} IS {marker};\n"
             "  ELSE\n"
             "    note := shobj_description(r.oid, 'pg_authid');\n"
@@ -124,12 +193,12 @@ def create_plan(layout: Layout, password: str) -> list[Statement]:
             f"      RAISE EXCEPTION 'role % has SUPERUSER, REPLICATION or BYPASSRLS; refusing to use it', {role_lit};\n"
             "    END IF;\n"
             "  END IF;\n"
-            "END $envstack$",
-            secret=True,
+            "END $envstack$"
         ),
         # Password rotation and limit changes are applied in place, on every run.
         Statement(
-            f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT {limit} PASSWORD {pw}",
+            f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT {limit} "
+            f"PASSWORD {verifier}",
             secret=True,
         ),
         # The administering role joins the environment's role: PostgreSQL 16 requires it for
@@ -151,7 +220,6 @@ def create_plan(layout: Layout, password: str) -> list[Statement]:
             "END $envstack$"
         ),
         Statement(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC"),
-        Statement(f"GRANT CONNECT ON DATABASE {quote_ident(layout.database)} TO {role}"),
         Statement(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}"),
         # Objects the administrator creates in the schema (migrations) belong to the role's use;
         # functions the role creates are not executable by PUBLIC.
@@ -160,6 +228,8 @@ def create_plan(layout: Layout, password: str) -> list[Statement]:
         Statement(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT EXECUTE ON FUNCTIONS TO {role}"),
         Statement(f"ALTER DEFAULT PRIVILEGES FOR ROLE {role} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"),
         Statement(f"ALTER ROLE {role} SET search_path = {schema}"),
+        *hardening_plan(layout.database),
+        Statement(f"GRANT CONNECT ON DATABASE {quote_ident(layout.database)} TO {role}"),
     ]
 
 
@@ -171,6 +241,10 @@ def teardown_plan(layout: Layout) -> list[Statement]:
     marker = quote_literal(layout.marker)
     db = quote_ident(layout.database)
     return [
+        # Both locks, in the create plan's order: teardown revokes CONNECT on the database and
+        # DROP OWNED BY rewrites its ACL, a database-wide row.
+        environment_lock(layout),
+        database_lock(),
         Statement(
             "DO $envstack$ DECLARE found_oid oid; BEGIN\n"
             f"  SELECT oid INTO found_oid FROM pg_namespace WHERE nspname = {schema_lit};\n"

@@ -6,6 +6,13 @@ A Pulumi dynamic provider applies the SQL plan of components/sql.py through the 
 - diff/update: a new password or connection limit is applied in place; a new environment
   name, schema, role, database or cluster is a replacement (a new schema, and the old one
   torn down);
+- check/diff during a preview: inputs that depend on a resource not created yet (the cluster
+  being created or replaced, a new random password) arrive as Pulumi's unknown sentinel.
+  They never crash: check validates only what is known, and diff reports an unknown value
+  as a change, and an unknown value that decides replacement (the cluster ARN, the names) as
+  a replacement. That is the conservative answer: the preview may show a replacement that
+  `pulumi up` (which diffs again with the real values) turns out not to need, never the
+  reverse;
 - delete: the teardown plan, which for staging and prod refuses until the deletion was
   confirmed (`envstack:confirmDeletion`, applied by a `pulumi up` before the destroy).
 
@@ -24,6 +31,7 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_random as random
+from pulumi.runtime import rpc
 
 from components.cluster import ClusterAttachment
 from components.config import PROJECT
@@ -35,6 +43,16 @@ from components.tags import TAG_PURPOSE
 PASSWORD_LENGTH = 40
 # Changing any of these moves the environment's tables elsewhere: a replacement.
 REPLACE_ON = ("env", "schema", "role", "database", "clusterArn")
+# Changing any of these is applied in place.
+IN_PLACE = ("connectionLimit", "deletionConfirmed", "deleteNeedsConfirmation", "envType", "executor")
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a value the engine hands to check or diff is, or holds, an unknown: during a
+    preview, an input that depends on a resource not created yet. The SDK's provider host
+    turns the wire sentinel (`rpc.UNKNOWN`, a fixed string) into `pulumi.output.Unknown`
+    objects; both count."""
+    return rpc.contains_unknowns(value) or value == rpc.UNKNOWN
 
 
 def password_hash(password: str) -> str:
@@ -77,17 +95,47 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
         self._executor(props).apply(create_plan(self._layout(props), props["password"]))
         return pulumi.dynamic.CreateResult(id_=f"{props['database']}/{props['schema']}", outs=self._outs(props))
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        def value(props: dict[str, Any], key: str) -> Any:
-            return props["executor"].get(key) if key == "clusterArn" else props.get(key)
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        """Validates the inputs that are known; unknown ones pass through unchanged."""
+        from components.sql import PlanError, scram_verifier
 
-        replaces = [k for k in REPLACE_ON if value(olds, k) != value(news, k)]
-        in_place = [
-            k
-            for k in ("connectionLimit", "deletionConfirmed", "deleteNeedsConfirmation", "envType", "executor")
-            if olds.get(k) != news.get(k)
-        ]
-        rotated = olds.get("passwordHash") != password_hash(news["password"])
+        failures = []
+        if not any(is_unknown(news.get(k)) for k in ("env", "database", "connectionLimit", "schema", "role")):
+            try:
+                self._layout(news)
+            except (ValueError, KeyError, TypeError) as err:
+                failures.append(pulumi.dynamic.CheckFailure("env", f"invalid table store layout: {err}"))
+        password = news.get("password")
+        if isinstance(password, str) and not is_unknown(password):
+            try:
+                scram_verifier(password)
+            except PlanError as err:
+                failures.append(pulumi.dynamic.CheckFailure("password", str(err)))
+        executor = news.get("executor")
+        kind = executor.get("kind") if isinstance(executor, dict) else executor
+        if not is_unknown(kind) and kind not in ("data-api", "dsn"):
+            failures.append(
+                pulumi.dynamic.CheckFailure("executor", f"unknown executor kind {kind!r}; allowed: data-api, dsn")
+            )
+        return pulumi.dynamic.CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        """See the module's docstring: an unknown value is a change, and a replacement when it
+        decides replacement."""
+
+        def value(props: dict[str, Any], key: str) -> Any:
+            if key != "clusterArn":
+                return props.get(key)
+            executor = props.get("executor")
+            return executor.get(key) if isinstance(executor, dict) else executor  # a whole unknown executor
+
+        def differs(key: str, old: Any, new: Any) -> bool:
+            return is_unknown(new) or old != new
+
+        replaces = [k for k in REPLACE_ON if differs(k, value(olds, k), value(news, k))]
+        in_place = [k for k in IN_PLACE if differs(k, olds.get(k), news.get(k))]
+        password = news["password"]
+        rotated = is_unknown(password) or olds.get("passwordHash") != password_hash(password)
         return pulumi.dynamic.DiffResult(
             changes=bool(replaces or in_place or rotated),
             replaces=replaces,
@@ -183,9 +231,14 @@ class TableStore(pulumi.ComponentResource):
                 "password": pulumi.Output.secret(password.result),
                 "deleteNeedsConfirmation": s.delete_needs_confirmation,
                 "deletionConfirmed": args.deletion_confirmed,
-                "executor": pulumi.Output.all(clusterArn=a.arn, secretArn=a.secret_arn, database=a.database).apply(
-                    lambda e: {"kind": "data-api", **e}
-                ),
+                # Each value an output of its own: in a preview, an unknown secret ARN is not an
+                # unknown cluster ARN (which diff reads as a replacement).
+                "executor": {
+                    "kind": "data-api",
+                    "clusterArn": a.arn,
+                    "secretArn": a.secret_arn,
+                    "database": a.database,
+                },
             },
             opts=child(
                 self,

@@ -12,7 +12,7 @@ import typer
 
 from components.executors import ExecutionError, PsycopgExecutor
 from components.naming import UnmappableNameError
-from components.sql import Layout, create_plan, teardown_plan
+from components.sql import Layout, PlanError, create_plan, teardown_plan
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
 
 db_app = typer.Typer(help="Create or remove an environment's schema and role on any PostgreSQL.", no_args_is_help=True)
@@ -57,7 +57,11 @@ def up(
     layout, params = _layout(env, dsn, connection_limit)
     password = password or "".join(secrets.choice(ALPHABET) for _ in range(32))
     try:
-        PsycopgExecutor(dsn).apply(create_plan(layout, password))
+        plan = create_plan(layout, password)
+    except PlanError as err:  # a password SASLprep refuses
+        fail(f"--password: {err}", EXIT_USAGE)
+    try:
+        PsycopgExecutor(dsn).apply(plan)
     except ExecutionError as err:
         fail(str(err), EXIT_FAILURE)
     own = {**params, "user": layout.role, "password": password, "dbname": layout.database}

@@ -7,6 +7,7 @@ install it). PostgreSQL refuses to run as root, so as root the server runs as th
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -37,6 +38,11 @@ class Server:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{dbname}"
 
     @property
+    def log(self) -> Path:
+        """The server's log file."""
+        return Path(self.socket_dir) / "log"
+
+    @property
     def admin_url(self) -> str:
         """The admin DSN as a URL (for the CLI), over the socket."""
         return f"postgresql://{ADMIN}@/{DATABASE}?host={self.socket_dir}&port={self.port}"
@@ -53,18 +59,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class ServerUnavailableError(RuntimeError):
+    """The server binaries, the postgres user or the server's start are missing."""
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"PostgreSQL is required in CI and {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL not available: {reason}")
 
 
-@pytest.fixture(scope="session")
-def pg() -> Iterator[Server]:
+@contextlib.contextmanager
+def running_server(options: str = "") -> Iterator[Server]:
+    """A fresh server with database DATABASE, stopped and removed on exit (also used by
+    scripts/bench-tables); `options` are more server options (`-c name=value ...`). Raises
+    ServerUnavailableError when it cannot start."""
     bin_dir = _bin_dir()
     if bin_dir is None:
-        _unavailable("no server binaries under /usr/lib/postgresql (install Debian's 'postgresql')")
-    assert bin_dir is not None
+        raise ServerUnavailableError("no server binaries under /usr/lib/postgresql (install Debian's 'postgresql')")
     as_root = os.geteuid() == 0
     prefix: list[str] = []
     workdir = Path(tempfile.mkdtemp(prefix="envstack-pg-"))
@@ -72,7 +84,9 @@ def pg() -> Iterator[Server]:
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:
-            _unavailable("running as root, and there is no 'postgres' system user to run the server as")
+            raise ServerUnavailableError(
+                "running as root, and there is no 'postgres' system user to run the server as"
+            ) from None
         os.chown(workdir, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, port = workdir / "data", _free_port()
@@ -80,35 +94,37 @@ def pg() -> Iterator[Server]:
     def run(*args: str) -> None:
         result = subprocess.run([*prefix, *args], capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            _unavailable(f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
+            raise ServerUnavailableError(
+                f"{Path(args[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}"
+            )
 
-    run(
-        str(bin_dir / "initdb"),
-        "-D",
-        str(data),
-        "-U",
-        ADMIN,
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
-        "-E",
-        "UTF8",
-        "--no-instructions",
-    )
-    run(
-        str(bin_dir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-l",
-        str(workdir / "log"),
-        "-w",
-        "-t",
-        "30",
-        "-o",
-        f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off",
-        "start",
-    )
-    server = Server(socket_dir=str(workdir), port=port)
     try:
+        run(
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            ADMIN,
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-instructions",
+        )
+        run(
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(workdir / "log"),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off {options}",
+            "start",
+        )
+        server = Server(socket_dir=str(workdir), port=port)
         import psycopg
 
         with psycopg.connect(f"host={workdir} port={port} user={ADMIN} dbname=postgres", autocommit=True) as conn:
@@ -121,3 +137,12 @@ def pg() -> Iterator[Server]:
             check=False,
         )
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Server]:
+    try:
+        with running_server() as server:
+            yield server
+    except ServerUnavailableError as err:
+        _unavailable(str(err))

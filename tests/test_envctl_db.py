@@ -57,6 +57,13 @@ def test_a_name_that_cannot_be_mapped_is_refused_with_exit_2() -> None:
     assert "--env" in out.stderr and "Bad_Name" in out.stderr
 
 
+def test_a_password_saslprep_refuses_is_refused_with_exit_2() -> None:
+    out = runner.invoke(app, ["db", "up", "--dsn", "host=/nowhere", "--env", "dev", "--password", "bell\x07"])
+    assert out.exit_code == 2
+    assert out.stderr.count("\n") == 1 and "--password" in out.stderr and "printable characters" in out.stderr
+    assert "bell" not in out.stderr  # the password itself is never echoed
+
+
 def test_a_dsn_that_cannot_connect_is_one_clear_error() -> None:
     out = runner.invoke(app, ["db", "up", "--dsn", "postgresql://u@127.0.0.1:1/db", "--env", "dev"])
     assert out.exit_code == 1

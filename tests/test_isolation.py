@@ -285,3 +285,56 @@ def test_errors_never_show_the_password(pg: Server) -> None:
 def test_an_unreachable_dsn_is_one_clear_error() -> None:
     with pytest.raises(ExecutionError, match="cannot connect to PostgreSQL"):
         PsycopgExecutor("postgresql://nobody@127.0.0.1:1/none").apply(create_plan(layout("iso-x"), "pw"))
+
+
+# --- the password never reaches the server -------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_the_password_never_reaches_the_server_log(pg: Server) -> None:
+    """With log_statement=all every statement is logged, and a failing one is logged anyway
+    (log_min_error_statement): the collision refusal fails, then a create succeeds; the log
+    holds both, and never the plaintext. The role logs in with it all the same."""
+    env, password = "iso-logged", "Plaintext-In-Log-9f2c71"
+    logged = PsycopgExecutor(pg.admin_dsn + " options='-c log_statement=all'")
+    with admin(pg) as conn:
+        conn.execute(f'CREATE ROLE "{layout(env).role}" LOGIN')  # a squatter: the refusal fails
+    try:
+        with pytest.raises(ExecutionError, match="refusing to adopt"):
+            logged.apply(create_plan(layout(env), password))
+    finally:
+        with admin(pg) as conn:
+            conn.execute(f'DROP ROLE "{layout(env).role}"')
+    logged.apply(create_plan(layout(env), password))
+    try:
+        log = pg.log.read_text(errors="replace")
+        assert "refusing to adopt" in log  # the failure and its statement were logged
+        assert f'ALTER ROLE "{layout(env).role}" WITH LOGIN' in log  # so was every statement
+        assert password not in log
+        with psycopg.connect(pg.dsn(layout(env).role, password), autocommit=True) as conn:
+            stored = conn.execute("SELECT current_user").fetchone()
+        assert stored == (layout(env).role,)
+        with admin(pg) as conn:
+            verifier = conn.execute(
+                "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (layout(env).role,)
+            ).fetchone()
+        assert verifier is not None and verifier[0].startswith("SCRAM-SHA-256$4096:")
+        assert verifier[0] in log  # what was logged is the verifier, never the password
+    finally:
+        PsycopgExecutor(pg.admin_dsn).apply(teardown_plan(layout(env)))
+
+
+@pytest.mark.postgres
+def test_a_non_ascii_password_logs_in_as_postgresql_prepares_it(pg: Server) -> None:
+    """The verifier applies SASLprep as PostgreSQL and libpq do: a non-ASCII password (with a
+    non-ASCII space, which SASLprep maps to a plain one) logs in."""
+    env, password = "iso-unicode", "pässwörd\u00a0Ünïcode-1"
+    executor = PsycopgExecutor(pg.admin_dsn)
+    executor.apply(create_plan(layout(env), password))
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", port=pg.port, user=layout(env).role, password=password, dbname=DATABASE
+        ) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == (layout(env).role,)
+    finally:
+        executor.apply(teardown_plan(layout(env)))

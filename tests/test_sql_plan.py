@@ -7,7 +7,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.naming import UnmappableNameError, pg_identifier
-from components.sql import Layout, PlanError, create_plan, quote_ident, quote_literal, teardown_plan
+from components.sql import (
+    LOCK_DATABASE,
+    LOCK_ENVIRONMENT,
+    Layout,
+    PlanError,
+    create_plan,
+    database_lock,
+    environment_lock,
+    quote_ident,
+    quote_literal,
+    scram_verifier,
+    teardown_plan,
+)
+
+SALT = bytes(range(16))
 
 
 def test_identifier_rule_is_env_prefix_and_underscores() -> None:
@@ -40,39 +54,102 @@ def test_quote_literal_round_trips_any_text(value: str) -> None:
 
 def test_create_plan_is_deterministic_and_ordered() -> None:
     layout = Layout(env="dev", database="envstack", connection_limit=20)
-    plan = create_plan(layout, "pw")
-    assert plan == create_plan(layout, "pw")
+    plan = create_plan(layout, "pw", salt=SALT)
+    assert plan == create_plan(layout, "pw", salt=SALT)
+    assert plan != create_plan(layout, "pw")  # a fresh random salt otherwise
     sql = [s.sql for s in plan]
     hardening = [
+        f"SELECT pg_advisory_xact_lock({LOCK_DATABASE}, 0)",
         'REVOKE ALL ON DATABASE "envstack" FROM PUBLIC',
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
         "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
     ]
-    assert sql[1:4] == hardening  # hardening comes first
+    # The environment's lock comes first, the database-wide steps last, under the database lock.
+    assert sql[1] == environment_lock(layout).sql
+    assert sql[-5:-1] == hardening
+    assert sql[-1] == 'GRANT CONNECT ON DATABASE "envstack" TO "env_dev"'
     create_role = next(s for s in sql if "CREATE ROLE" in s)
     assert (
         'CREATE ROLE "env_dev" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS '
-        "CONNECTION LIMIT 20 PASSWORD 'pw'" in create_role
+        "CONNECTION LIMIT 20;" in create_role
     )
-    assert sql.index(create_role) < next(i for i, s in enumerate(sql) if "CREATE SCHEMA" in s)
+    assert "PASSWORD" not in create_role  # a failing collision check logs no password at all
+    alter = sql.index(next(s for s in sql if "PASSWORD" in s))
+    assert sql.index(create_role) < alter < next(i for i, s in enumerate(sql) if "CREATE SCHEMA" in s)
+    assert sql[alter].endswith(f"PASSWORD '{scram_verifier('pw', SALT)}'")
     assert 'GRANT USAGE, CREATE ON SCHEMA "env_dev" TO "env_dev"' in sql
-    assert sql[-1] == 'ALTER ROLE "env_dev" SET search_path = "env_dev"'
+    assert sql[-6] == 'ALTER ROLE "env_dev" SET search_path = "env_dev"'
     assert any(s.startswith('ALTER DEFAULT PRIVILEGES IN SCHEMA "env_dev"') for s in sql)
 
 
+def test_every_statement_that_touches_a_shared_row_runs_under_the_database_lock() -> None:
+    """pg_database's ACL and the administrator's default privileges are one row each for every
+    environment: each plan must hold the database lock before it changes them."""
+    layout = Layout(env="dev", database="envstack", connection_limit=20)
+    shared = ("ON DATABASE", "ON SCHEMA public", "ALTER DEFAULT PRIVILEGES REVOKE", "DROP OWNED")
+    for plan in (create_plan(layout, "pw"), teardown_plan(layout)):
+        sql = [s.sql for s in plan]
+        locked = sql.index(database_lock().sql)
+        assert sql.index(environment_lock(layout).sql) < locked  # always in this order: no deadlock
+        touching = [i for i, s in enumerate(sql) if any(t in s for t in shared)]
+        assert touching and min(touching) > locked
+
+
+def test_lock_keys_are_stable_and_per_environment() -> None:
+    def key(env: str) -> str:
+        return environment_lock(Layout(env=env, database="d", connection_limit=1)).sql
+
+    assert key("pr-1") == key("pr-1") != key("pr-2")
+    assert key("pr-1").startswith(f"SELECT pg_advisory_xact_lock({LOCK_ENVIRONMENT}, ")
+    assert LOCK_ENVIRONMENT != LOCK_DATABASE
+
+
+def test_scram_verifier_matches_rfc7677_and_postgresql_format() -> None:
+    """RFC 7677's test vector: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==,
+    4096 iterations; the server signature check there pins ServerKey, StoredKey is H(ClientKey)."""
+    import base64
+    import hashlib
+    import hmac
+
+    salt = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+    verifier = scram_verifier("pencil", salt)
+    salted = hashlib.pbkdf2_hmac("sha256", b"pencil", salt, 4096)
+    stored = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
+    server = hmac.digest(salted, b"Server Key", "sha256")
+    b64 = base64.b64encode
+    assert verifier == f"SCRAM-SHA-256$4096:{b64(salt).decode()}${b64(stored).decode()}:{b64(server).decode()}"
+    # RFC 7677 section 3: the client proof of the example exchange, from StoredKey's ClientKey.
+    auth = (
+        b"n=user,r=rOprNGfwEbeRWgbNEkqO,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+        b"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+    )
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    proof = bytes(a ^ b for a, b in zip(client_key, hmac.digest(stored, auth, "sha256"), strict=True))
+    assert b64(proof) == b"dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+    assert b64(hmac.digest(server, auth, "sha256")) == b"6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+
+def test_a_password_saslprep_refuses_is_one_clear_error() -> None:
+    with pytest.raises(PlanError, match="password is not valid SASLprep text"):
+        create_plan(Layout(env="dev", database="envstack", connection_limit=5), "bad\x07bell")
+
+
 def test_statements_carrying_the_password_are_marked_and_never_shown() -> None:
-    plan = create_plan(Layout(env="dev", database="envstack", connection_limit=5), "hunter2-secret")
-    carrying = [s for s in plan if "hunter2-secret" in s.sql]
-    assert carrying and all(s.secret for s in carrying)
-    assert all("hunter2-secret" not in s.shown() for s in plan)
+    plan = create_plan(Layout(env="dev", database="envstack", connection_limit=5), "hunter2-secret", salt=SALT)
+    assert all("hunter2-secret" not in s.sql for s in plan)  # the plaintext is never sent
+    verifier = scram_verifier("hunter2-secret", SALT)
+    carrying = [s for s in plan if verifier in s.sql]
+    assert len(carrying) == 1 and all(s.secret for s in carrying)
+    assert all(verifier not in s.shown() and "hunter2-secret" not in s.shown() for s in plan)
 
 
 def test_teardown_plan_order() -> None:
     sql = [s.sql for s in teardown_plan(Layout(env="pr-7", database="envstack", connection_limit=5))]
-    assert "REVOKE CONNECT" in sql[0] and "NOLOGIN" in sql[0]
-    assert "pg_terminate_backend" in sql[1]
-    assert sql[2] == 'DROP SCHEMA IF EXISTS "env_pr_7" CASCADE'
-    assert 'DROP OWNED BY "env_pr_7"' in sql[3] and sql[3].index("DROP OWNED") < sql[3].index("DROP ROLE")
+    assert sql[:2] == [environment_lock(Layout(env="pr-7", database="d", connection_limit=1)).sql, database_lock().sql]
+    assert "REVOKE CONNECT" in sql[2] and "NOLOGIN" in sql[2]
+    assert "pg_terminate_backend" in sql[3]
+    assert sql[4] == 'DROP SCHEMA IF EXISTS "env_pr_7" CASCADE'
+    assert 'DROP OWNED BY "env_pr_7"' in sql[5] and sql[5].index("DROP OWNED") < sql[5].index("DROP ROLE")
 
 
 def test_connection_limit_is_bounded() -> None:

@@ -4,13 +4,30 @@ TableStore component in the rendered program."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import grpc
 import psycopg
 import pytest
+from google.protobuf import struct_pb2
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import proto, rpc
+from pulumi.runtime.proto import provider_pb2_grpc
 
 from components import conventions
-from components.tables import DeletionRefusedError, TableStoreProvider, credentials_document, password_hash
+from components.tables import (
+    DeletionRefusedError,
+    TableStoreProvider,
+    credentials_document,
+    is_unknown,
+    password_hash,
+)
 from envctl.render import Rendering
 from tests.conftest import STACKS, only
 from tests.postgres import DATABASE, Server
@@ -101,6 +118,117 @@ def test_moving_to_another_cluster_is_a_replacement() -> None:
     }
     new = {**old, "password": "x", "executor": {**old["executor"], "clusterArn": "arn:2"}}
     assert provider.diff("id", old, new).replaces == ["clusterArn"]
+
+
+# --- previews: the engine's unknown values, through the SDK's own dynamic provider host --------
+
+EXECUTOR = {"kind": "data-api", "clusterArn": "arn:1", "secretArn": "s", "database": "envstack"}
+STATE = {
+    "env": "pr-7",
+    "envType": "custom",
+    "schema": "env_pr_7",
+    "role": "env_pr_7",
+    "database": "envstack",
+    "connectionLimit": 10,
+    "deleteNeedsConfirmation": False,
+    "deletionConfirmed": False,
+    "executor": EXECUTOR,
+    "passwordHash": password_hash("pw"),
+}
+INPUTS = {**{k: v for k, v in STATE.items() if k != "passwordHash"}, "password": "pw"}
+
+
+PROVIDER_KEY = "__provider"  # where the SDK keeps the serialised provider in the properties
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[Any]:
+    """The SDK's own dynamic provider host (`python -m pulumi.dynamic`), in a process of its
+    own and reached over gRPC, as the engine runs it; it imports `components` from the
+    project directory, as Pulumi's host does."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pulumi.dynamic"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield provider_pb2_grpc.ResourceProviderStub(channel)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def struct(props: dict[str, Any]) -> struct_pb2.Struct:
+    out = struct_pb2.Struct()
+    out.update({**props, PROVIDER_KEY: serialize_provider(TableStoreProvider())})
+    return out
+
+
+def host_diff(host: Any, news: dict[str, Any], olds: dict[str, Any] = STATE) -> Any:
+    """A Diff as the engine sends it: the properties a protobuf Struct, in which an unknown
+    value is the SDK's sentinel, and the provider serialised into them as `pulumi up` does."""
+    return host.Diff(proto.DiffRequest(id="envstack/env_pr_7", olds=struct(olds), news=struct(news)), timeout=30)
+
+
+def host_check(host: Any, news: dict[str, Any]) -> Any:
+    return host.Check(proto.CheckRequest(urn="urn:x", olds=struct(STATE), news=struct(news)), timeout=30)
+
+
+def test_unknown_is_the_sdks_sentinel_as_its_provider_host_hands_it_over() -> None:
+    assert rpc.UNKNOWN == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the wire value
+    handed = rpc.deserialize_properties(struct({"a": {"b": [rpc.UNKNOWN]}}), True)  # as the host does
+    assert isinstance(handed["a"]["b"][0], Unknown)
+    assert is_unknown(handed["a"]) and is_unknown(rpc.UNKNOWN) and not is_unknown({"a": ["x", 1]})
+
+
+def test_unchanged_inputs_are_no_change_through_the_host(host: Any) -> None:
+    response = host_diff(host, INPUTS)
+    assert response.changes == proto.DiffResponse.DIFF_NONE and list(response.replaces) == []
+
+
+def test_a_cluster_being_replaced_previews_as_a_replacement(host: Any) -> None:
+    """The executor's cluster ARN is unknown while its cluster is created or replaced."""
+    for executor in ({**EXECUTOR, "clusterArn": rpc.UNKNOWN}, rpc.UNKNOWN):  # per value, or the whole object
+        response = host_diff(host, {**INPUTS, "executor": executor})
+        assert response.changes == proto.DiffResponse.DIFF_SOME
+        assert list(response.replaces) == ["clusterArn"]
+        assert response.deleteBeforeReplace is False
+
+
+def test_an_unknown_secret_arn_or_password_previews_as_an_in_place_change(host: Any) -> None:
+    for news in ({**INPUTS, "executor": {**EXECUTOR, "secretArn": rpc.UNKNOWN}}, {**INPUTS, "password": rpc.UNKNOWN}):
+        response = host_diff(host, news)
+        assert response.changes == proto.DiffResponse.DIFF_SOME
+        assert list(response.replaces) == []
+
+
+def test_unknown_names_preview_as_a_replacement(host: Any) -> None:
+    response = host_diff(host, {**INPUTS, "env": rpc.UNKNOWN, "schema": rpc.UNKNOWN})
+    assert response.changes == proto.DiffResponse.DIFF_SOME
+    assert sorted(response.replaces) == ["env", "schema"]
+
+
+def test_check_passes_unknown_values_through_and_validates_known_ones(host: Any) -> None:
+    news = {**INPUTS, "executor": rpc.UNKNOWN, "password": rpc.UNKNOWN, "connectionLimit": rpc.UNKNOWN}
+    response = host_check(host, news)
+    assert list(response.failures) == []
+    assert {k: response.inputs[k] for k in ("executor", "password", "connectionLimit")} == {
+        "executor": rpc.UNKNOWN,
+        "password": rpc.UNKNOWN,
+        "connectionLimit": rpc.UNKNOWN,
+    }
+    bad = {**INPUTS, "connectionLimit": 0, "password": "bell\x07", "executor": {**EXECUTOR, "kind": "ssh"}}
+    response = host_check(host, bad)
+    reasons = {f.property: f.reason for f in response.failures}
+    assert set(reasons) == {"env", "password", "executor"}
+    assert "connection limit 0 is outside 1..10000" in reasons["env"]
+    assert "allowed: data-api, dsn" in reasons["executor"]
 
 
 def test_credentials_document_has_the_rds_shape_plus_schema() -> None:
