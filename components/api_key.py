@@ -86,7 +86,7 @@ class ApiKey(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "api-key"},
             ),
-            opts=child(self, protect=args.settings.protect),
+            opts=child(self),
         )
         document = pulumi.Output.all(self.key, retiring).apply(
             lambda k: secret_document(k[0], args.env, args.env_type, args.region, k[1])

@@ -118,7 +118,7 @@ class Cluster(pulumi.ComponentResource):
             ),
             # A fixed identifier: a replacement must delete the old cluster first, and
             # `cluster_protect` makes the engine refuse that where the data matters.
-            opts=child(self, protect=s.cluster_protect, delete_before_replace=True, ignore_changes=IGNORED_CHANGES),
+            opts=child(self, delete_before_replace=True, ignore_changes=IGNORED_CHANGES),
         )
         aws.rds.ClusterInstance(
             f"{name}-writer",
@@ -135,7 +135,7 @@ class Cluster(pulumi.ComponentResource):
                 performance_insights_retention_period=7 if s.performance_insights else None,
                 db_subnet_group_name=args.subnet_group,
             ),
-            opts=child(self, protect=s.cluster_protect, delete_before_replace=True),
+            opts=child(self, delete_before_replace=True),
         )
         self.attachment = ClusterAttachment(
             name=args.identifier,

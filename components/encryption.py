@@ -15,7 +15,6 @@ from components.provider import child
 @dataclass(frozen=True)
 class EncryptionKeyArgs:
     env: str
-    protect: bool
     project: str = PROJECT
 
 
@@ -39,7 +38,7 @@ class EncryptionKey(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
             ),
-            opts=child(self, protect=args.protect, retain_on_delete=True),
+            opts=child(self),
         )
         aws.kms.Alias(
             f"{name}-alias",

@@ -17,6 +17,7 @@ from components.conventions import CLOUD_PROVIDER
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
 from components.naming import private_cluster_identifier
+from components.protection import protection
 from components.records import RECORD_FIELDS
 from components.registration import Registration, RegistrationArgs
 from components.settings import TypeSettings, settings_for
@@ -50,9 +51,12 @@ class Environment(pulumi.ComponentResource):
     created_at: pulumiverse_time.Static
 
     def __init__(self, name: str, args: EnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Environment", name, None, opts)
         cfg = args.config
-        s = self.settings = settings_for(cfg)
+        s = settings_for(cfg)
+        # What the type keeps, applied once to every stateful resource below (protection.py).
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[protection(s)]))
+        super().__init__("envstack:index:Environment", name, None, opts)
+        self.settings = s
         under_me = pulumi.ResourceOptions(parent=self)
 
         def resource_name(env: str, role: str) -> str:  # every name carries the platform project
@@ -61,7 +65,7 @@ class Environment(pulumi.ComponentResource):
         self.key = (
             EncryptionKey(
                 resource_name(name, "key"),
-                EncryptionKeyArgs(env=name, protect=s.protect, project=cfg.project),
+                EncryptionKeyArgs(env=name, project=cfg.project),
                 under_me,
             )
             if s.customer_managed_key

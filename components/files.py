@@ -122,7 +122,7 @@ class Files(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             name,
             aws.s3.BucketArgs(force_destroy=s.force_destroy),
-            opts=child(self, protect=s.protect),
+            opts=child(self),
         )
         block = aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",

@@ -20,7 +20,7 @@ def regional_provider(config: StackConfig, stack: str) -> aws.Provider:
     )
 
 
-def child(parent: pulumi.Resource, *, protect: bool = False, **kwargs: object) -> pulumi.ResourceOptions:
-    """Options for a component's child: parented (so it inherits the regional provider) and,
-    for stateful resources, protected as the type's settings say."""
-    return pulumi.ResourceOptions(parent=parent, protect=protect, **kwargs)  # type: ignore[arg-type]
+def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
+    """Options for a component's child: parented, so it inherits the regional provider and the
+    environment's protection (components/protection.py)."""
+    return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]

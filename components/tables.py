@@ -242,7 +242,6 @@ class TableStore(pulumi.ComponentResource):
             },
             opts=child(
                 self,
-                protect=s.protect,
                 additional_secret_outputs=["password"],
                 depends_on=list(args.depends_on),
             ),
@@ -255,7 +254,7 @@ class TableStore(pulumi.ComponentResource):
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "database-credentials"},
             ),
-            opts=child(self, protect=s.protect),
+            opts=child(self),
         )
         aws.secretsmanager.SecretVersion(
             f"{name}-credentials-version",

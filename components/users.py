@@ -63,7 +63,7 @@ class Users(pulumi.ComponentResource):
                     else None
                 ),
             ),
-            opts=child(self, protect=s.protect),
+            opts=child(self),
         )
         self.client = aws.cognito.UserPoolClient(
             f"{name}-client",

@@ -10,6 +10,8 @@ import pulumi_aws as aws
 import pytest
 
 from components.config import parse_config
+from components.protection import protection
+from components.settings import TypeSettings
 from envctl.render import Rendering, Resource, committed_stacks, record, render, render_config
 from tests.postgres import pg  # noqa: F401 (the session fixture of the database tests)
 
@@ -42,12 +44,14 @@ def render_raw(raw: dict[str, Any], stack: str = "test") -> Rendering:
     return render_config(stack, raw, [], parse_config(raw, stack))
 
 
-def build(factory: Callable[[pulumi.ResourceOptions], object]) -> list[Resource]:
-    """Build one component in isolation, under an explicit provider, and return what it registered."""
+def build(factory: Callable[[pulumi.ResourceOptions], object], settings: TypeSettings | None = None) -> list[Resource]:
+    """Build one component in isolation, under an explicit provider, and return what it registered.
+    With `settings`, under the protection an Environment of those settings applies to its children."""
 
     def program() -> None:
         provider = aws.Provider(TEST_PROVIDER, region=REGION)
-        factory(pulumi.ResourceOptions(providers=[provider]))
+        transformations = [protection(settings)] if settings is not None else []
+        factory(pulumi.ResourceOptions(providers=[provider], transformations=transformations))
 
     resources, _ = record(program, stack="test", region=REGION)
     return resources

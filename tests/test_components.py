@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -30,7 +31,9 @@ def _children_of(resources: list, component: str) -> list:
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD, CUSTOM], ids=["dev", "staging", "prod", "custom"])
 def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Files("f", FilesArgs(settings=settings, kms_key_arn=KMS if settings is PROD else None), o))
+    res = build(
+        lambda o: Files("f", FilesArgs(settings=settings, kms_key_arn=KMS if settings is PROD else None), o), settings
+    )
     assert_all_aws_on(res, TEST_PROVIDER)
     bucket = next(r for r in res if r.type == conventions.BUCKET and r.name == "f")
     assert bucket.parent == "f" and bucket.inputs["forceDestroy"] is settings.force_destroy
@@ -108,7 +111,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
     ],
 )
 def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protection: str) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Users("u", UsersArgs(settings=settings), o))
+    res = build(lambda o: Users("u", UsersArgs(settings=settings), o), settings)
     assert_all_aws_on(res, TEST_PROVIDER)
     pool = only(res, conventions.USER_POOL)
     assert pool.parent == "u" and pool.protect is settings.protect
@@ -249,7 +252,7 @@ def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None
 def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) -> None:  # type: ignore[no-untyped-def]
     """Issue 9.5: the cluster and writer keep fixed identifiers, so a replacement must delete
     first; where the cluster holds data worth keeping, `protect` refuses the replacement."""
-    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o), settings)
     for type_ in (conventions.CLUSTER, conventions.INSTANCE):
         r = only(res, type_)
         assert r.delete_before_replace is True, type_
@@ -269,7 +272,7 @@ def test_dev_and_staging_clusters_can_pause_and_prod_cannot(settings, min_capaci
 
 
 def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:
-    res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod", protect=True), o))
+    res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod"), o), PROD)
     assert_all_aws_on(res, TEST_PROVIDER)
     key = only(res, conventions.KMS_KEY)
     assert key.inputs["enableKeyRotation"] is True and "policy" not in key.inputs
@@ -282,7 +285,8 @@ def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:
 def test_encryption_key_outlives_what_it_encrypts(protect: bool) -> None:
     """Issue 9.2: even with protect lifted (confirmed deletion), destroy must not schedule the
     key's deletion: the final snapshot and recoverable secrets still need it."""
-    res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod", protect=protect), o))
+    confirmed = dataclasses.replace(PROD, protect=protect)  # confirmed deletion lifts protect
+    res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod"), o), confirmed)
     key = only(res, conventions.KMS_KEY)
     assert key.retain_on_delete is True and key.protect is protect
 

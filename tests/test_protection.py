@@ -1,0 +1,57 @@
+"""Protection and retention are applied once, by components/protection.py, from the settings."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from components import conventions
+from components.protection import options_for
+from components.settings import settings_for
+from envctl.render import Rendering, Resource
+from tests.checks import each
+from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_no_component_sets_protect_or_retention_by_hand() -> None:
+    found = []
+    for path in sorted((ROOT / "components").glob("*.py")):
+        if path.name in ("protection.py", "settings.py"):  # the rule, and the values it reads
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg in ("protect", "retain_on_delete"):
+                found.append(f"{path.name}:{node.lineno} {node.arg}=")
+    assert found == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_gets_exactly_the_options_its_type_and_settings_say(
+    rendered: dict[str, Rendering], stack: str
+) -> None:
+    r = rendered[stack]
+    _check(r)
+
+
+def test_confirmed_prod_deletion_lifts_protect_but_keeps_the_key() -> None:
+    r = render_raw(CONFIRMED_PROD, stack="prod")
+    _check(r)
+    assert only_key(r).retain_on_delete is True and not any(x.protect for x in r.resources)
+
+
+def only_key(r: Rendering) -> Resource:
+    (key,) = r.by_type(conventions.KMS_KEY)
+    return key
+
+
+def _check(r: Rendering) -> None:
+    settings = settings_for(r.config)
+    stateful = each((x for x in r.resources if options_for(x.type, settings) is not None), "stateful resource")
+    for x in r.resources:
+        wanted = options_for(x.type, settings)
+        assert x.protect is bool(wanted and wanted.protect), (x.type, x.name)
+        assert x.retain_on_delete is bool(wanted and wanted.retain_on_delete), (x.type, x.name)
+    assert {x.type for x in stateful} >= {conventions.BUCKET, conventions.USER_POOL, conventions.SECRET}
