@@ -19,10 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EQUIVALENTS = ROOT / "tests" / "mutation-equivalents.txt"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 
-# The modules that guard data: config contract, names, per-type settings, the SQL plan and
+# The modules that guard data: config contract, the name grammar, per-type settings, the SQL plan and
 # its executors, the table store provider, the policy rules, and the PR guard and sweep.
 DEFAULT_MODULES = (
     "components/config.py",
+    "components/names.py",  # the name grammar; naming.py re-exports it for the components
     "components/naming.py",
     "components/settings.py",
     "components/sql.py",
