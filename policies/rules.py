@@ -37,6 +37,7 @@ from components.conventions import (
     LIFECYCLE_CONFIGURATION,
     LOGGING,
     OWNERSHIP,
+    PLAN_SCHEMA_VERSION,
     PUBLIC_ACCESS_BLOCK,
     RANDOM_ID,
     ROLE,
@@ -164,29 +165,25 @@ def _finish(resources: list[Res]) -> Stack:
     )
 
 
+def _check_schema(plan: Mapping[str, Any]) -> None:
+    version = plan.get("schemaVersion")
+    if version != PLAN_SCHEMA_VERSION:
+        raise ValueError(
+            f"plan schemaVersion {version!r}: this envctl reads schemaVersion {PLAN_SCHEMA_VERSION} only; "
+            "re-render the plan with this envctl (`envctl plan STACK --format json`)"
+        )
+
+
 def from_plan(plan: Mapping[str, Any]) -> Stack:
-    """The model of a plan JSON (`envctl plan STACK --format json`). References between
-    resources are found by value: the offline renderer gives each resource the id
-    `<name>-id` and ARNs ending in `:<name>`."""
+    """The model of a plan JSON (`envctl plan STACK --format json`, schemaVersion 2). References
+    between resources are the property dependencies the program registered, by resource name."""
+    _check_schema(plan)
     raw = list(plan.get("resources", []))
-    by_value: dict[str, str] = {}
-    for r in raw:
-        by_value[f"{r['name']}-id"] = r["name"]
     provider_props = {r["name"]: r.get("inputs", {}) for r in raw if str(r["type"]).startswith("pulumi:providers:")}
     resources = []
     for r in raw:
         inputs = dict(r.get("inputs") or {})
-        links = {}
-        for key, value in inputs.items():
-            if isinstance(value, str):
-                target = by_value.get(value) or next(
-                    (n for n in by_value.values() if value.startswith("arn:") and value.endswith(f":{n}")), None
-                )
-                if target:
-                    links[key] = [target]
-        # The dependencies the program registered (plan JSON of this version); by value otherwise.
-        for key, sources in (r.get("propertyDependencies") or {}).items():
-            links[key] = sorted({*links.get(key, []), *sources})
+        links = {key: sorted(set(sources)) for key, sources in (r.get("propertyDependencies") or {}).items()}
         provider = r.get("provider")
         resources.append(
             Res(

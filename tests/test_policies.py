@@ -157,6 +157,8 @@ def _attach_managed_policy(plan: dict[str, Any]) -> None:
             "inputs": {"role": f"{role['name']}-id", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
             "protect": False,
             "retainOnDelete": False,
+            "dependsOn": [role["name"]],
+            "propertyDependencies": {"role": [role["name"]]},  # as the renderer records it
         }
     )
 
