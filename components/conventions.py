@@ -45,6 +45,9 @@ AWS_PROVIDER = "pulumi:providers:aws"
 SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"  # the table store's dynamic resource
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105
 RANDOM_ID = "random:index/randomId:RandomId"
+# Not declared by the program today; the policy pack accepts them as generated name suffixes.
+RANDOM_STRING = "random:index/randomString:RandomString"
+RANDOM_PET = "random:index/randomPet:RandomPet"
 STATIC_TIME = "time:index/static:Static"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 STACK = "pulumi:pulumi:Stack"

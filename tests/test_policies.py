@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from components import conventions
 from envctl.cli import app
 from envctl.review import load_plan
-from policies import pack, rules
+from policies import crossguard, pack, rules
 from tests.conftest import CONFIRMED_PROD, render_raw
 
 ROOT = Path(__file__).parent.parent
@@ -450,6 +450,46 @@ def test_confirmed_deletion_lifts_only_the_deletion_guards() -> None:
     }
 
 
+# --- the offline plan adapter ------------------------------------------------------------------
+
+
+def test_the_plan_adapter_links_resources_only_through_recorded_property_dependencies(
+    prod_plan: dict[str, Any],
+) -> None:
+    """The renderer's placeholders (ids `<name>-id`, ARNs ending `:<name>`) link nothing."""
+    plan = copy.deepcopy(prod_plan)
+    block = res(plan, conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block")
+    bucket = res(plan, conventions.BUCKET, "-files")
+    assert block["inputs"]["bucket"] == f"{bucket['name']}-id"  # what the old guessing matched
+    del block["propertyDependencies"]["bucket"]
+    key = res(plan, conventions.KMS_KEY)
+    cluster = res(plan, conventions.CLUSTER)
+    cluster["inputs"]["kmsKeyId"] = f"arn:aws:kms:ap-northeast-2:123456789012:{key['name']}"
+    del cluster["propertyDependencies"]["kmsKeyId"]
+    model = {r.name: r for r in rules.from_plan(plan).resources}
+    assert "bucket" not in model[block["name"]].links and "kmsKeyId" not in model[cluster["name"]].links
+    assert model[block["name"]].links == {k: sorted(set(v)) for k, v in block["propertyDependencies"].items()}
+    hits = [f.message for f in findings(plan) if f.rule == "s3-public-access-block"]
+    assert hits == ["no public access block"]
+
+
+@pytest.mark.parametrize("version", [None, 1, "2", 3])
+def test_the_plan_adapter_refuses_a_plan_of_another_schema_version(prod_plan: dict[str, Any], version: Any) -> None:
+    plan = copy.deepcopy(prod_plan)
+    if version is None:
+        del plan["schemaVersion"]
+    else:
+        plan["schemaVersion"] = version
+    with pytest.raises(ValueError, match=r"schemaVersion") as refused:
+        rules.from_plan(plan)
+    message = str(refused.value)
+    assert isinstance(refused.value, rules.PlanVersionError)
+    found = "has no schemaVersion" if version is None else f"has schemaVersion {version!r}"
+    assert f"the plan {found}; this envctl reads schemaVersion 2 only" in message
+    assert "re-render it with this envctl" in message
+    assert "\n" not in message
+
+
 # --- through CrossGuard's own types ----------------------------------------------------------
 
 
@@ -559,7 +599,7 @@ def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(pr
     plan = copy.deepcopy(prod_plan)
     _option(conventions.KMS_KEY, "", retainOnDelete=False)(plan)
     assert "kms-key-outlives-its-data" in {f.rule for f in findings(plan)}  # offline: seen
-    model = rules.from_policy_args(policy_args(plan))
+    model = crossguard.from_policy_args(policy_args(plan))
     assert {r.retain_on_delete for r in model.resources} == {None}
     assert "kms-key-outlives-its-data" not in run_pack(policy_args(plan))  # README says so
 
@@ -598,7 +638,7 @@ def test_unknown_preview_values_do_not_crash_the_rules(prod_plan: dict[str, Any]
 
 
 def test_unknown_values_become_the_rules_unknown_sentinel() -> None:
-    plain = rules._plain(unknown_checking_proxy({"a": UNKNOWN_STRING_VALUE, "b": [UNKNOWN_BOOLEAN_VALUE, 1]}))
+    plain = crossguard.plain(unknown_checking_proxy({"a": UNKNOWN_STRING_VALUE, "b": [UNKNOWN_BOOLEAN_VALUE, 1]}))
     assert plain == {"a": rules.UNKNOWN, "b": [rules.UNKNOWN, 1]}
 
 
