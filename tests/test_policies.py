@@ -490,6 +490,19 @@ def test_the_plan_adapter_refuses_a_plan_of_another_schema_version(prod_plan: di
     assert "\n" not in message
 
 
+def test_check_refuses_a_plan_of_another_schema_version_in_one_line(prod_plan: dict[str, Any], tmp_path: Path) -> None:
+    old = {k: v for k, v in prod_plan.items() if k != "schemaVersion"}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    out = runner.invoke(app, ["check", "--plan", str(path)])
+    assert out.exit_code == 2  # bad input, never a traceback (1) nor "violation found"
+    assert out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        f"envctl: {path}: the plan has no schemaVersion; this envctl reads schemaVersion 2 only: "
+        "re-render it with this envctl (`envctl plan STACK --format json`)"
+    ]
+
+
 # --- through CrossGuard's own types ----------------------------------------------------------
 
 
