@@ -7,6 +7,8 @@ This module owns:
   data-loss manifest, checked by the policy pack;
 - the tag keys that every AWS resource carries (values: components/tags.py);
 - the placeholder shown instead of a secret value (`SECRET_PLACEHOLDER`);
+- the plan JSON's schema version (`PLAN_SCHEMA_VERSION`), which envctl writes and the policy
+  pack's offline adapter requires;
 - the environment card's fields (`CARD_FIELDS`), in the product's order, and its cloud provider.
 
 Standard library only, and importing nothing of this project: the policy pack imports it in
@@ -43,6 +45,9 @@ AWS_PROVIDER = "pulumi:providers:aws"
 SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"  # the table store's dynamic resource
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105
 RANDOM_ID = "random:index/randomId:RandomId"
+# Not declared by the program today; the policy pack accepts them as generated name suffixes.
+RANDOM_STRING = "random:index/randomString:RandomString"
+RANDOM_PET = "random:index/randomPet:RandomPet"
 STATIC_TIME = "time:index/static:Static"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 STACK = "pulumi:pulumi:Stack"
@@ -71,6 +76,10 @@ TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. 
 
 # --- what review output shows ----------------------------------------------------------------------
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (shown instead of every secret value)
+
+# --- the plan JSON (`envctl plan STACK --format json`) ----------------------------------------------
+# Version 2 records each resource's dependsOn and propertyDependencies (by resource name).
+PLAN_SCHEMA_VERSION = 2
 
 # --- the environment card ---------------------------------------------------------------------------
 CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")

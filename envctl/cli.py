@@ -344,7 +344,10 @@ def check(
         plan = guarded(lambda: review.read_plan_file(plan_file), "reading the plan")
     else:
         plan = guarded(lambda: review.load_plan(str(stack)), f"rendering {stack}")
-    model = rules.from_plan(plan)
+    try:
+        model = rules.from_plan(plan)
+    except rules.PlanVersionError as err:
+        fail(f"{plan_file or stack}: {err}", EXIT_USAGE)
     findings = rules.evaluate(model)
     show(
         format,

@@ -30,7 +30,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from components import names
 from components.config import PROJECT, ConfigError, StackConfig, parse_config
-from components.conventions import SECRET_PLACEHOLDER
+from components.conventions import PLAN_SCHEMA_VERSION, SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = SECRET_PLACEHOLDER  # components/conventions.py: shown instead of every secret value
@@ -107,6 +107,7 @@ class Rendering:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "schemaVersion": PLAN_SCHEMA_VERSION,
             "stack": self.stack,
             "project": self.project,
             "resources": [r.to_json() for r in self.resources],

@@ -1,4 +1,4 @@
-"""The CrossGuard policies: each rule of rules.py registered twice, once mandatory and once
+"""The CrossGuard policies: each rule of rules.py (the registry) registered twice, once mandatory and once
 advisory (`<rule>-advisory`); at run time each reports only at the level that the stack's
 environment type gives the rule, so one pack serves dev, custom, staging and prod."""
 
@@ -8,7 +8,9 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Policy, ReportViolation, StackValidationArgs, StackValidationPolicy
 
-from policies.rules import ADVISORY, MANDATORY, RULES, Rule, from_policy_args
+from policies.crossguard import from_policy_args
+from policies.model import ADVISORY, MANDATORY, Rule
+from policies.rules import RULES
 
 PACK_NAME = "envstack"
 

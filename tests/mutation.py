@@ -20,7 +20,8 @@ EQUIVALENTS = ROOT / "tests" / "mutation-equivalents.txt"
 MUTMUT = Path(sys.executable).parent / "mutmut"
 
 # The modules that guard data: config contract, the name grammar, per-type settings, the SQL plan and
-# its executors, the table store provider, the policy rules, and the PR guard and sweep.
+# its executors, the table store provider, the policy pack's model, offline adapter and rules,
+# and the PR guard and sweep.
 DEFAULT_MODULES = (
     "components/config.py",
     "components/names.py",  # the name grammar; naming.py re-exports it for the components
@@ -29,6 +30,17 @@ DEFAULT_MODULES = (
     "components/sql.py",
     "components/executors.py",
     "components/tables.py",
+    "components/protection.py",
+    "policies/model.py",
+    "policies/plan_adapter.py",
+    "policies/rules_s3.py",
+    "policies/rules_kms.py",
+    "policies/rules_rds.py",
+    "policies/rules_cognito.py",
+    "policies/rules_secrets.py",
+    "policies/rules_isolation.py",
+    "policies/rules_lifecycle.py",
+    "policies/rules_access.py",
     "policies/rules.py",
     "envctl/pr.py",
 )

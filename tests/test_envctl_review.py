@@ -41,7 +41,8 @@ def test_plan_json_lists_exactly_what_the_mocks_recorded(rendered: dict[str, Ren
     code, out, _ = invoke("plan", stack, "--format", "json")
     assert code == 0
     plan = json.loads(out)
-    assert set(plan) == {"stack", "project", "resources", "outputs"}
+    assert set(plan) == {"schemaVersion", "stack", "project", "resources", "outputs"}
+    assert plan["schemaVersion"] == conventions.PLAN_SCHEMA_VERSION == 2
     assert (plan["stack"], plan["project"]) == (stack, "envstack")
     recorded = [(r.type, r.name) for r in rendered[stack].resources]
     assert [(r["type"], r["name"]) for r in plan["resources"]] == recorded

@@ -226,11 +226,11 @@ for outside in ("pydantic", "yaml" if "pyyaml" not in allowed_dists else "typer"
         pass
     else:
         raise SystemExit(f"the guard let {outside} in")
-from policies import pack, rules
+from policies import pack, rules_isolation
 from components import names
 pack.policies()
-assert rules.names is names
-loaded = sorted(m for m in sys.modules if m.startswith("components"))
+assert rules_isolation.names is names
+loaded = sorted(m for m in sys.modules if m.startswith(("components", "policies")))
 print(" ".join(loaded))
 """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -244,8 +244,26 @@ print(" ".join(loaded))
         cwd=ROOT / "policies",
     )
     assert proc.returncode == 0, proc.stderr
-    # The two standard-library modules, never config.py (pydantic).
-    assert proc.stdout.split() == ["components", "components.conventions", "components.names"]
+    # The two standard-library modules, never config.py (pydantic); and the pack's own modules.
+    assert proc.stdout.split() == [
+        "components",
+        "components.conventions",
+        "components.names",
+        "policies",
+        "policies.crossguard",
+        "policies.model",
+        "policies.pack",
+        "policies.plan_adapter",
+        "policies.rules",
+        "policies.rules_access",
+        "policies.rules_cognito",
+        "policies.rules_isolation",
+        "policies.rules_kms",
+        "policies.rules_lifecycle",
+        "policies.rules_rds",
+        "policies.rules_s3",
+        "policies.rules_secrets",
+    ]
 
 
 def test_the_committed_stacks_hold_only_their_own_names(rendered: dict[str, Rendering]) -> None:

@@ -4,8 +4,10 @@ the same rules through CrossGuard's own types, with unknown preview values; and 
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
+import re
 import select
 import subprocess
 import sys
@@ -28,7 +30,7 @@ from typer.testing import CliRunner
 from components import conventions
 from envctl.cli import app
 from envctl.review import load_plan
-from policies import pack, rules
+from policies import crossguard, pack, rules
 from tests.conftest import CONFIRMED_PROD, render_raw
 
 ROOT = Path(__file__).parent.parent
@@ -157,6 +159,8 @@ def _attach_managed_policy(plan: dict[str, Any]) -> None:
             "inputs": {"role": f"{role['name']}-id", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
             "protect": False,
             "retainOnDelete": False,
+            "dependsOn": [role["name"]],
+            "propertyDependencies": {"role": [role["name"]]},  # as the renderer records it
         }
     )
 
@@ -448,6 +452,59 @@ def test_confirmed_deletion_lifts_only_the_deletion_guards() -> None:
     }
 
 
+# --- the offline plan adapter ------------------------------------------------------------------
+
+
+def test_the_plan_adapter_links_resources_only_through_recorded_property_dependencies(
+    prod_plan: dict[str, Any],
+) -> None:
+    """The renderer's placeholders (ids `<name>-id`, ARNs ending `:<name>`) link nothing."""
+    plan = copy.deepcopy(prod_plan)
+    block = res(plan, conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block")
+    bucket = res(plan, conventions.BUCKET, "-files")
+    assert block["inputs"]["bucket"] == f"{bucket['name']}-id"  # what the old guessing matched
+    del block["propertyDependencies"]["bucket"]
+    key = res(plan, conventions.KMS_KEY)
+    cluster = res(plan, conventions.CLUSTER)
+    cluster["inputs"]["kmsKeyId"] = f"arn:aws:kms:ap-northeast-2:123456789012:{key['name']}"
+    del cluster["propertyDependencies"]["kmsKeyId"]
+    model = {r.name: r for r in rules.from_plan(plan).resources}
+    assert "bucket" not in model[block["name"]].links and "kmsKeyId" not in model[cluster["name"]].links
+    assert model[block["name"]].links == {k: sorted(set(v)) for k, v in block["propertyDependencies"].items()}
+    hits = [f.message for f in findings(plan) if f.rule == "s3-public-access-block"]
+    assert hits == ["no public access block"]
+
+
+@pytest.mark.parametrize("version", [None, 1, "2", 3])
+def test_the_plan_adapter_refuses_a_plan_of_another_schema_version(prod_plan: dict[str, Any], version: Any) -> None:
+    plan = copy.deepcopy(prod_plan)
+    if version is None:
+        del plan["schemaVersion"]
+    else:
+        plan["schemaVersion"] = version
+    with pytest.raises(ValueError, match=r"schemaVersion") as refused:
+        rules.from_plan(plan)
+    message = str(refused.value)
+    assert isinstance(refused.value, rules.PlanVersionError)
+    found = "has no schemaVersion" if version is None else f"has schemaVersion {version!r}"
+    assert f"the plan {found}; this envctl reads schemaVersion 2 only" in message
+    assert "re-render it with this envctl" in message
+    assert "\n" not in message
+
+
+def test_check_refuses_a_plan_of_another_schema_version_in_one_line(prod_plan: dict[str, Any], tmp_path: Path) -> None:
+    old = {k: v for k, v in prod_plan.items() if k != "schemaVersion"}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    out = runner.invoke(app, ["check", "--plan", str(path)])
+    assert out.exit_code == 2  # bad input, never a traceback (1) nor "violation found"
+    assert out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        f"envctl: {path}: the plan has no schemaVersion; this envctl reads schemaVersion 2 only: "
+        "re-render it with this envctl (`envctl plan STACK --format json`)"
+    ]
+
+
 # --- through CrossGuard's own types ----------------------------------------------------------
 
 
@@ -557,7 +614,7 @@ def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(pr
     plan = copy.deepcopy(prod_plan)
     _option(conventions.KMS_KEY, "", retainOnDelete=False)(plan)
     assert "kms-key-outlives-its-data" in {f.rule for f in findings(plan)}  # offline: seen
-    model = rules.from_policy_args(policy_args(plan))
+    model = crossguard.from_policy_args(policy_args(plan))
     assert {r.retain_on_delete for r in model.resources} == {None}
     assert "kms-key-outlives-its-data" not in run_pack(policy_args(plan))  # README says so
 
@@ -596,7 +653,7 @@ def test_unknown_preview_values_do_not_crash_the_rules(prod_plan: dict[str, Any]
 
 
 def test_unknown_values_become_the_rules_unknown_sentinel() -> None:
-    plain = rules._plain(unknown_checking_proxy({"a": UNKNOWN_STRING_VALUE, "b": [UNKNOWN_BOOLEAN_VALUE, 1]}))
+    plain = crossguard.plain(unknown_checking_proxy({"a": UNKNOWN_STRING_VALUE, "b": [UNKNOWN_BOOLEAN_VALUE, 1]}))
     assert plain == {"a": rules.UNKNOWN, "b": [rules.UNKNOWN, 1]}
 
 
@@ -683,3 +740,19 @@ def test_lifecycle_rules_are_of_the_lifecycle_kind_not_a_type_token() -> None:
         "fixed-name-delete-before-replace",
         "kms-key-outlives-its-data",
     }
+
+
+def test_the_pack_restates_no_convention() -> None:
+    """Type tokens, tag keys and the secret placeholder come from components/conventions.py:
+    no string literal of the pack's modules spells one of them out."""
+    owned = {v for k, v in vars(conventions).items() if k.startswith("TAG_") or k == "SECRET_PLACEHOLDER"}
+    token = re.compile(r"^[\w-]+:[\w/-]*:\w+$")  # package:module:Type
+    modules = sorted((ROOT / "policies").glob("*.py"))
+    assert {"model.py", "plan_adapter.py", "crossguard.py", "rules.py", "rules_s3.py"} <= {p.name for p in modules}
+    restated = []
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+            if text is not None and (text in owned or token.match(text)):
+                restated.append(f"{path.name}:{getattr(node, 'lineno', 0)}: {text!r}")
+    assert restated == []
