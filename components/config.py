@@ -203,31 +203,51 @@ class StackConfig(_Strict):
     type: EnvType = Field(alias="envstack:type", description="dev, staging, prod or custom (previews).")
     name: str = Field(alias="envstack:name", description="The environment's name; defaults to the stack name.")
     cluster: ClusterAssignment | None = Field(
-        default=None, alias="envstack:cluster", description="The cluster assignment; required unless type is dev."
+        default=None,
+        alias="envstack:cluster",
+        description="The cluster assignment, an object (below); required for staging, prod and custom; not dev.",
     )
     network: Network | None = Field(
         default=None,
         alias="envstack:network",
-        description="Subnet group and security groups of the cluster this stack creates (dev, or create: true).",
+        description=(
+            "Subnet group and security groups of the cluster this stack creates (dev, or create: true); "
+            "without it RDS uses the default VPC, which many organisation accounts lack. Refused on stacks that attach."
+        ),
     )
     confirm_deletion: str | None = Field(
         default=None,
         alias="envstack:confirmDeletion",
-        description="Step one of deleting a staging or prod environment: set to the environment's name.",
+        description=(
+            "Step one of deleting a staging or prod environment: set to the environment's name "
+            "(docs/runbooks.md). Any other value is refused."
+        ),
     )
     api_key_version: int = Field(
-        default=1, ge=1, alias="envstack:apiKeyVersion", description="Bump to rotate the publishable API key."
+        default=1,
+        ge=1,
+        alias="envstack:apiKeyVersion",
+        description=(
+            "Bump to rotate the publishable API key. Alone, the old key stops resolving at once (a leaked key); "
+            "with apiKeyRetiring the two overlap (docs/runbooks.md)."
+        ),
     )
     api_key_retiring: int | None = Field(
         default=None,
         ge=1,
         alias="envstack:apiKeyRetiring",
-        description="During a key rotation: the previous apiKeyVersion, whose key keeps resolving until unset.",
+        description=(
+            "During a key rotation: the previous apiKeyVersion (exactly one less), whose key keeps resolving "
+            "until this is unset."
+        ),
     )
     project: str = Field(
         default=PROJECT,
         alias="envstack:project",
-        description="The platform project the environment belongs to; defaults to the Pulumi project's name.",
+        description=(
+            "The platform project the environment belongs to; the environment name's rules. Outside the "
+            "default, project and environment names take at most 31 characters together (docs/api-keys.md)."
+        ),
     )
     db_password_version: int = Field(
         default=1, ge=1, alias="envstack:dbPasswordVersion", description="Bump to rotate the database role password."
@@ -242,12 +262,16 @@ class StackConfig(_Strict):
     platform_principals: tuple[str, ...] = Field(
         default=(),
         alias="envstack:platformPrincipals",
-        description="IAM role ARNs of the platform's API, trusted to assume the runtime role.",
+        description=(
+            "IAM role ARNs of the platform's API (the region's partition, never *), trusted to assume the "
+            "runtime role; required for staging and prod. Without it a dev or custom role trusts the deploying "
+            "account: any of its users or roles allowed sts:AssumeRole on it (docs/access.md)."
+        ),
     )
     permissions_boundary: str | None = Field(
         default=None,
         alias="envstack:permissionsBoundary",
-        description="ARN of an IAM managed policy set as the runtime role's permissions boundary.",
+        description="ARN of an IAM managed policy set as the runtime role's permissions boundary, if required.",
     )
 
     @field_validator("region")

@@ -79,25 +79,62 @@ def settings_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+CONFIG_NOTES = """Every key is validated by `components/config.py` before any resource is declared. A bad
+value stops the program (and `envctl`, with exit code 2) with one message per problem that
+names the key, shows the value it got and says what is allowed, for example:
+
+```
+invalid stack config
+  envstack:type: got "qa"; allowed: one of dev, staging, prod, custom
+```
+
+Unknown `envstack:` keys (typos) are refused too. Names (`envstack:name`, `envstack:project`, a
+cluster assignment's `name`): lowercase letters, digits and `-`, starting with a letter, at most
+32 characters, no trailing or doubled `-`. Set objects and lists with `pulumi config set --path`.
+"""
+
+CLUSTER_NOTES = """`envstack:cluster` holds `name` (the assignment, shown on the card) and exactly one way to
+reach the cluster: `create: true` (this stack creates and owns it: staging and prod only), `stack`
+(a StackReference to the owning stack's `clusterAttachment` output), or `arn` with `secretArn` and
+`endpoint` (a cluster managed outside envstack, in the environment's region).
+
+- **dev** carries no cluster assignment. It creates a small private Aurora Serverless v2 cluster
+  of its own with minimum capacity 0, so it pauses when idle; no other stack can attach to it.
+- **staging** and **prod** may own their assigned cluster, as the committed stacks do: staging
+  owns `shared-nonprod`, prod owns `prod-main`, and each exports `clusterAttachment`.
+- **custom** environments never create a cluster: they attach by StackReference (previews attach
+  to staging's `shared-nonprod`) or by ARNs, so a preview creates no cluster, NAT gateway or
+  customer-managed KMS key.
+"""
+
+SETTINGS_NOTES = """Every cluster, whatever the type: Aurora PostgreSQL 16 (the major only; AWS picks and upgrades
+the minor) Serverless v2, RDS Data API on, storage encrypted, IAM database authentication, not
+publicly accessible, tags copied to snapshots, automatic minor upgrades, and the master password
+managed by RDS in Secrets Manager (never in Pulumi state). Every bucket: the public access block,
+BucketOwnerEnforced, SSE-KMS with the bucket key, and a TLS-only policy. Cognito's PLUS tier is
+billed per monthly active user: a deliberate cost decision for prod only.
+"""
+
+
 def reference() -> str:
     return "\n".join(
         [
             HEADER,
             "## Config keys",
             "",
-            "Validated by `components/config.py` before any resource is declared; unknown `envstack:` keys are",
-            "refused. Set objects and lists with `pulumi config set --path`.",
-            "",
+            CONFIG_NOTES,
             config_table(StackConfig),
             "### `envstack:cluster`",
             "",
-            "Exactly one of `create: true`, `stack` or `arn` (with `secretArn` and `endpoint`).",
-            "",
+            CLUSTER_NOTES,
             config_table(ClusterAssignment),
             "### `envstack:network`",
             "",
             config_table(Network),
             "## Stack outputs",
+            "",
+            "The first six are the environment card. Every AWS resource is created through one explicit",
+            "`aws.Provider` for `aws:region`, whose default tags name the environment, type, project and stack.",
             "",
             outputs_table(),
             "## Settings by type",
@@ -107,6 +144,7 @@ def reference() -> str:
             "`envstack:dbConnectionLimit` overrides the connection limit.",
             "",
             settings_table(),
+            SETTINGS_NOTES,
         ]
     )
 

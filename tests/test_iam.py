@@ -379,8 +379,8 @@ def test_a_bad_role_is_one_line_exit_2() -> None:
     assert out.output.strip() == "envctl: unknown role 'admin'; allowed: deploy, preview, drift"
 
 
-def test_the_readme_setup_uses_the_command() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_previews_setup_uses_the_command() -> None:
+    readme = (ROOT / "docs" / "previews.md").read_text()
     setup = readme[readme.index("### One-time setup") :]
     for role in ROLES:
         assert f"envctl iam-policy {role}" in setup, role

@@ -616,7 +616,7 @@ def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(pr
     assert "kms-key-outlives-its-data" in {f.rule for f in findings(plan)}  # offline: seen
     model = crossguard.from_policy_args(policy_args(plan))
     assert {r.retain_on_delete for r in model.resources} == {None}
-    assert "kms-key-outlives-its-data" not in run_pack(policy_args(plan))  # README says so
+    assert "kms-key-outlives-its-data" not in run_pack(policy_args(plan))  # docs/policies.md says so
 
 
 @pytest.mark.parametrize(
@@ -723,11 +723,11 @@ def test_check_usage_errors() -> None:
     assert out.exit_code == 2 and "unknown stack 'nope'" in out.stderr
 
 
-def test_the_readme_lists_every_rule_with_its_levels() -> None:
+def test_the_policies_doc_lists_every_rule_with_its_levels() -> None:
     table = runner.invoke(app, ["rules", "--format", "markdown"]).stdout
     assert len(table.splitlines()) == len(rules.RULES) + 2
-    assert table in (ROOT / "README.md").read_text(), (
-        "README 'Policies' table is stale: paste `envctl rules -f markdown`"
+    assert table in (ROOT / "docs" / "policies.md").read_text(), (
+        "docs/policies.md rules table is stale: paste `envctl rules -f markdown`"
     )
 
 

@@ -36,3 +36,18 @@ def test_the_card_comes_first_in_the_product_order() -> None:
 def test_the_name_the_reference_calls_defaulted_is_the_stack_name() -> None:
     assert parse_config({"aws:region": "ap-northeast-2", "envstack:type": "dev"}, "qa-7").name == "qa-7"
     assert "| `envstack:name` | the stack name |" in reference()
+
+
+def test_every_relative_link_in_the_readme_and_docs_resolves() -> None:
+    import re
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    links = [
+        (page, target)
+        for page in pages
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text())
+        if "://" not in target
+    ]
+    assert len(links) >= 10  # the README's documentation table alone links every page
+    broken = [f"{page.name} -> {target}" for page, target in links if not (page.parent / target).exists()]
+    assert broken == []
