@@ -69,3 +69,12 @@ def assert_all_aws_on(resources: list[Resource], provider: str) -> None:
     assert aws_resources
     for r in aws_resources:
         assert r.provider == provider, f"{r.type} {r.name} uses provider {r.provider!r}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the real PostgreSQL server (the `pg` fixture, directly or through
+    another fixture) carries the declared `postgres` marker: `-m postgres` runs exactly them,
+    `-m "not postgres"` everything else."""
+    for item in items:
+        if "pg" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
