@@ -71,6 +71,7 @@ TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. 
 
 # --- what review output shows ----------------------------------------------------------------------
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (shown instead of every secret value)
+PLAN_SCHEMA_VERSION = 2  # the plan JSON's "schemaVersion": 2 records dependencies
 
 # --- the environment card ---------------------------------------------------------------------------
 CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")

@@ -20,8 +20,12 @@ from components.config import parse_config
 from envctl import formats
 from envctl.cards import CARD_FIELDS
 from envctl.cli import app
-from envctl.render import ROOT, Rendering, generated_password, record, render
-from envctl.review import diff_plans, load_plan, manifest
+from envctl.diff import diff_plans
+from envctl.manifest import manifest
+from envctl.plan import Rendering
+from envctl.render import load_plan, render
+from envctl.runtime import generated_password, record
+from envctl.stackfiles import ROOT
 from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
 
 runner = CliRunner()
@@ -41,7 +45,7 @@ def test_plan_json_lists_exactly_what_the_mocks_recorded(rendered: dict[str, Ren
     code, out, _ = invoke("plan", stack, "--format", "json")
     assert code == 0
     plan = json.loads(out)
-    assert set(plan) == {"stack", "project", "resources", "outputs"}
+    assert set(plan) == {"schemaVersion", "stack", "project", "resources", "outputs"}
     assert (plan["stack"], plan["project"]) == (stack, "envstack")
     recorded = [(r.type, r.name) for r in rendered[stack].resources]
     assert [(r["type"], r["name"]) for r in plan["resources"]] == recorded
@@ -400,6 +404,6 @@ def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() ->
 
 def test_the_manifest_knows_the_fate_of_every_stateful_type_and_no_other() -> None:
     from components.conventions import STATEFUL
-    from envctl.review import _FATES
+    from envctl.manifest import _FATES
 
     assert set(_FATES) == set(STATEFUL)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from components import conventions
 from envctl import iam
 from envctl.cli import app
-from envctl.render import Rendering
+from envctl.plan import Rendering
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()

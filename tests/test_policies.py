@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from components import conventions
 from envctl.cli import app
-from envctl.review import load_plan
+from envctl.render import load_plan
 from policies import pack, rules
 from tests.conftest import CONFIRMED_PROD, render_raw
 

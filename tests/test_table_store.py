@@ -11,7 +11,7 @@ import pytest
 
 from components import conventions
 from components.tables import DeletionRefusedError, TableStoreProvider, credentials_document, password_hash
-from envctl.render import Rendering
+from envctl.plan import Rendering
 from tests.conftest import STACKS, only
 from tests.postgres import DATABASE, Server
 
