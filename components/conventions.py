@@ -76,6 +76,7 @@ TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. 
 
 # --- what review output shows ----------------------------------------------------------------------
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (shown instead of every secret value)
+PLAN_SCHEMA_VERSION = 2  # the plan JSON's "schemaVersion": 2 records dependencies
 
 # --- the plan JSON (`envctl plan STACK --format json`) ----------------------------------------------
 # Version 2 records each resource's dependsOn and propertyDependencies (by resource name).

@@ -1,7 +1,7 @@
 """The name grammar of envstack: how an environment's name becomes the names of its resources,
 and how those names are read back. The one owner of these rules for the program
-(components/naming.py), the diff normaliser (envctl/review.py) and the policy rules
-(policies/rules.py).
+(components/naming.py), the diff normaliser (envctl/diff.py) and the policy rules
+(policies/rules_isolation.py).
 
 Standard library only: the policy pack imports this module in its own virtualenv, which
 holds only pulumi and pulumi-policy (policies/requirements.txt).

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from components.access import STATEMENTS
+from envctl.errors import UsageError
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
@@ -46,7 +47,7 @@ STORES = (
 )
 
 
-class AccessError(ValueError):
+class AccessError(UsageError):
     """A rendering has no runtime role to evaluate."""
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from components.conventions import CARD_FIELDS
-from envctl.render import RenderError, read_json_file
+from envctl.errors import UsageError
+from envctl.stackfiles import read_json_file
 
 __all__ = ["CARD_FIELDS", "NOT_DEPLOYED", "Card", "card_from_outputs", "cards_from_cli", "cards_from_files"]
 NOT_DEPLOYED = "not deployed"
@@ -34,12 +35,15 @@ class Card:
 def card_from_outputs(stack: str, outputs: Any, source: str) -> Card:
     """A card from one stack's outputs (`pulumi stack output --json`). No outputs: not deployed."""
     if not isinstance(outputs, dict):
-        raise RenderError(f"{source}: expected a JSON object of stack outputs, got {type(outputs).__name__}")
+        raise UsageError(f"{source}: expected a JSON object of stack outputs, got {type(outputs).__name__}")
     if not outputs:
         return Card(stack=stack, deployed=False)
     missing = [f for f in CARD_FIELDS if f not in outputs]
     if missing:
-        raise RenderError(f"{source}: not envstack outputs (missing {', '.join(missing)})")
+        raise UsageError(f"{source}: not envstack outputs (missing {', '.join(missing)})")
+    wrong = next((f for f in CARD_FIELDS if not isinstance(outputs[f], str | None)), None)
+    if wrong:
+        raise UsageError(f"{source}: output '{wrong}': got {json.dumps(outputs[wrong])}; allowed: a string")
     return Card(stack=stack, deployed=True, **{f: str(outputs[f] or "") for f in CARD_FIELDS})
 
 
@@ -61,10 +65,10 @@ def cards_from_cli(stacks: list[str], cli: str) -> list[Card]:
         )
         if done.returncode != 0:
             reason = (done.stderr.strip() or done.stdout.strip() or "failed").splitlines()[-1]
-            raise RenderError(f"pulumi stack output --stack {stack}: {reason}")
+            raise UsageError(f"pulumi stack output --stack {stack}: {reason}")
         try:
             outputs = json.loads(done.stdout or "{}")
         except json.JSONDecodeError as err:
-            raise RenderError(f"pulumi stack output --stack {stack}: malformed JSON ({err.msg})") from None
+            raise UsageError(f"pulumi stack output --stack {stack}: malformed JSON ({err.msg})") from None
         cards.append(card_from_outputs(stack, outputs, f"stack {stack}"))
     return cards

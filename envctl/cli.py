@@ -1,4 +1,5 @@
-"""envctl: the command-line helper. `python -m envctl --help` lists the commands."""
+"""The command-line interface: one thin command per feature (arguments, options, --format), calling
+the module that owns the logic; every error reaches the one boundary in envctl/console.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,10 +16,15 @@ import typer
 from components.config import PROJECT
 from envctl import access as access_mod
 from envctl import cards as cards_mod
-from envctl import formats, pr, review
-from envctl.console import EXIT_FAILURE, EXIT_USAGE, err_console, fail, progress
+from envctl import comment, formats, pr
+from envctl.console import EXIT_FAILURE, EXIT_USAGE, Boundary, err_console, fail, progress
 from envctl.db import db_app
-from envctl.render import RenderError, Rendering, committed_stacks, project_root, read_json_file, render
+from envctl.diff import diff_plans
+from envctl.errors import UsageError
+from envctl.manifest import manifest as manifest_of
+from envctl.plan import Rendering, read_plan_file
+from envctl.render import load_plan, render
+from envctl.stackfiles import committed_stacks, project_root, read_json_file
 
 app = typer.Typer(
     name="envctl",
@@ -25,15 +32,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Boundary,  # the one error boundary: envctl/console.py
 )
 app.add_typer(db_app, name="db")
 T = TypeVar("T")
 
 
 class PlanFormat(StrEnum):
-    tree = "tree"
+    text = "text"
     json = "json"
     markdown = "markdown"
+    tree = "tree"  # the text format's older name
+
+
+class ViewFormat(StrEnum):
+    """The --format values every command shares (cards adds html)."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+FormatOption = Annotated[ViewFormat, typer.Option("--format", "-f", help="text, json or markdown.")]
 
 
 @app.callback()
@@ -42,11 +62,9 @@ def main() -> None:
 
 
 def guarded(action: Callable[[], T], what: str) -> T:
+    """Run one step under a progress spinner; its errors reach the boundary (envctl/console.py)."""
     with progress(what):
-        try:
-            return action()
-        except RenderError as err:
-            fail(str(err), EXIT_USAGE)
+        return action()
 
 
 def rendering_of(stack: str) -> Rendering:
@@ -70,7 +88,9 @@ def show(format: StrEnum, *, json: Callable[[], Any], markdown: Callable[[], str
 @app.command()
 def plan(
     stack: Annotated[str, typer.Argument(help="A committed stack: Pulumi.<STACK>.yaml.")],
-    format: Annotated[PlanFormat, typer.Option("--format", "-f", help="tree, json or markdown.")] = PlanFormat.tree,
+    format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="text (the resource tree; also: tree), json or markdown.")
+    ] = PlanFormat.text,
 ) -> None:
     """Render what STACK declares, offline: no credentials, network, Pulumi CLI or backend."""
     rendering = rendering_of(stack)
@@ -82,15 +102,6 @@ def plan(
     )
 
 
-class ViewFormat(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
-FormatOption = Annotated[ViewFormat, typer.Option("--format", "-f", help="text, json or markdown.")]
-
-
 @app.command()
 def diff(
     a: Annotated[str, typer.Argument(help="A committed stack, or a saved plan JSON file (e.g. a snapshot).")],
@@ -98,11 +109,13 @@ def diff(
     format: FormatOption = ViewFormat.text,
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when there are differences.")] = False,
 ) -> None:
-    """What differs between two renderings: e.g. `diff dev prod` (what prod has that dev
-    doesn't), or `diff tests/snapshots/prod.json prod` (the program against its snapshot)."""
-    plan_a = guarded(lambda: review.load_plan(a), f"rendering {a}")
-    plan_b = guarded(lambda: review.load_plan(b), f"rendering {b}")
-    result = review.diff_plans(plan_a, plan_b, a, b)
+    """Show what differs between two renderings or saved plans.
+
+    E.g. `diff dev prod` (what prod has that dev doesn't), or `diff tests/snapshots/prod.json
+    prod` (the program against its snapshot)."""
+    plan_a = guarded(lambda: load_plan(a), f"rendering {a}")
+    plan_b = guarded(lambda: load_plan(b), f"rendering {b}")
+    result = diff_plans(plan_a, plan_b, a, b)
     show(
         format,
         json=result.to_json,
@@ -118,9 +131,10 @@ def manifest(
     stack: Annotated[str, typer.Argument(help="A committed stack, or a saved plan JSON file.")],
     format: FormatOption = ViewFormat.text,
 ) -> None:
-    """The data-loss manifest: what `pulumi destroy` of STACK would permanently delete
-    (tables, data, users, API keys, files), and what is protected or retained."""
-    result = review.manifest(guarded(lambda: review.load_plan(stack), f"rendering {stack}"))
+    """Show what `pulumi destroy` of STACK would permanently delete: the data-loss manifest.
+
+    Tables, data, users, API keys and files, and what is protected or retained."""
+    result = manifest_of(guarded(lambda: load_plan(stack), f"rendering {stack}"))
     show(
         format,
         json=result.to_json,
@@ -154,7 +168,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         CardsFormat, typer.Option("--format", "-f", help="table (text), json, markdown, or html (one page).")
     ] = CardsFormat.text,
 ) -> None:
-    """The environment cards: name, type, cloud provider, region, cluster and created-at.
+    """Show the environment cards: name, type, cloud provider, region, cluster and created-at.
 
     Reads each stack's outputs with the Pulumi CLI when it is on PATH, saved output files
     given with --from, or with --live the records the stacks keep in SSM (all of the
@@ -169,12 +183,9 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         from envctl import live as live_mod
 
         guarded(lambda: live_mod.check_project(project), "checking --project")
-        try:
-            client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
-            with progress("reading environment records"):
-                records = live_mod.read_records(client, project)
-        except live_mod.AwsError as err:
-            fail(str(err), EXIT_FAILURE)
+        client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
+        with progress("reading environment records"):
+            records = live_mod.read_records(client, project)
         result = guarded(lambda: live_mod.cards_from_records(records, stacks), "reading records")
     elif from_files:
         result = guarded(lambda: cards_mod.cards_from_files(from_files), "reading saved outputs")
@@ -205,7 +216,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
 def snapshot(
     check: Annotated[bool, typer.Option("--check", help="Only report drift; write nothing.")] = False,
 ) -> None:
-    """Write tests/snapshots/<stack>.json for every committed stack (the golden renderings)."""
+    """Write tests/snapshots/<stack>.json, the golden rendering, for every committed stack."""
     drifted = []
     snapshots = project_root() / "tests" / "snapshots"
     for stack in committed_stacks():
@@ -239,8 +250,10 @@ def pr_config(
     region: Annotated[str | None, typer.Option("--region", help="Default: staging's region.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Write Pulumi.pr-<NUMBER>.yaml instead of printing.")] = False,
 ) -> None:
-    """The stack config of PR NUMBER's ephemeral environment (stack pr-NUMBER, type custom,
-    attached to the shared cluster by StackReference; it never creates a cluster)."""
+    """Print the stack config of pull request NUMBER's preview environment.
+
+    Stack pr-NUMBER, type custom, attached to the shared cluster by StackReference; it never
+    creates a cluster."""
     text = guarded(lambda: pr.pr_config_yaml(number, cluster_stack, region), "generating config")
     if write:
         path = project_root() / f"Pulumi.{pr.pr_stack(number)}.yaml"
@@ -256,12 +269,12 @@ def disposable(
     outputs: Annotated[Path, typer.Option("--outputs", help="`pulumi stack output --json --stack S` saved.")],
     config: Annotated[Path | None, typer.Option("--config", help="`pulumi config --json --stack S` saved.")] = None,
 ) -> None:
-    """Exit 0 only if STACK may be destroyed by a git event: a pr-<n> stack whose own type
-    (outputs and config) is custom. Anything else exits 1, saying why."""
+    """Exit 0 only if a git event may destroy STACK, else 1 saying why.
+
+    Only a pr-<n> stack whose own type (outputs and config) is custom is disposable."""
     out = guarded(lambda: read_json_file(outputs), "reading outputs")
     cfg = guarded(lambda: read_json_file(config), "reading config") if config else {}
-    if not isinstance(out, dict) or not isinstance(cfg, dict):
-        fail("--outputs and --config must hold JSON objects", EXIT_USAGE)
+    pr.check_disposable_inputs(out, cfg)
     verdict = pr.check_disposable(stack, out, cfg)
     if not verdict.disposable:
         fail(f"refusing to destroy: {verdict.reason}", EXIT_FAILURE)
@@ -273,11 +286,11 @@ def sweep(
     stacks: Annotated[Path, typer.Option("--stacks", help="`pulumi stack ls --json` saved.")],
     open_prs: Annotated[Path, typer.Option("--open-prs", help="`gh pr list --state open --json number` saved.")],
     ttl_hours: Annotated[float, typer.Option("--ttl-hours", min=1, help="Destroy previews idle this long.")] = 168,
-    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text (one stack a line) or json.")] = (
-        ViewFormat.text
-    ),
+    format: Annotated[
+        ViewFormat, typer.Option("--format", "-f", help="text (one stack a line), json or markdown.")
+    ] = ViewFormat.text,
 ) -> None:
-    """Which pr-* stacks the scheduled sweep destroys: closed pull requests, or idle past the TTL."""
+    """List the pr-* stacks the scheduled sweep destroys: closed pull requests, or idle past the TTL."""
     listed = guarded(lambda: pr.parse_stack_listing(read_json_file(stacks)), "reading stacks")
     numbers = guarded(lambda: pr.parse_open_prs(read_json_file(open_prs)), "reading open pull requests")
     picks = pr.select_for_sweep(listed, numbers, timedelta(hours=ttl_hours), pr.now_utc())
@@ -289,25 +302,6 @@ def sweep(
     )
 
 
-def _comment_section(stack: str, base_file: Path) -> dict[str, str]:
-    head = guarded(lambda: review.load_plan(stack), f"rendering {stack}")
-    if base_file.is_file():
-        base = guarded(lambda: review.read_plan_file(base_file), "reading the base snapshot")
-    else:  # a stack this change adds: everything in it is new
-        base = {"stack": stack, "project": "envstack", "resources": [], "outputs": {}}
-    result = review.diff_plans(base, head, f"base:{stack}", stack)
-    summary = "new stack" if not base["resources"] else "no change" if result.empty else "changes infrastructure"
-    section = {
-        "summary": summary,
-        "diff": formats.diff_markdown(result),
-        "manifest": formats.manifest_markdown(review.manifest(head)),
-    }
-    removed, added = access_mod.reach_change(base, head)
-    if removed or added:  # the change alters what the environment's runtime role can reach
-        section["access"] = access_mod.reach_markdown(stack, removed, added)
-    return section
-
-
 @app.command("review-comment")
 def review_comment(
     base_dir: Annotated[
@@ -315,12 +309,14 @@ def review_comment(
         typer.Option("--base-dir", help="The base branch's tests/snapshots, to show what this change does."),
     ] = None,
 ) -> None:
-    """The Markdown of the pull request's offline review comment: per committed stack, the
-    diff from the base branch's snapshot to this change's rendering, and the data-loss manifest."""
+    """Print the Markdown of the pull request's offline review comment.
+
+    Per committed stack: the diff from the base branch's snapshot to this change's rendering,
+    and the data-loss manifest."""
     stacks = committed_stacks()
-    snapshots = base_dir or project_root() / "tests" / "snapshots"
-    sections = {stack: _comment_section(stack, snapshots / f"{stack}.json") for stack in stacks}
-    emit(review.review_comment(stacks, base_dir, sections))
+    snapshots = comment.base_snapshots(base_dir)
+    sections = {stack: guarded(partial(comment.section, stack, snapshots / f"{stack}.json"), stack) for stack in stacks}
+    emit(comment.review_comment(stacks, base_dir, sections))
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -332,22 +328,23 @@ def check(
     plan_file: Annotated[
         Path | None, typer.Option("--plan", help="A saved plan JSON (`envctl plan STACK --format json`).")
     ] = None,
-    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text, json or markdown.")] = ViewFormat.text,
+    format: FormatOption = ViewFormat.text,
 ) -> None:
-    """Run the policy pack's rules offline on STACK's rendering or on a saved plan. Exits 1
-    when a mandatory rule is violated; advisory findings are printed but do not fail."""
+    """Run the policy pack's rules offline on STACK's rendering or on a saved plan.
+
+    Exits 1 when a mandatory rule is violated; advisory findings are printed but do not fail."""
     from policies import rules
 
     if (stack is None) == (plan_file is None):
         fail("give either a STACK or --plan FILE", EXIT_USAGE)
     if plan_file is not None:
-        plan = guarded(lambda: review.read_plan_file(plan_file), "reading the plan")
+        plan = guarded(lambda: read_plan_file(plan_file), "reading the plan")
     else:
-        plan = guarded(lambda: review.load_plan(str(stack)), f"rendering {stack}")
+        plan = guarded(lambda: load_plan(str(stack)), f"rendering {stack}")
     try:
         model = rules.from_plan(plan)
     except rules.PlanVersionError as err:
-        fail(f"{plan_file or stack}: {err}", EXIT_USAGE)
+        raise UsageError(f"{plan_file or stack}: {err}") from None
     findings = rules.evaluate(model)
     show(
         format,
@@ -367,9 +364,9 @@ def check(
 
 @app.command("rules")
 def list_rules(
-    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text, json or markdown.")] = ViewFormat.text,
+    format: FormatOption = ViewFormat.text,
 ) -> None:
-    """Every policy rule: its level per environment type, what it checks, and the scanner IDs."""
+    """List every policy rule: its level per environment type, what it checks, and scanner IDs."""
     from policies import rules
 
     types = ("dev", "custom", "staging", "prod")
@@ -380,7 +377,7 @@ def list_rules(
         format,
         json=lambda: rows,
         markdown=lambda: formats.rules_markdown(rows, types),
-        text=lambda: formats.rules_markdown(rows, types),
+        text=lambda: formats.render_text(formats.rules_table(rows, types), width=160),
     )
 
 
@@ -394,13 +391,11 @@ def access_matrix(
         ViewFormat.text
     ),
 ) -> None:
-    """The access matrix, offline: which actions each environment's runtime role can take on
-    which environment's resources, as moto's IAM policy engine evaluates the rendered documents."""
-    plans = [guarded(lambda s=s: review.load_plan(s), f"rendering {s}") for s in stacks]  # type: ignore[misc]
-    try:
-        result = access_mod.matrix(plans)
-    except access_mod.AccessError as err:
-        fail(str(err), EXIT_USAGE)
+    """Show the access matrix: what each runtime role can do to each environment's resources.
+
+    Offline: moto's IAM policy engine evaluates the rendered documents."""
+    plans = [guarded(lambda s=s: load_plan(s), f"rendering {s}") for s in stacks]  # type: ignore[misc]
+    result = access_mod.matrix(plans)
     show(
         format,
         json=result.to_json,
@@ -416,17 +411,16 @@ def access_matrix(
 def iam_policy(
     role: Annotated[str, typer.Argument(help="deploy, preview or drift.", show_default=False)],
 ) -> None:
-    """The least-privilege IAM policy document (JSON) of a CI role, derived from the resource
-    types the program declares: deploy (pulumi up of the committed stacks), preview (pull-request
-    environments) or drift (read-only refresh). See docs/iam.md."""
+    """Print the least-privilege IAM policy (JSON) of a CI role: deploy, preview or drift.
+
+    Derived from the resource types the program declares: deploy (pulumi up of the committed
+    stacks), preview (pull-request environments) or drift (read-only refresh). See docs/iam.md."""
     from envctl import iam
 
     if role not in iam.ROLES:
         fail(f"unknown role '{role}'; allowed: {', '.join(iam.ROLES)}", EXIT_USAGE)
-    try:
-        document = guarded(lambda: iam.policy(role), f"deriving the {role} policy")
-    except iam.UnmappedTypeError as err:  # a program change without its permissions: not bad input
-        fail(str(err), EXIT_FAILURE)
+    # iam.UnmappedTypeError, a program change without its permissions, is a FailureError (exit 1).
+    document = guarded(lambda: iam.policy(role), f"deriving the {role} policy")
     emit(formats.to_json(document))
 
 
@@ -438,11 +432,12 @@ def resolve(
     key: Annotated[str, typer.Argument(help="The publishable key (pk_...), or - to read it from stdin.")],
     region: Annotated[str | None, typer.Option("--region", help="Default: the AWS SDK's.")] = None,
     project: Annotated[str, typer.Option("--project", help="The platform project.")] = PROJECT,
-    format: Annotated[ViewFormat, typer.Option("--format", "-f", help="text or json.")] = ViewFormat.text,
+    format: FormatOption = ViewFormat.text,
 ) -> None:
-    """The environment record of an API key, from the project's key index in SSM Parameter
-    Store: what the platform's API does for each X-API-Key header. A malformed key is refused
-    before any AWS call (exit 2); a key no environment has exits 1."""
+    """Print the environment record of an API key, from the project's key index in SSM.
+
+    What the platform's API does for each X-API-Key header. A malformed key is refused before
+    any AWS call (exit 2); a key no environment has exits 1."""
     from components.records import KEY_ALLOWED, well_formed
     from components.resolver import UnknownKeyError
     from envctl import live as live_mod
@@ -452,11 +447,11 @@ def resolve(
     if not well_formed(key):  # before anything touches AWS; the key itself is never echoed
         fail(f"KEY: not an envstack API key; allowed: {KEY_ALLOWED}", EXIT_USAGE)
     guarded(lambda: live_mod.check_project(project), "checking --project")
+    client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
     try:
-        client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
         with progress("resolving"):
             record = live_mod.resolve_key(client, key, project)
-    except (UnknownKeyError, live_mod.AwsError) as err:
+    except UnknownKeyError as err:  # components/resolver.py's: a key no environment has
         fail(str(err), EXIT_FAILURE)
     show(
         format,

@@ -1,24 +1,57 @@
-"""Where envctl speaks: results on stdout, progress and errors on stderr."""
+"""Where envctl speaks: results on stdout; progress and errors on stderr, through one boundary.
+
+`Boundary` is the click group every command runs under: an `EnvctlError` becomes one line and
+its exit code (envctl/errors.py), and any other exception one line saying it is a bug (exit 3),
+so no traceback and no misleading verdict reaches the user. ENVCTL_DEBUG=1 shows the traceback.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException
 
+from envctl.errors import EXIT_BUG, EXIT_FAILURE, EXIT_USAGE, EnvctlError, FailureError, UsageError
+
+__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "Boundary", "err_console", "fail", "progress", "say_error"]
 err_console = Console(stderr=True)
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2  # bad input: unknown stack, invalid config, malformed file, unmappable name
+
+def say_error(message: str) -> None:
+    err_console.print(f"envctl: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
-    """One clear message (a config error keeps its list of problems) and a non-zero exit."""
-    err_console.print(f"envctl: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+    """Stop with one clear message (a config error keeps its list of problems) and `code`."""
+    raise (UsageError if code == EXIT_USAGE else FailureError)(message)
+
+
+class Boundary(TyperGroup):
+    """The CLI's one error boundary: every command, subcommands included, runs inside `invoke`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (Exit, Abort, TyperException):  # typer's own: exit codes, usage errors, Ctrl-C
+            raise
+        except EnvctlError as err:
+            say_error(str(err))
+            raise typer.Exit(err.exit_code) from None
+        except Exception as err:
+            if os.environ.get("ENVCTL_DEBUG"):
+                raise
+            detail = f"{type(err).__name__}: {err}".splitlines()[0]
+            say_error(
+                f"internal error, a bug in envctl and not a finding about your stacks ({detail}); "
+                "rerun with ENVCTL_DEBUG=1 for the traceback and report it"
+            )
+            raise typer.Exit(EXIT_BUG) from None
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,6 +18,14 @@ from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
 
 db_app = typer.Typer(help="Create or remove an environment's schema and role on any PostgreSQL.", no_args_is_help=True)
 ALPHABET = string.ascii_letters + string.digits
+
+
+class DbFormat(StrEnum):
+    """The --format values of envctl's other commands that `db up` prints."""
+
+    text = "text"
+    json = "json"
+
 
 DsnOption = Annotated[str, typer.Option("--dsn", help="An administrator's libpq DSN or postgresql:// URL.")]
 EnvOption = Annotated[str, typer.Option("--env", help="The environment's name, e.g. dev or pr-42.")]
@@ -37,10 +46,13 @@ def _layout(env: str, dsn: str, connection_limit: int) -> tuple[Layout, dict[str
 
 
 @db_app.command("up")
-def up(
+def up(  # noqa: PLR0917 (one parameter per option, as typer wants)
     dsn: DsnOption,
     env: EnvOption,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
+    format: Annotated[DbFormat, typer.Option("--format", "-f", help="text, or json (one JSON object).")] = (
+        DbFormat.text
+    ),
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Deprecated: --format json.")] = False,
     password: Annotated[
         str | None,
         typer.Option(
@@ -51,7 +63,7 @@ def up(
     ] = None,
     connection_limit: Annotated[int, typer.Option("--connection-limit", min=1, max=500)] = 20,
 ) -> None:
-    """Create or update ENV's schema and role. Idempotent: existing tables and rows are kept."""
+    """Create or update ENV's schema and role; idempotent, existing tables and rows are kept."""
     from psycopg import conninfo
 
     layout, params = _layout(env, dsn, connection_limit)
@@ -71,7 +83,7 @@ def up(
         "role": layout.role,
         "dsn": conninfo.make_conninfo(**own),
     }
-    if as_json:
+    if as_json or format is DbFormat.json:
         typer.echo(json.dumps(result, sort_keys=True))
     else:
         typer.echo(f"environment {env}: schema {layout.schema}, role {layout.role} on database {layout.database}")
@@ -80,7 +92,7 @@ def up(
 
 @db_app.command("down")
 def down(dsn: DsnOption, env: EnvOption) -> None:
-    """Drop ENV's schema with all its tables and data, and its role. Idempotent."""
+    """Drop ENV's schema with all its tables and data, and its role; idempotent."""
     layout, _ = _layout(env, dsn, EXIT_FAILURE)
     try:
         PsycopgExecutor(dsn).apply(teardown_plan(layout))

@@ -12,8 +12,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from envctl.cards import NOT_DEPLOYED, Card
-from envctl.render import Rendering, Resource
-from envctl.review import Manifest, PlanDiff
+from envctl.diff import PlanDiff
+from envctl.manifest import Manifest
+from envctl.plan import Rendering, Resource
 
 
 def to_json(value: Any) -> str:
@@ -201,3 +202,12 @@ def rules_markdown(rows: list[dict[str, str]], types: tuple[str, ...]) -> str:
         levels = " | ".join(row[t] for t in types)
         lines.append(f"| `{row['rule']}` | {levels} | {row['checks']} | {row['ids']} |")
     return "\n".join(lines) + "\n"
+
+
+def rules_table(rows: list[dict[str, str]], types: tuple[str, ...]) -> Table:
+    table = Table(title="policy rules: level per environment type", title_justify="left")
+    for column in ("rule", *types, "what it checks", "scanner IDs"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(Text(row["rule"]), *(Text(row[t]) for t in types), Text(row["checks"]), Text(row["ids"]))
+    return table

@@ -38,14 +38,17 @@ from components.access import ROLE_PATH
 from components.config import parse_config
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE
 from envctl import pr
-from envctl.render import RenderError, Rendering, committed_stacks, read_stack_config, render, render_config
+from envctl.errors import FailureError, UsageError
+from envctl.plan import Rendering
+from envctl.render import render, render_config
+from envctl.stackfiles import committed_stacks, read_stack_config
 
 ROLES = ("deploy", "preview", "drift")
 VERSION = "2012-10-17"
 PREVIEW_ENVIRONMENTS = "pr-*"  # pr.PR_STACK: every preview environment is named pr-<number>
 
 
-class UnmappedTypeError(Exception):
+class UnmappedTypeError(FailureError):
     """A resource type that TYPE_ACCESS does not map: the policy would miss its permissions."""
 
 
@@ -429,7 +432,7 @@ def preview_rendering() -> Rendering:
 def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
     """The renderings a role acts on, where it may act, and whether it writes."""
     if role not in ROLES:
-        raise RenderError(f"unknown role '{role}'; allowed: {', '.join(ROLES)}")
+        raise UsageError(f"unknown role '{role}'; allowed: {', '.join(ROLES)}")
     if role == "preview":
         rendering = preview_rendering()
         owner_raw, _ = read_stack_config(pr.CLUSTER_OWNER_STACK)

@@ -14,16 +14,16 @@ from components.names import is_valid_name
 from components.records import records_path
 from components.resolver import resolve
 from envctl.cards import Card, card_from_outputs
-from envctl.render import RenderError
+from envctl.errors import FailureError, UsageError
 
 
-class AwsError(Exception):
+class AwsError(FailureError):
     """AWS could not be asked or refused (credentials, region, access, throttling): one line."""
 
 
 def check_project(project: str) -> str:
     if not is_valid_name(project):
-        raise RenderError(f"--project: got {project!r}; allowed: {NAME_ALLOWED}")
+        raise UsageError(f"--project: got {project!r}; allowed: {NAME_ALLOWED}")
     return project
 
 
@@ -33,7 +33,7 @@ def ssm_client(region: str | None) -> Any:
     from botocore.exceptions import NoRegionError
 
     if region is not None and region not in aws_regions():
-        raise RenderError(f"--region: got {region!r}; allowed: an AWS region code such as ap-northeast-2")
+        raise UsageError(f"--region: got {region!r}; allowed: an AWS region code such as ap-northeast-2")
     try:
         return boto3.session.Session().client("ssm", region_name=region)
     except NoRegionError:

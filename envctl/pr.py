@@ -8,13 +8,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    TypeAdapter,
+    ValidationError,
+)
 
 from components.config import ConfigError, EnvType, parse_config
-from envctl.render import RenderError, read_stack_config
+from envctl.errors import UsageError
+from envctl.stackfiles import read_stack_config
 
 _Model = TypeVar("_Model", bound="_Listed")
 PR_STACK = re.compile(r"^pr-([1-9][0-9]{0,8})$")
@@ -23,7 +34,7 @@ CLUSTER_OWNER_STACK = "staging"  # previews attach to the cluster that staging o
 
 def pr_stack(number: int) -> str:
     if number < 1:
-        raise RenderError(f"pull request number must be a positive integer, got {number}")
+        raise UsageError(f"pull request number must be a positive integer, got {number}")
     return f"pr-{number}"
 
 
@@ -37,7 +48,7 @@ def pr_config(number: int, cluster_stack: str, region: str | None = None) -> dic
     raw, _ = read_stack_config(CLUSTER_OWNER_STACK)
     owner = parse_config(raw, CLUSTER_OWNER_STACK)
     if owner.cluster is None or not owner.cluster.create:
-        raise RenderError(f"Pulumi.{CLUSTER_OWNER_STACK}.yaml does not create a cluster for previews to attach to")
+        raise UsageError(f"Pulumi.{CLUSTER_OWNER_STACK}.yaml does not create a cluster for previews to attach to")
     config = {
         "aws:region": region or owner.region,
         "envstack:type": EnvType.CUSTOM.value,
@@ -46,7 +57,7 @@ def pr_config(number: int, cluster_stack: str, region: str | None = None) -> dic
     try:
         parse_config(config, stack)  # the same contract as the program: refuse what it would refuse
     except ConfigError as err:
-        raise RenderError(str(err)) from None
+        raise UsageError(str(err)) from None
     return {"config": config}
 
 
@@ -67,6 +78,22 @@ def _config_type(config: dict[str, Any]) -> str | None:
     if isinstance(entry, dict):
         entry = entry.get("value")
     return entry if isinstance(entry, str) else None
+
+
+def check_disposable_inputs(outputs: Any, config: Any) -> None:
+    """Refuse saved --outputs/--config that are not what `pulumi stack output --json` and
+    `pulumi config --json` print: a JSON object, with the type (if any) a string."""
+    for option, doc in (("--outputs", outputs), ("--config", config)):
+        if not isinstance(doc, dict):
+            raise UsageError(f"{option}: got a JSON {type(doc).__name__}; allowed: a JSON object")
+    if "type" in outputs and not isinstance(outputs["type"], str):
+        raise UsageError(f"--outputs: 'type': got {json.dumps(outputs['type'])}; allowed: a string")
+    entry = config.get("envstack:type")
+    value = entry.get("value") if isinstance(entry, dict) else entry
+    if "envstack:type" in config and not isinstance(value, str):
+        raise UsageError(
+            f"--config: 'envstack:type': got {json.dumps(entry)}; allowed: a string, or {{\"value\": a string}}"
+        )
 
 
 def check_disposable(stack: str, outputs: dict[str, Any], config: dict[str, Any]) -> Verdict:
@@ -91,11 +118,22 @@ class _Listed(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
+ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]")
+
+
+def _iso_text(value: Any) -> Any:
+    """Only ISO 8601 text: pydantic would read a number (or numeric text) as Unix seconds, and a
+    garbled `lastUpdate: 5` would then look idle since 1970 and have its preview destroyed."""
+    if value is not None and not (isinstance(value, str) and ISO_DATE.match(value)):
+        raise ValueError("not an ISO 8601 timestamp")
+    return value
+
+
 class StackSummary(_Listed):
     """One entry of `pulumi stack ls --json`: only the fields the sweep reads."""
 
     name: str
-    last_update: AwareDatetime | None = Field(default=None, alias="lastUpdate")
+    last_update: Annotated[AwareDatetime, BeforeValidator(_iso_text)] | None = Field(default=None, alias="lastUpdate")
     update_in_progress: StrictBool = Field(default=False, alias="updateInProgress")
 
 
@@ -114,10 +152,10 @@ _ALLOWED = {
 
 
 def _listing(source: str, model: type[_Model], data: Any) -> list[_Model]:
-    """A JSON list of objects, validated entry by entry; the first problem is one RenderError
+    """A JSON list of objects, validated entry by entry; the first problem is one UsageError
     line naming the source, the entry and the field, and what is allowed."""
     if not isinstance(data, list):
-        raise RenderError(f"{source}: expected a JSON list of objects, got {type(data).__name__}")
+        raise UsageError(f"{source}: expected a JSON list of objects, got {type(data).__name__}")
     try:
         return TypeAdapter(list[model]).validate_python(data)  # type: ignore[valid-type]
     except ValidationError as err:
@@ -126,7 +164,7 @@ def _listing(source: str, model: type[_Model], data: Any) -> list[_Model]:
         where = f"entry {index}" + (f" {field[0]!r}" if field else "")
         allowed = _ALLOWED[str(field[0])] if field else "a JSON object"
         got = "nothing (the key is missing)" if first["type"] == "missing" else json.dumps(first["input"])
-        raise RenderError(f"{source}: {where}: got {got}; allowed: {allowed}") from None
+        raise UsageError(f"{source}: {where}: got {got}; allowed: {allowed}") from None
 
 
 def parse_stack_listing(data: Any) -> list[StackSummary]:

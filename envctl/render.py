@@ -1,383 +1,23 @@
-"""Offline rendering: run the real Pulumi program under Pulumi's own mock runtime.
+"""Rendering a stack offline: its committed config, validated, run through the mock runtime.
 
-No engine of our own: `pulumi.runtime.set_mocks` runs `__main__.py` and every component
-exactly as `pulumi up` would, except that resource registrations go to a recording monitor
-instead of the Pulumi engine. What AWS would compute (ARNs, endpoints, generated values) is
-filled in with labelled placeholders, so a rendering is deterministic and needs no
-credentials, network, CLI or backend.
+No engine of our own: envctl/runtime.py runs `__main__.py` and every component exactly as
+`pulumi up` would, under Pulumi's mocks. This module owns the steps around it: read the stack
+file (envctl/stackfiles.py), validate the config (components/config.py), render, and find a
+plan by reference (a committed stack or a saved plan JSON file, envctl/plan.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
-import os
 import runpy
-import string
 import sys
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pulumi
-import yaml
-from pulumi.runtime import config as runtime_config
-from pulumi.runtime import mocks, rpc, settings, sync_await
-from pulumi.runtime.stack import run_in_stack
-
-from components import names
 from components.config import PROJECT, ConfigError, StackConfig, parse_config
-from components.conventions import PLAN_SCHEMA_VERSION, SECRET_PLACEHOLDER
-
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = SECRET_PLACEHOLDER  # components/conventions.py: shown instead of every secret value
-FAKE_ACCOUNT = "123456789012"
-
-
-class RenderError(Exception):
-    """The program could not be rendered, or an input was bad: one line that says why."""
-
-
-def read_json_file(path: Path) -> Any:
-    """A JSON file's content; an empty file is `{}`. Errors are one RenderError line."""
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise RenderError(f"{path}: cannot read ({err.strerror})") from None
-    try:
-        return json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as err:
-        raise RenderError(f"{path}: malformed JSON ({err.msg} at line {err.lineno})") from None
-
-
-@dataclass
-class Resource:
-    """One registered resource, as the plan shows it."""
-
-    urn: str
-    name: str
-    type: str
-    parent: str | None
-    provider: str | None
-    inputs: dict[str, Any]
-    protect: bool
-    retain_on_delete: bool
-    custom: bool
-    parent_urn: str | None = None
-    delete_before_replace: bool = False
-    ignore_changes: list[str] = field(default_factory=list)
-    # What the engine is told this resource depends on, by resource name (sorted): every
-    # dependency, and per input property the resources its value came from.
-    depends_on: list[str] = field(default_factory=list)
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    arn: str | None = None  # the (placeholder) ARN an AWS resource gets; the access matrix reads it
-
-    def to_json(self) -> dict[str, Any]:
-        shown = {
-            "name": self.name,
-            "type": self.type,
-            "parent": self.parent,
-            "provider": self.provider,
-            "inputs": self.inputs,
-            "protect": self.protect,
-            "retainOnDelete": self.retain_on_delete,
-            "deleteBeforeReplace": self.delete_before_replace,
-            "ignoreChanges": self.ignore_changes,
-            "dependsOn": self.depends_on,
-            "propertyDependencies": self.property_dependencies,
-        }
-        if self.arn is not None:
-            shown["arn"] = self.arn
-        return shown
-
-
-@dataclass
-class Rendering:
-    stack: str
-    project: str
-    config: StackConfig
-    resources: list[Resource] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-    def by_type(self, type_: str) -> list[Resource]:
-        return [r for r in self.resources if r.type == type_]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schemaVersion": PLAN_SCHEMA_VERSION,
-            "stack": self.stack,
-            "project": self.project,
-            "resources": [r.to_json() for r in self.resources],
-            "outputs": self.outputs,
-        }
-
-
-def redact(value: Any) -> Any:
-    """Replace every secret-marked value with `[secret]`, recursively, and give back the
-    integers that protobuf's Struct carries as floats."""
-    if rpc.is_rpc_secret(value):
-        return SECRET
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _key_uuid(name: str) -> str:
-    """A deterministic KMS key id (a UUID, as AWS gives one)."""
-    return str(uuid.UUID(bytes=hashlib.sha256(f"kms/{name}".encode()).digest()[:16]))
-
-
-def _token(name: str, length: int, alphabet: str) -> str:
-    """A deterministic stand-in for a generated value, of the real length and alphabet."""
-    out, counter = "", 0
-    while len(out) < length:
-        digest = hashlib.sha256(f"{name}/{counter}".encode()).digest()
-        out += "".join(alphabet[b % len(alphabet)] for b in digest)
-        counter += 1
-    return out[:length]
-
-
-def _seed(name: str, env: str | None, stack: str) -> str:
-    """What a placeholder for a value AWS or pulumi-random would generate at random (a secret's
-    ARN suffix, a key's id, a generated password) is derived from: the stack, and the
-    resource's name with the environment's name taken out. Two stacks never share a value, and
-    two renderings of one stack that differ only by the environment's name differ only where
-    the name itself appears."""
-    return f"{stack}/" + (name.replace(f"{names.PREFIX}-{env}-", f"{names.PREFIX}-<env>-") if env else name)
-
-
-def _password_alphabet(inputs: dict[str, Any]) -> str:
-    return string.ascii_letters + string.digits + (inputs.get("overrideSpecial") or "")
-
-
-def generated_password(rendering: Rendering, resource: Resource) -> str:
-    """The value the mock runtime generated for a RandomPassword of `rendering`, which every
-    plan shows only as `[secret]`: for tests that hunt for it, or that need the real API key."""
-    if resource.type != "random:index/randomPassword:RandomPassword":
-        raise ValueError(f"{resource.name} is a {resource.type}, not a RandomPassword")
-    seed = _seed(resource.name, rendering.config.name, rendering.stack)
-    return _token(seed, int(resource.inputs["length"]), _password_alphabet(resource.inputs))
-
-
-class _Mocks(pulumi.runtime.Mocks):
-    """Fills in what a provider would compute, with labelled, deterministic placeholders."""
-
-    def __init__(self, region: str, stack: str, env: str | None = None) -> None:
-        self.region = region
-        self.stack = stack
-        self.env = env
-
-    def _seed(self, name: str) -> str:
-        return _seed(name, self.env, self.stack)
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        name, typ, inputs = args.name, args.typ, dict(args.inputs)
-        service = typ.split(":")[1].split("/")[0] if typ.count(":") == 2 else "mock"
-        state: dict[str, Any] = dict(inputs)
-        if typ.startswith("aws:"):
-            state["arn"] = self._arn(name, typ, service, inputs)
-        if typ == "aws:s3/bucket:Bucket":
-            state["bucket"] = f"{name}-0000000"
-        elif typ == "random:index/randomId:RandomId":
-            state["hex"] = _token(name, 2 * int(inputs["byteLength"]), "0123456789abcdef")
-        elif typ == "aws:iam/role:Role":
-            state["name"] = f"{name}-0000000"
-        elif typ == "random:index/randomPassword:RandomPassword":
-            state["result"] = _token(self._seed(name), int(inputs["length"]), _password_alphabet(inputs))
-        elif typ == "time:index/static:Static":
-            state["rfc3339"] = "2026-01-01T00:00:00Z"
-        elif typ == "aws:rds/cluster:Cluster":
-            state["endpoint"] = f"{inputs['clusterIdentifier']}.cluster-mock.{self.region}.rds.amazonaws.com"
-            state["port"] = 5432
-            state["masterUserSecrets"] = [
-                {"secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{name}"}
-            ]
-        elif typ == "aws:kms/key:Key":
-            state["keyId"] = _key_uuid(self._seed(name))
-        elif typ == "pulumi:pulumi:StackReference":
-            state["outputs"] = {"clusterAttachment": self._attachment(inputs["name"])}
-        return f"{name}-id", state
-
-    def _arn(self, name: str, typ: str, service: str, inputs: dict[str, Any]) -> str:
-        """An ARN of the shape AWS gives the resource type (bucket, pool, secret, key, cluster,
-        role), so that the access matrix evaluates documents against realistic ARNs."""
-        head = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}"
-        shapes: dict[str, Callable[[], str]] = {
-            "aws:s3/bucket:Bucket": lambda: f"arn:aws:s3:::{name}-0000000",
-            "aws:cognito/userPool:UserPool": lambda: (
-                f"arn:aws:cognito-idp:{self.region}:{FAKE_ACCOUNT}:userpool/{name}-id"
-            ),
-            # Secrets Manager appends 6 random characters to the secret's name.
-            "aws:secretsmanager/secret:Secret": lambda: (
-                f"{head}:secret:{name}-0000000-{_token(self._seed(name), 6, string.ascii_letters)}"
-            ),
-            "aws:kms/key:Key": lambda: f"{head}:key/{_key_uuid(self._seed(name))}",
-            "aws:rds/cluster:Cluster": lambda: f"{head}:cluster:{inputs.get('clusterIdentifier') or name}",
-            "aws:iam/role:Role": lambda: f"arn:aws:iam::{FAKE_ACCOUNT}:role{inputs.get('path') or '/'}{name}-0000000",
-        }
-        shape = shapes.get(typ)
-        return shape() if shape else f"{head}:{name}"
-
-    def _attachment(self, stack_name: str) -> dict[str, Any]:
-        owner = stack_name.rsplit("/", 1)[-1]
-        return {
-            "name": f"{owner}-cluster",
-            "arn": f"arn:aws:rds:{self.region}:{FAKE_ACCOUNT}:cluster:{owner}-cluster",
-            "secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{owner}",
-            "endpoint": f"{owner}-cluster.cluster-mock.{self.region}.rds.amazonaws.com",
-            "port": 5432,
-            "database": "envstack",
-        }
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 (an invoke token)
-            deployer = f"arn:aws:iam::{FAKE_ACCOUNT}:user/envstack-deployer"
-            return {"accountId": FAKE_ACCOUNT, "arn": deployer, "id": FAKE_ACCOUNT, "userId": "AIDAMOCKDEPLOYER"}, []
-        raise RenderError(f"the program called {args.token}, which offline rendering does not fake")
-
-
-def _decode_provider_value(value: Any) -> Any:
-    """Provider config travels as strings; objects (such as default_tags) as JSON text."""
-    if isinstance(value, str) and value[:1] in "{[":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-class _Monitor(mocks.MockMonitor):
-    """Pulumi's mock monitor, plus a record of each registration's options and the stack outputs."""
-
-    def __init__(self, mocks_: _Mocks) -> None:
-        super().__init__(mocks_)
-        self.registrations: list[Resource] = []
-        self.names: dict[str, str] = {}
-        self.stack_outputs: dict[str, Any] = {}
-        self.stack_urn = ""
-        # Event loops the mock monitor creates in executor threads; closed after the run.
-        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        self.thread_loops.add(sync_await._ensure_event_loop())  # type: ignore[no-untyped-call]
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.additionalSecretOutputs:
-            # The engine marks these outputs secret (e.g. RandomPassword.result); so must we.
-            state = rpc.deserialize_properties(response.object, keep_unknowns=True)
-            for key in request.additionalSecretOutputs:
-                if key in state:
-                    state[key] = rpc.wrap_rpc_secret(state[key])
-            response.object.CopyFrom(sync_await._sync_await(rpc.serialize_properties(state, {})))
-        self.names[response.urn] = request.name
-        if request.type == "pulumi:pulumi:Stack":
-            self.stack_urn = response.urn
-        else:
-            arn = rpc.deserialize_properties(response.object, keep_unknowns=True).get("arn")
-            self._record(request, response.urn, request.object, custom=bool(request.custom), arn=arn)
-        return response
-
-    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (a read, such as a StackReference)
-        self.thread_loops.add(sync_await._ensure_event_loop())  # type: ignore[no-untyped-call]
-        response = super().ReadResource(request)  # type: ignore[no-untyped-call]
-        self.names[response.urn] = request.name
-        self._record(request, response.urn, request.properties, custom=True)
-        return response
-
-    def _record(self, request: Any, urn: str, props: Any, *, custom: bool, arn: Any = None) -> None:
-        provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else ""
-        inputs = rpc.deserialize_properties(props, keep_unknowns=True)
-        if request.type.startswith("pulumi:providers:"):
-            inputs = {k: _decode_provider_value(v) for k, v in inputs.items()}
-        if "__provider" in inputs:  # a dynamic provider's serialised code: not reviewable input
-            inputs["__provider"] = "[dynamic provider code]"
-        self.registrations.append(
-            Resource(
-                urn=urn,
-                name=request.name,
-                type=request.type,
-                parent=None if request.parent == self.stack_urn else self.names.get(request.parent),
-                provider=self.names.get(provider_urn),
-                inputs=redact(inputs),
-                protect=bool(getattr(request, "protect", False)),
-                retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
-                custom=custom,
-                parent_urn=None if request.parent == self.stack_urn else request.parent or None,
-                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
-                ignore_changes=sorted(getattr(request, "ignoreChanges", [])),
-                depends_on=self._names(getattr(request, "dependencies", [])),
-                property_dependencies={
-                    key: names
-                    for key, deps in sorted(getattr(request, "propertyDependencies", {}).items())
-                    if (names := self._names(deps.urns))
-                },
-                arn=arn if isinstance(arn, str) and request.type.startswith("aws:") else None,
-            )
-        )
-
-    def _names(self, urns: Any) -> list[str]:
-        """Resource names of dependency URNs, sorted and unique, so the plan JSON stays deterministic."""
-        return sorted({self.names.get(urn, urn.rsplit("::", 1)[-1]) for urn in urns})
-
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
-        if request.urn == self.stack_urn:
-            self.stack_outputs = redact(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
-        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
-
-
-def project_root() -> Path:
-    """The project directory: where Pulumi.yaml and the stack files are (ENVSTACK_ROOT overrides)."""
-    return Path(os.environ.get("ENVSTACK_ROOT") or ROOT)
-
-
-def stack_file(stack: str, root: Path | None = None) -> Path:
-    return (root or project_root()) / f"Pulumi.{stack}.yaml"
-
-
-def committed_stacks(root: Path | None = None) -> list[str]:
-    """The stacks whose config is committed next to Pulumi.yaml."""
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (root or project_root()).glob("Pulumi.*.yaml"))
-
-
-def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, Any], list[str]]:
-    """A stack's raw config (project defaults, then the stack file) and its secret keys.
-
-    Values set with `pulumi config set --secret` are ciphertext that only the stack's
-    secrets provider can decrypt; offline they render as `[secret]`.
-    """
-    root = root or project_root()
-    path = stack_file(stack, root)
-    if not path.is_file():
-        known = ", ".join(committed_stacks(root)) or "none"
-        raise RenderError(f"unknown stack '{stack}': {path.name} does not exist (committed stacks: {known})")
-    raw: dict[str, Any] = {}
-    secret_keys: list[str] = []
-    for source in (root / "Pulumi.yaml", path):
-        if not source.is_file():
-            continue
-        try:
-            doc = yaml.safe_load(source.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise RenderError(f"{source.name} is not valid YAML: {err}".splitlines()[0]) from None
-        if not isinstance(doc, dict):
-            raise RenderError(f"{source.name} must hold a YAML mapping")
-        for name, value in (doc.get("config") or {}).items():
-            key = name if ":" in name else f"{PROJECT}:{name}"
-            if isinstance(value, dict) and "secure" in value:
-                raw[key] = SECRET
-                secret_keys.append(key)
-            elif isinstance(value, dict) and source.name == "Pulumi.yaml":
-                if "default" in value:  # project-level config declares {type, default}
-                    raw[key] = value["default"]
-            else:
-                raw[key] = value
-    return raw, secret_keys
+from envctl.errors import UsageError
+from envctl.plan import Rendering, read_plan_file
+from envctl.runtime import record
+from envctl.stackfiles import project_root, read_stack_config
 
 
 def render(stack: str, root: Path | None = None) -> Rendering:
@@ -386,7 +26,7 @@ def render(stack: str, root: Path | None = None) -> Rendering:
     try:
         config = parse_config(raw, stack)
     except ConfigError as err:
-        raise RenderError(f"Pulumi.{stack}.yaml: {err}") from None
+        raise UsageError(f"Pulumi.{stack}.yaml: {err}") from None
     return render_config(stack, raw, secret_keys, config, root)
 
 
@@ -407,58 +47,14 @@ def render_config(
     return Rendering(stack=stack, project=PROJECT, config=config, resources=resources, outputs=outputs)
 
 
-def record(
-    program: Callable[[], object],
-    *,
-    stack: str,
-    region: str,
-    raw: dict[str, Any] | None = None,
-    secret_keys: list[str] | None = None,
-    env: str | None = None,
-) -> tuple[list[Resource], dict[str, Any]]:
-    """Run `program` as a Pulumi program under mocks; return its resources and stack outputs.
+def is_plan_file(ref: str) -> bool:
+    """A reference names a saved plan file when it ends in .json or holds a path separator."""
+    return ref.endswith(".json") or "/" in ref
 
-    Used for whole stacks and, in the tests, for single components built in isolation.
-    """
-    monitor = _Monitor(_Mocks(region, stack, env))
-    # The loop must exist before the runtime is configured: registrations are scheduled on it.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        # What `pulumi.runtime.set_mocks` does, minus its eager root Stack: `run_in_stack`
-        # below creates the stack resource, as the real Python language host does.
-        settings.reset_options(project=PROJECT, stack=stack)
-        settings.configure(
-            mocks.MockSettings(  # type: ignore[no-untyped-call]
-                monitor=monitor,
-                monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
-                engine=mocks.MockEngine(None),
-                project=PROJECT,
-                stack=stack,
-                dry_run=False,
-                organization="organization",
-                callbacks=None,
-            )
-        )
-        runtime_config.set_all_config(
-            {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in (raw or {}).items()},
-            secret_keys or [],
-        )
 
-        def run() -> None:
-            program()
-
-        loop.run_until_complete(run_in_stack(run))
-    except pulumi.RunError as err:
-        raise RenderError(str(err)) from None
-    finally:
-        # Pulumi's mock monitor runs in the loop's default executor and gives each worker
-        # thread an event loop of its own; end the workers and close those loops now, while
-        # the interpreter is whole, rather than leave them to be collected at exit.
-        loop.run_until_complete(loop.shutdown_default_executor())
-        asyncio.set_event_loop(None)
-        loop.close()
-        for thread_loop in monitor.thread_loops - {loop}:
-            thread_loop.close()
-    resources = sorted(monitor.registrations, key=lambda r: (r.name, r.type))
-    return resources, monitor.stack_outputs
+def load_plan(ref: str) -> dict[str, Any]:
+    """A plan by reference, where either may be given (diff, manifest, access): a saved plan
+    JSON file (a path ending in .json or holding a `/`), or else a committed stack's name."""
+    if is_plan_file(ref):
+        return read_plan_file(Path(ref))
+    return render(ref).to_json()

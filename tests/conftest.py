@@ -12,7 +12,10 @@ import pytest
 from components.config import parse_config
 from components.protection import protection
 from components.settings import TypeSettings
-from envctl.render import Rendering, Resource, committed_stacks, record, render, render_config
+from envctl.plan import Rendering, Resource
+from envctl.render import render, render_config
+from envctl.runtime import record
+from envctl.stackfiles import committed_stacks
 from tests.postgres import pg  # noqa: F401 (the session fixture of the database tests)
 
 REGION = "ap-northeast-2"

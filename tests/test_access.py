@@ -19,8 +19,10 @@ from components.names import NAME_MAX
 from components.naming import resource_name
 from envctl import access
 from envctl.cli import app
-from envctl.render import FAKE_ACCOUNT, ROOT, Rendering
-from envctl.review import load_plan
+from envctl.plan import Rendering
+from envctl.render import load_plan
+from envctl.runtime import FAKE_ACCOUNT
+from envctl.stackfiles import ROOT
 from tests.conftest import PLATFORM_ROLE, REGION, only, render_raw
 from tests.test_policies import policy_args, run_pack
 

@@ -27,7 +27,7 @@ from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
 from components.tables import credentials_document
 from envctl import access
-from envctl.render import Rendering
+from envctl.plan import Rendering
 from tests.conftest import PLATFORM_ROLE, REGION, render_raw
 from tests.postgres import DATABASE, Server
 

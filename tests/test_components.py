@@ -299,7 +299,7 @@ def test_components_register_under_their_own_type_token() -> None:
 
 def test_a_component_outside_any_provider_would_use_the_default_provider() -> None:
     """Guards the assertion helper itself: without the explicit provider, it must fail."""
-    from envctl.render import record
+    from envctl.runtime import record
 
     resources, _ = record(
         lambda: Users("u", UsersArgs(settings=DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from envctl.cli import app
@@ -74,3 +75,15 @@ def test_a_dsn_that_cannot_connect_is_one_clear_error() -> None:
 def test_a_malformed_dsn_is_refused_with_exit_2() -> None:
     out = runner.invoke(app, ["db", "down", "--dsn", "host=x port", "--env", "dev"])
     assert out.exit_code == 2 and "--dsn" in out.stderr
+
+
+@pytest.mark.postgres
+def test_db_up_takes_the_shared_format_option_and_keeps_json_as_a_hidden_alias(pg: Server) -> None:
+    args = ["db", "up", "--dsn", pg.admin_url, "--env", "local-fmt", "--password", "local-pw-3"]
+    as_format = runner.invoke(app, [*args, "--format", "json"])
+    as_alias = runner.invoke(app, [*args, "--json"])
+    assert as_format.exit_code == 0 and as_alias.exit_code == 0, as_format.output + as_alias.output
+    assert json.loads(as_format.stdout) == json.loads(as_alias.stdout)
+    assert json.loads(as_format.stdout)["schema"] == "env_local_fmt"
+    assert "--json" not in runner.invoke(app, ["db", "up", "--help"]).stdout
+    runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "local-fmt"])

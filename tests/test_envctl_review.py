@@ -20,8 +20,12 @@ from components.config import parse_config
 from envctl import formats
 from envctl.cards import CARD_FIELDS
 from envctl.cli import app
-from envctl.render import ROOT, Rendering, generated_password, record, render
-from envctl.review import diff_plans, load_plan, manifest
+from envctl.diff import diff_plans
+from envctl.manifest import manifest
+from envctl.plan import Rendering
+from envctl.render import load_plan, render
+from envctl.runtime import generated_password, record
+from envctl.stackfiles import ROOT
 from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
 
 runner = CliRunner()
@@ -401,6 +405,6 @@ def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() ->
 
 def test_the_manifest_knows_the_fate_of_every_stateful_type_and_no_other() -> None:
     from components.conventions import STATEFUL
-    from envctl.review import _FATES
+    from envctl.manifest import _FATES
 
     assert set(_FATES) == set(STATEFUL)

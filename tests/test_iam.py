@@ -23,7 +23,9 @@ from components import conventions
 from components.config import parse_config
 from envctl import iam
 from envctl.cli import app
-from envctl.render import Rendering, read_stack_config, render_config
+from envctl.plan import Rendering
+from envctl.render import render_config
+from envctl.stackfiles import read_stack_config
 
 PERMITTED = PermissionResult.PERMITTED
 ROOT = Path(__file__).parent.parent

@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from components import names
 from components.config import parse_config
 from components.names import NAME_MAX, NAME_PATTERN
-from envctl import review
-from envctl.render import Rendering, read_stack_config, render_config
+from envctl.diff import diff_plans
+from envctl.plan import Rendering, env_name
+from envctl.render import render_config
+from envctl.stackfiles import read_stack_config
 from policies import rules
 
 ROOT = Path(__file__).parent.parent
@@ -172,9 +174,9 @@ def test_every_valid_name_renders_passes_check_and_diffs_only_by_its_name(
     mandatory = [f for f in rules.evaluate(rules.from_plan(plan)) if f.level == rules.MANDATORY]
     assert mandatory == [], mandatory
 
-    diff = review.diff_plans(reference, plan, stack, name)
+    diff = diff_plans(reference, plan, stack, name)
     assert diff.only_in_a == [] and diff.only_in_b == [], (diff.only_in_a, diff.only_in_b)
-    ref_name = review.env_name(reference)
+    ref_name = env_name(reference)
     changes = [c for r in diff.changed for c in r.changes] + diff.outputs
     # A JSON document in a value (the SSM environment record) is compared leaf by leaf.
     leaves = [leaf for c in changes for leaf in _json_leaf_changes(c.path, c.a, c.b)]
@@ -269,7 +271,7 @@ print(" ".join(loaded))
 def test_the_committed_stacks_hold_only_their_own_names(rendered: dict[str, Rendering]) -> None:
     for stack in ("dev", "staging", "prod"):
         plan = rendered[stack].to_json()
-        env = review.env_name(plan)
+        env = env_name(plan)
         text = json.dumps(plan)
         tokens = [t for t in names.tokens(text) if names.names_a_store(t)]
         assert tokens and all(names.owned_by(t, [env]) for t in tokens), stack

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from components import conventions
 from envctl.cli import app
-from envctl.review import load_plan
+from envctl.render import load_plan
 from policies import crossguard, pack, rules
 from tests.conftest import CONFIRMED_PROD, render_raw
 
@@ -499,8 +499,9 @@ def test_check_refuses_a_plan_of_another_schema_version_in_one_line(prod_plan: d
     out = runner.invoke(app, ["check", "--plan", str(path)])
     assert out.exit_code == 2  # bad input, never a traceback (1) nor "violation found"
     assert out.stdout == ""
+    # envctl's plan reader reads a plan without schemaVersion as version 1 (envctl/plan.py).
     assert out.stderr.strip().splitlines() == [
-        f"envctl: {path}: the plan has no schemaVersion; this envctl reads schemaVersion 2 only: "
+        f"envctl: {path}: the plan has schemaVersion 1; this envctl reads schemaVersion 2 only: "
         "re-render it with this envctl (`envctl plan STACK --format json`)"
     ]
 

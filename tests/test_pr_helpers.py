@@ -15,8 +15,9 @@ from components import conventions
 from components.config import parse_config
 from envctl import pr
 from envctl.cli import app
+from envctl.errors import UsageError
 from envctl.pr import check_disposable, parse_stack_listing, pr_config, pr_config_yaml, pr_stack, select_for_sweep
-from envctl.render import RenderError, render_config
+from envctl.render import render_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 runner = CliRunner()
@@ -51,7 +52,7 @@ def test_pr_config_renders_without_creating_a_cluster() -> None:
     ],
 )
 def test_pr_config_refuses_bad_input(number: int, ref: str, message: str) -> None:
-    with pytest.raises(RenderError) as err:
+    with pytest.raises(UsageError) as err:
         pr_config(number, ref)
     assert message in str(err.value)
 
@@ -69,7 +70,7 @@ def test_pr_config_needs_a_staging_stack_that_creates_the_cluster(
         "  envstack:cluster:\n    name: shared-nonprod\n    stack: acme/other/cluster\n"
     )
     monkeypatch.setenv("ENVSTACK_ROOT", str(tmp_path))
-    with pytest.raises(RenderError) as err:
+    with pytest.raises(UsageError) as err:
         pr_config(7, REF)
     assert str(err.value) == "Pulumi.staging.yaml does not create a cluster for previews to attach to"
 

@@ -8,7 +8,8 @@ import pytest
 
 from components import conventions
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
-from envctl.render import RenderError, Rendering
+from envctl.errors import RenderError
+from envctl.plan import Rendering
 from tests.conftest import CONFIRMED_PROD, PLATFORM_ROLE, REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")
@@ -181,12 +182,12 @@ def test_stacks_that_own_a_shared_cluster_export_its_attachment(rendered: dict[s
 
 
 def test_a_bad_config_stops_the_program_with_the_config_message() -> None:
-    from envctl.render import record
+    from envctl.runtime import record
 
     def program() -> None:
         import runpy
 
-        from envctl.render import ROOT
+        from envctl.stackfiles import ROOT
 
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 

@@ -10,7 +10,7 @@ import pytest
 from components import conventions
 from components.protection import options_for
 from components.settings import settings_for
-from envctl.render import Rendering, Resource
+from envctl.plan import Rendering, Resource
 from tests.checks import each
 from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
 

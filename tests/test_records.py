@@ -23,7 +23,8 @@ from moto import mock_aws
 from components import conventions
 from components.records import KEY_PREFIX, TOKEN_ALPHABET, TOKEN_LENGTH, key_hash, record_name, well_formed
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
-from envctl.render import Rendering, generated_password
+from envctl.plan import Rendering
+from envctl.runtime import generated_password
 from tests.conftest import PLATFORM_ROLE, REGION, STACKS, render_raw
 
 PARAMETER = conventions.SSM_PARAMETER

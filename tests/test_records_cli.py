@@ -19,7 +19,7 @@ from envctl import live
 from envctl.cards import CARD_FIELDS, Card, cards_from_files
 from envctl.cli import app
 from envctl.page import cards_html
-from envctl.render import Rendering
+from envctl.plan import Rendering
 from tests.browser import dump_dom, parse_cards, png_size, screenshot
 from tests.conftest import REGION, render_raw
 from tests.test_records import PREVIEW, deploy, generated_keys

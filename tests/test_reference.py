@@ -6,8 +6,8 @@ from pathlib import Path
 
 from components.config import parse_config
 from components.conventions import CARD_FIELDS, OUTPUTS
+from envctl.plan import Rendering
 from envctl.reference import reference
-from envctl.render import Rendering
 
 ROOT = Path(__file__).resolve().parent.parent
 

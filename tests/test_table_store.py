@@ -28,7 +28,7 @@ from components.tables import (
     is_unknown,
     password_hash,
 )
-from envctl.render import Rendering
+from envctl.plan import Rendering
 from tests.conftest import STACKS, only
 from tests.postgres import DATABASE, Server
 
