@@ -10,7 +10,7 @@ import pytest
 from psycopg import errors
 
 from components.executors import ExecutionError, PsycopgExecutor
-from components.sql import Layout, create_plan, teardown_plan
+from components.sql import Layout, Statement, create_plan, teardown_plan
 from tests.postgres import DATABASE, Server
 
 A, B = "iso-alpha", "iso-beta"
@@ -283,8 +283,26 @@ def test_errors_never_show_the_password(pg: Server) -> None:
 
 
 def test_an_unreachable_dsn_is_one_clear_error() -> None:
-    with pytest.raises(ExecutionError, match="cannot connect to PostgreSQL"):
+    with pytest.raises(ExecutionError) as info:
         PsycopgExecutor("postgresql://nobody@127.0.0.1:1/none").apply(create_plan(layout("iso-x"), "pw"))
+    assert str(info.value).startswith("cannot connect to PostgreSQL: connection failed: ")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.postgres
+def test_a_direct_connection_gives_up_after_ten_seconds(pg: Server) -> None:
+    with PsycopgExecutor(pg.admin_dsn).connect() as conn:
+        assert "connect_timeout=10" in conn.info.dsn.split()
+
+
+@pytest.mark.postgres
+def test_named_parameters_are_bound_and_casts_are_left_alone(pg: Server) -> None:
+    """The plan writes `:Name` placeholders; `::int` is a cast, not a placeholder."""
+    with pytest.raises(ExecutionError) as info:
+        PsycopgExecutor(pg.admin_dsn).apply([Statement("SELECT :Value_1::int", params={"Value_1": "not-a-number"})])
+    assert (
+        str(info.value) == 'invalid input syntax for type integer: "not-a-number" (while running: SELECT :Value_1::int)'
+    )
 
 
 # --- the password never reaches the server -------------------------------------------------

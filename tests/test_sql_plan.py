@@ -39,9 +39,9 @@ def test_names_that_cannot_be_mapped_safely_are_refused(bad: str) -> None:
 def test_quoting() -> None:
     assert quote_ident('we"ird') == '"we""ird"'
     assert quote_literal("it's") == "'it''s'"
-    with pytest.raises(PlanError, match="^a string literal cannot hold a NUL character$"):
+    with pytest.raises(PlanError, match=r"^a string literal cannot hold a NUL character$"):
         quote_literal("nul\x00")
-    with pytest.raises(PlanError, match="^invalid identifier ''$"):
+    with pytest.raises(PlanError, match=r"^invalid identifier ''$"):
         quote_ident("")
     # PostgreSQL ends an identifier at a NUL byte: "a\0b" would silently name "a".
     with pytest.raises(PlanError, match=r"^invalid identifier 'a\\x00b'$"):
