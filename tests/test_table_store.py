@@ -349,3 +349,55 @@ def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], sta
     assert r.outputs["databaseCluster"] == (r.config.cluster.name if r.config.cluster else f"envstack-{r.config.name}")
     creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-credentials"))
     assert creds.inputs["tags"] == {"envstack:purpose": "database-credentials"}
+
+
+def test_the_credentials_secret_holds_the_stores_own_login() -> None:
+    """The SecretVersion's text, which every plan shows only as `[secret]`: the store's role,
+    the password the SchemaRole sets, and the cluster's endpoint, port and database."""
+    import pulumi
+
+    from components.cluster import ClusterAttachment
+    from components.config import EnvType
+    from components.settings import SETTINGS
+    from components.tables import TableStore, TableStoreArgs
+    from tests.conftest import build
+
+    seen: dict[str, list[Any]] = {"secret_string": [], "password": []}
+
+    def capture(args: pulumi.ResourceTransformationArgs) -> None:
+        for key, found in seen.items():
+            if isinstance(args.props, dict) and key in args.props:
+                pulumi.Output.from_input(args.props[key]).apply(found.append)
+
+    attachment = ClusterAttachment(
+        name="c",
+        arn="arn:aws:rds:ap-northeast-2:1:cluster:c",
+        secret_arn="s",
+        endpoint="c.example",
+        port=6543,
+        database="db",
+    )
+    args = TableStoreArgs(
+        env="pr-7",
+        env_type="custom",
+        settings=SETTINGS[EnvType.CUSTOM],
+        attachment=attachment,
+        password_version=1,
+        deletion_confirmed=False,
+    )
+    build(
+        lambda o: TableStore(
+            "t", args, pulumi.ResourceOptions.merge(o, pulumi.ResourceOptions(transformations=[capture]))
+        )
+    )
+    [text], [password] = seen["secret_string"], seen["password"]
+    assert isinstance(password, str) and len(password) == 40
+    assert json.loads(text) == {
+        "engine": "postgres",
+        "host": "c.example",
+        "port": 6543,
+        "dbname": "db",
+        "username": "env_pr_7",
+        "password": password,
+        "schema": "env_pr_7",
+    }
