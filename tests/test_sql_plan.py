@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -207,3 +209,30 @@ def test_a_fresh_salt_is_16_random_bytes() -> None:
     salts = {scram_verifier("pw").split("$")[1].split(":")[1] for _ in range(2)}
     assert len(salts) == 2
     assert all(len(base64.b64decode(s)) == 16 for s in salts)
+
+
+PLAN_TEXT = Path(__file__).parent / "fixtures" / "sql-plans.sql"
+
+
+def render_plans() -> str:
+    """The create and teardown plans of one environment, every statement in full (the verifier
+    from a fixed salt), as reviewed against shared/reference/security-controls.md."""
+    layout = Layout(env="pr-7", database="envstack", connection_limit=10)
+    out = []
+    for name, plan in (("create", create_plan(layout, "pw", salt=SALT)), ("teardown", teardown_plan(layout))):
+        for number, statement in enumerate(plan, 1):
+            flags = (" secret" if statement.secret else "") + (
+                f" params={statement.params}" if statement.params else ""
+            )
+            out.append(f"-- {name} {number}{flags}\n{statement.sql};\n")
+    return "\n".join(out)
+
+
+def test_the_plans_are_the_reviewed_sql_word_for_word() -> None:
+    """Any change to a statement, even to the case of a keyword, shows up as a change to
+    tests/fixtures/sql-plans.sql in review. Regenerate: .venv/bin/python -m tests.test_sql_plan"""
+    assert render_plans() == PLAN_TEXT.read_text()
+
+
+if __name__ == "__main__":
+    PLAN_TEXT.write_text(render_plans())
