@@ -179,7 +179,7 @@ def test_an_error_is_its_first_line_and_the_statements_first_line(stubbed) -> No
 def test_an_error_without_a_message_is_named_by_its_type() -> None:
     from components.executors import _describe
 
-    assert _describe(Statement("SELECT 1"), TimeoutError("  ")) == "TimeoutError (while running: SELECT 1)"
+    assert _describe("SELECT 1", TimeoutError("  ")) == "TimeoutError (while running: SELECT 1)"
 
 
 def test_the_client_is_the_rds_data_api_in_the_clusters_region() -> None:
