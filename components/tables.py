@@ -134,11 +134,11 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
             executor = props.get("executor")
             return executor.get(key) if isinstance(executor, dict) else executor  # a whole unknown executor
 
-        def differs(key: str, old: Any, new: Any) -> bool:
+        def differs(old: Any, new: Any) -> bool:
             return is_unknown(new) or old != new
 
-        replaces = [k for k in REPLACE_ON if differs(k, value(olds, k), value(news, k))]
-        in_place = [k for k in IN_PLACE if differs(k, olds.get(k), news.get(k))]
+        replaces = [k for k in REPLACE_ON if differs(value(olds, k), value(news, k))]
+        in_place = [k for k in IN_PLACE if differs(olds.get(k), news.get(k))]
         password = news["password"]
         rotated = is_unknown(password) or olds.get("passwordHash") != password_hash(password)
         return pulumi.dynamic.DiffResult(

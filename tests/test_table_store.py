@@ -183,6 +183,34 @@ def test_outputs_keep_a_hash_of_the_password_never_the_password() -> None:
     assert password_hash("pw") == "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"
 
 
+@pytest.mark.parametrize(
+    ("news", "replaces"),
+    [
+        ({"executor": {**EXECUTOR, "clusterArn": Unknown()}}, ["clusterArn"]),
+        ({"executor": Unknown()}, ["clusterArn"]),
+        ({"env": Unknown(), "schema": Unknown()}, ["env", "schema"]),
+        ({"executor": {**EXECUTOR, "secretArn": Unknown()}}, []),
+        ({"password": Unknown()}, []),
+        ({"connectionLimit": Unknown()}, []),
+    ],
+)
+def test_an_unknown_value_is_a_change_and_a_replacement_when_it_decides_one(
+    news: dict[str, Any], replaces: list[str]
+) -> None:
+    """As the provider host hands values over in a preview (the host itself: the tests below)."""
+    diff = TableStoreProvider().diff("id", STATE, {**INPUTS, **news})
+    assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, replaces, False)
+
+
+@pytest.mark.parametrize(
+    "unknown", [{"executor": Unknown()}, {"executor": {**EXECUTOR, "kind": Unknown()}}, {"password": Unknown()}]
+)
+def test_check_passes_unknown_values_through(unknown: dict[str, Any]) -> None:
+    news = {**INPUTS, **unknown}
+    result = TableStoreProvider().check(STATE, news)
+    assert (result.inputs, result.failures) == (news, [])
+
+
 @pytest.mark.parametrize("executor", [EXECUTOR, {"kind": "dsn", "dsn": "host=h"}])
 def test_check_accepts_valid_inputs_of_either_executor_kind(executor: dict[str, str]) -> None:
     news = {**INPUTS, "executor": executor}
@@ -351,9 +379,11 @@ def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], sta
     assert creds.inputs["tags"] == {"envstack:purpose": "database-credentials"}
 
 
-def test_the_credentials_secret_holds_the_stores_own_login() -> None:
+def test_the_credentials_secret_holds_the_stores_own_login(monkeypatch: pytest.MonkeyPatch) -> None:
     """The SecretVersion's text, which every plan shows only as `[secret]`: the store's role,
-    the password the SchemaRole sets, and the cluster's endpoint, port and database."""
+    the password the SchemaRole sets, and the cluster's endpoint, port and database. The
+    password stays secret in the SchemaRole's state, and the component's outputs name the
+    schema and the secret."""
     import pulumi
 
     from components.cluster import ClusterAttachment
@@ -364,7 +394,24 @@ def test_the_credentials_secret_holds_the_stores_own_login() -> None:
 
     seen: dict[str, list[Any]] = {"secret_string": [], "password": []}
 
+    secret_outputs: list[Any] = []
+    registered: list[dict[str, Any]] = []
+
+    def register_outputs(_self: TableStore, outputs: dict[str, Any]) -> None:
+        resolved: dict[str, Any] = {}
+        registered.append(resolved)
+
+        def keep(key: str) -> Any:
+            return lambda value: resolved.__setitem__(key, value)
+
+        for key, output in outputs.items():
+            pulumi.Output.from_input(output).apply(keep(key))
+
+    monkeypatch.setattr(TableStore, "register_outputs", register_outputs)
+
     def capture(args: pulumi.ResourceTransformationArgs) -> None:
+        if args.type_ == conventions.SCHEMA_ROLE:
+            secret_outputs.append(args.opts.additional_secret_outputs)
         for key, found in seen.items():
             if isinstance(args.props, dict) and key in args.props:
                 pulumi.Output.from_input(args.props[key]).apply(found.append)
@@ -391,6 +438,11 @@ def test_the_credentials_secret_holds_the_stores_own_login() -> None:
         )
     )
     [text], [password] = seen["secret_string"], seen["password"]
+    assert secret_outputs == [["password"]]
+    [outputs] = registered
+    assert outputs["databaseSchema"] == "env_pr_7"
+    assert outputs.pop("databaseSecretArn").startswith("arn:aws:secretsmanager:ap-northeast-2:")
+    assert sorted(outputs) == ["databaseSchema"]
     assert isinstance(password, str) and len(password) == 40
     assert json.loads(text) == {
         "engine": "postgres",
