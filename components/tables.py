@@ -134,11 +134,10 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
             executor = props.get("executor")
             return executor.get(key) if isinstance(executor, dict) else executor  # a whole unknown executor
 
-        def differs(old: Any, new: Any) -> bool:
-            return is_unknown(new) or old != new
-
-        replaces = [k for k in REPLACE_ON if differs(value(olds, k), value(news, k))]
-        in_place = [k for k in IN_PLACE if differs(olds.get(k), news.get(k))]
+        # An unknown value is never equal to a known one (`Unknown` compares by identity, and
+        # no real input is the wire sentinel), so `!=` reports it as a change.
+        replaces = [k for k in REPLACE_ON if value(olds, k) != value(news, k)]
+        in_place = [k for k in IN_PLACE if olds.get(k) != news.get(k)]
         password = news["password"]
         rotated = is_unknown(password) or olds.get("passwordHash") != password_hash(password)
         return pulumi.dynamic.DiffResult(

@@ -395,6 +395,7 @@ def test_the_credentials_secret_holds_the_stores_own_login(monkeypatch: pytest.M
     seen: dict[str, list[Any]] = {"secret_string": [], "password": []}
 
     secret_outputs: list[Any] = []
+    providers: list[Any] = []
     registered: list[dict[str, Any]] = []
 
     def register_outputs(_self: TableStore, outputs: dict[str, Any]) -> None:
@@ -412,6 +413,7 @@ def test_the_credentials_secret_holds_the_stores_own_login(monkeypatch: pytest.M
     def capture(args: pulumi.ResourceTransformationArgs) -> None:
         if args.type_ == conventions.SCHEMA_ROLE:
             secret_outputs.append(args.opts.additional_secret_outputs)
+            pulumi.Output.from_input(args.props[PROVIDER_KEY]).apply(providers.append)
         for key, found in seen.items():
             if isinstance(args.props, dict) and key in args.props:
                 pulumi.Output.from_input(args.props[key]).apply(found.append)
@@ -439,6 +441,7 @@ def test_the_credentials_secret_holds_the_stores_own_login(monkeypatch: pytest.M
     )
     [text], [password] = seen["secret_string"], seen["password"]
     assert secret_outputs == [["password"]]
+    assert providers == [serialize_provider(TableStoreProvider())]  # what the host runs
     [outputs] = registered
     assert outputs["databaseSchema"] == "env_pr_7"
     assert outputs.pop("databaseSecretArn").startswith("arn:aws:secretsmanager:ap-northeast-2:")
