@@ -30,9 +30,10 @@ class Executor(Protocol):
     def apply(self, statements: Sequence[Statement]) -> None: ...
 
 
-def _describe(statement: Statement, err: Exception) -> str:
+def _describe(running: str, err: Exception) -> str:
+    """One line: the error's first line and the first line of what was running."""
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return f"{first} (while running: {statement.shown().splitlines()[0]})"
+    return f"{first} (while running: {running.splitlines()[0]})"
 
 
 @dataclass(frozen=True)
@@ -60,20 +61,18 @@ class DataApiExecutor:
         client = self.client()
         target = {"resourceArn": self.cluster_arn, "secretArn": self.secret_arn, "database": self.database}
         tx = self._begin(client, target)
-        current = statements[0] if statements else None
-        try:
-            for current in statements:
-                request: dict[str, Any] = {**target, "sql": current.sql, "transactionId": tx}
-                if current.params:
-                    request["parameters"] = [
-                        {"name": k, "value": {"longValue": v} if isinstance(v, int) else {"stringValue": v}}
-                        for k, v in sorted(current.params.items())
-                    ]
+        for statement in statements:
+            request: dict[str, Any] = {**target, "sql": statement.sql, "transactionId": tx}
+            if statement.params:
+                request["parameters"] = [
+                    {"name": k, "value": {"longValue": v} if isinstance(v, int) else {"stringValue": v}}
+                    for k, v in sorted(statement.params.items())
+                ]
+            try:
                 client.execute_statement(**request)
-        except Exception as err:
-            client.rollback_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
-            assert current is not None
-            raise ExecutionError(_describe(current, err)) from None
+            except Exception as err:
+                client.rollback_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
+                raise ExecutionError(_describe(statement.shown(), err)) from None
         client.commit_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
 
     def _begin(self, client: Any, target: dict[str, str]) -> str:
@@ -106,16 +105,19 @@ class PsycopgExecutor:
         import psycopg
 
         with self.connect() as conn:
-            current = statements[0] if statements else None
             try:
-                with conn.transaction():
-                    for current in statements:
+                with conn.transaction():  # an ExecutionError raised inside rolls it back
+                    for statement in statements:
                         # psycopg takes %(name)s placeholders; the plan writes :name.
-                        sql = _PARAM.sub(r"%(\1)s", current.sql) if current.params else current.sql
-                        conn.execute(sql.encode(), current.params or None)
+                        sql = _PARAM.sub(r"%(\1)s", statement.sql) if statement.params else statement.sql
+                        try:
+                            conn.execute(sql.encode(), statement.params or None)
+                        except psycopg.Error as err:
+                            raise ExecutionError(_describe(statement.shown(), err)) from None
             except psycopg.Error as err:
-                assert current is not None
-                raise ExecutionError(_describe(current, err)) from None
+                # Raised by the COMMIT psycopg runs itself, where deferred constraints are checked
+                # (the BEGIN before it runs on the connection just opened).
+                raise ExecutionError(_describe("COMMIT", err)) from None
 
 
 def executor_from(spec: dict[str, Any]) -> Executor:

@@ -85,7 +85,8 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
         return executor_from(props["executor"])
 
     def _outs(self, props: dict[str, Any]) -> dict[str, Any]:
-        outs = {k: v for k, v in props.items() if k not in ("password", "__provider")}
+        # The SDK's host sets the serialised provider (`__provider`) in the outputs itself.
+        outs = {k: v for k, v in props.items() if k != "password"}
         outs["passwordHash"] = password_hash(props["password"])
         return outs
 
@@ -100,14 +101,18 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
         from components.sql import PlanError, scram_verifier
 
         failures = []
-        if not any(is_unknown(news.get(k)) for k in ("env", "database", "connectionLimit", "schema", "role")):
+        # The layout validates the environment's name and the connection limit; it takes the
+        # schema, role and database names as given, so an unknown one does not stop the check.
+        if not any(is_unknown(news.get(k)) for k in ("env", "connectionLimit")):
             try:
                 self._layout(news)
             except (ValueError, KeyError, TypeError) as err:
                 failures.append(pulumi.dynamic.CheckFailure("env", f"invalid table store layout: {err}"))
         password = news.get("password")
-        if isinstance(password, str) and not is_unknown(password):
+        if not is_unknown(password):
             try:
+                if not isinstance(password, str):
+                    raise PlanError(f"the role's password must be a string, not {type(password).__name__}")
                 scram_verifier(password)
             except PlanError as err:
                 failures.append(pulumi.dynamic.CheckFailure("password", str(err)))
@@ -129,11 +134,10 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
             executor = props.get("executor")
             return executor.get(key) if isinstance(executor, dict) else executor  # a whole unknown executor
 
-        def differs(key: str, old: Any, new: Any) -> bool:
-            return is_unknown(new) or old != new
-
-        replaces = [k for k in REPLACE_ON if differs(k, value(olds, k), value(news, k))]
-        in_place = [k for k in IN_PLACE if differs(k, olds.get(k), news.get(k))]
+        # An unknown value is never equal to a known one (`Unknown` compares by identity, and
+        # no real input is the wire sentinel), so `!=` reports it as a change.
+        replaces = [k for k in REPLACE_ON if value(olds, k) != value(news, k)]
+        in_place = [k for k in IN_PLACE if olds.get(k) != news.get(k)]
         password = news["password"]
         rotated = is_unknown(password) or olds.get("passwordHash") != password_hash(password)
         return pulumi.dynamic.DiffResult(

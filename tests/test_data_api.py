@@ -94,7 +94,7 @@ def test_no_client_is_created_at_import_or_construction(monkeypatch: pytest.Monk
 
 
 def test_unknown_executor_kind_is_refused() -> None:
-    with pytest.raises(ValueError, match="allowed: data-api, dsn"):
+    with pytest.raises(ValueError, match=r"^unknown executor kind 'ssh'; allowed: data-api, dsn$"):
         executor_from({"kind": "ssh"})
 
 
@@ -123,5 +123,104 @@ def test_a_cluster_that_never_resumes_is_one_clear_error(stubbed, monkeypatch: p
     monkeypatch.setattr(DataApiExecutor, "client", lambda self: stubber.client)
     for _ in range(3):
         stubber.add_client_error("begin_transaction", "DatabaseResumingException", "resuming")
-    with stubber, pytest.raises(ExecutionError, match="still resuming after 10s"):
+    with stubber, pytest.raises(ExecutionError, match=f"^the cluster {CLUSTER} was still resuming after 10s$"):
         executor.apply([Statement("SELECT 1")])
+
+
+def test_integer_parameters_are_long_values_and_sent_in_name_order(stubbed) -> None:  # type: ignore[no-untyped-def]
+    executor, stubber = stubbed
+    statement = Statement("SELECT :z, :a", params={"z": "text", "a": 7})
+    stubber.add_response("begin_transaction", {"transactionId": "tx-1"}, TARGET)
+    stubber.add_response(
+        "execute_statement",
+        {},
+        {
+            **TARGET,
+            "sql": statement.sql,
+            "transactionId": "tx-1",
+            "parameters": [{"name": "a", "value": {"longValue": 7}}, {"name": "z", "value": {"stringValue": "text"}}],
+        },
+    )
+    stubber.add_response(
+        "commit_transaction", {}, {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": "tx-1"}
+    )
+    with stubber:
+        executor.apply([statement])
+    stubber.assert_no_pending_responses()
+
+
+def test_an_empty_plan_is_an_empty_transaction(stubbed) -> None:  # type: ignore[no-untyped-def]
+    executor, stubber = stubbed
+    stubber.add_response("begin_transaction", {"transactionId": "tx-1"}, TARGET)
+    stubber.add_response(
+        "commit_transaction", {}, {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": "tx-1"}
+    )
+    with stubber:
+        executor.apply([])
+    stubber.assert_no_pending_responses()
+
+
+def test_an_error_is_its_first_line_and_the_statements_first_line(stubbed) -> None:  # type: ignore[no-untyped-def]
+    executor, stubber = stubbed
+    stubber.add_response("begin_transaction", {"transactionId": "tx-1"}, TARGET)
+    stubber.add_client_error("execute_statement", "BadRequestException", "ERROR: boom\nDETAIL: more")
+    stubber.add_response(
+        "rollback_transaction", {}, {"resourceArn": CLUSTER, "secretArn": SECRET, "transactionId": "tx-1"}
+    )
+    with stubber, pytest.raises(ExecutionError) as info:
+        executor.apply([Statement("SELECT 1\nFROM nowhere")])
+    stubber.assert_no_pending_responses()
+    assert str(info.value) == (
+        "An error occurred (BadRequestException) when calling the ExecuteStatement operation: ERROR: boom"
+        " (while running: SELECT 1)"
+    )
+
+
+def test_an_error_without_a_message_is_named_by_its_type() -> None:
+    from components.executors import _describe
+
+    assert _describe("SELECT 1", TimeoutError("  ")) == "TimeoutError (while running: SELECT 1)"
+
+
+def test_the_client_is_the_rds_data_api_in_the_clusters_region() -> None:
+    client = DataApiExecutor(CLUSTER, SECRET, "envstack").client()  # no request is made
+    assert client.meta.service_model.service_name == "rds-data"
+    assert client.meta.region_name == "ap-northeast-2"
+
+
+def test_the_whole_resume_wait_is_waited_before_giving_up(stubbed, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _, stubber = stubbed
+    sleeps: list[float] = []
+    monkeypatch.setattr("components.executors.time.sleep", sleeps.append)
+    default = DataApiExecutor(CLUSTER, SECRET, "envstack")
+    monkeypatch.setattr(DataApiExecutor, "client", lambda self: stubber.client)
+    for _ in range(25):
+        stubber.add_client_error("begin_transaction", "DatabaseResumingException", "resuming")
+    with stubber, pytest.raises(ExecutionError) as info:
+        default.apply([Statement("SELECT 1")])
+    stubber.assert_no_pending_responses()
+    assert sleeps == [5.0] * 24  # two minutes: Aurora resumes from zero capacity well within that
+    assert str(info.value) == f"the cluster {CLUSTER} was still resuming after 120s"
+
+
+def test_the_first_wait_counts_from_zero(stubbed, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    _, stubber = stubbed
+    sleeps: list[float] = []
+    monkeypatch.setattr("components.executors.time.sleep", sleeps.append)
+    executor = DataApiExecutor(CLUSTER, SECRET, "envstack", resume_wait=3, retry_every=1)
+    for _ in range(4):
+        stubber.add_client_error("begin_transaction", "DatabaseResumingException", "resuming")
+    with stubber, pytest.raises(ExecutionError, match=r"still resuming after 3s$"):
+        executor.apply([Statement("SELECT 1")])
+    stubber.assert_no_pending_responses()
+    assert sleeps == [1, 1, 1]
+
+
+def test_executors_are_built_from_their_stored_description() -> None:
+    from components.executors import PsycopgExecutor
+
+    spec = {"kind": "data-api", "clusterArn": CLUSTER, "secretArn": SECRET, "database": "envstack"}
+    assert executor_from(spec) == DataApiExecutor(CLUSTER, SECRET, "envstack")
+    assert executor_from({"kind": "dsn", "dsn": "host=h"}) == PsycopgExecutor("host=h")
+    with pytest.raises(ValueError, match=r"^unknown executor kind None; allowed: data-api, dsn$"):
+        executor_from({})

@@ -10,7 +10,7 @@ import pytest
 from psycopg import errors
 
 from components.executors import ExecutionError, PsycopgExecutor
-from components.sql import Layout, create_plan, teardown_plan
+from components.sql import Layout, Statement, create_plan, teardown_plan
 from tests.postgres import DATABASE, Server
 
 A, B = "iso-alpha", "iso-beta"
@@ -283,8 +283,45 @@ def test_errors_never_show_the_password(pg: Server) -> None:
 
 
 def test_an_unreachable_dsn_is_one_clear_error() -> None:
-    with pytest.raises(ExecutionError, match="cannot connect to PostgreSQL"):
+    with pytest.raises(ExecutionError) as info:
         PsycopgExecutor("postgresql://nobody@127.0.0.1:1/none").apply(create_plan(layout("iso-x"), "pw"))
+    assert str(info.value) == (  # the first line of libpq's message
+        'cannot connect to PostgreSQL: connection failed: connection to server at "127.0.0.1", port 1 failed: '
+        "Connection refused"
+    )
+
+
+@pytest.mark.postgres
+def test_a_failure_at_commit_rolls_back_and_says_so(pg: Server) -> None:
+    plan = [
+        Statement("CREATE TABLE iso_commit_parent (id int PRIMARY KEY)"),
+        Statement("CREATE TABLE iso_commit_child (id int REFERENCES iso_commit_parent DEFERRABLE INITIALLY DEFERRED)"),
+        Statement("INSERT INTO iso_commit_child VALUES (1)"),  # checked only at COMMIT
+    ]
+    with pytest.raises(ExecutionError) as info:
+        PsycopgExecutor(pg.admin_dsn).apply(plan)
+    assert str(info.value) == (
+        'insert or update on table "iso_commit_child" violates foreign key constraint '
+        '"iso_commit_child_id_fkey" (while running: COMMIT)'
+    )
+    with admin(pg) as conn:
+        assert conn.execute("SELECT to_regclass('iso_commit_parent')").fetchone() == (None,)
+
+
+@pytest.mark.postgres
+def test_a_direct_connection_gives_up_after_ten_seconds(pg: Server) -> None:
+    with PsycopgExecutor(pg.admin_dsn).connect() as conn:
+        assert "connect_timeout=10" in conn.info.dsn.split()
+
+
+@pytest.mark.postgres
+def test_named_parameters_are_bound_and_casts_are_left_alone(pg: Server) -> None:
+    """The plan writes `:Name` placeholders; `::int` is a cast, not a placeholder."""
+    with pytest.raises(ExecutionError) as info:
+        PsycopgExecutor(pg.admin_dsn).apply([Statement("SELECT :Value_1::int", params={"Value_1": "not-a-number"})])
+    assert (
+        str(info.value) == 'invalid input syntax for type integer: "not-a-number" (while running: SELECT :Value_1::int)'
+    )
 
 
 # --- the password never reaches the server -------------------------------------------------

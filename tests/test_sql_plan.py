@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from components.sql import (
     LOCK_ENVIRONMENT,
     Layout,
     PlanError,
+    Statement,
     create_plan,
     database_lock,
     environment_lock,
@@ -38,10 +41,13 @@ def test_names_that_cannot_be_mapped_safely_are_refused(bad: str) -> None:
 def test_quoting() -> None:
     assert quote_ident('we"ird') == '"we""ird"'
     assert quote_literal("it's") == "'it''s'"
-    with pytest.raises(PlanError):
+    with pytest.raises(PlanError, match=r"^a string literal cannot hold a NUL character$"):
         quote_literal("nul\x00")
-    with pytest.raises(PlanError):
+    with pytest.raises(PlanError, match=r"^invalid identifier ''$"):
         quote_ident("")
+    # PostgreSQL ends an identifier at a NUL byte: "a\0b" would silently name "a".
+    with pytest.raises(PlanError, match=r"^invalid identifier 'a\\x00b'$"):
+        quote_ident("a\x00b")
 
 
 @given(st.text(min_size=1).filter(lambda s: "\x00" not in s))
@@ -130,8 +136,11 @@ def test_scram_verifier_matches_rfc7677_and_postgresql_format() -> None:
 
 
 def test_a_password_saslprep_refuses_is_one_clear_error() -> None:
-    with pytest.raises(PlanError, match="password is not valid SASLprep text"):
+    with pytest.raises(PlanError) as info:
         create_plan(Layout(env="dev", database="envstack", connection_limit=5), "bad\x07bell")
+    assert str(info.value) == (
+        "the role's password is not valid SASLprep text (control characters forbidden); use printable characters"
+    )
 
 
 def test_statements_carrying_the_password_are_marked_and_never_shown() -> None:
@@ -152,6 +161,81 @@ def test_teardown_plan_order() -> None:
     assert 'DROP OWNED BY "env_pr_7"' in sql[5] and sql[5].index("DROP OWNED") < sql[5].index("DROP ROLE")
 
 
-def test_connection_limit_is_bounded() -> None:
-    with pytest.raises(PlanError):
-        Layout(env="dev", database="envstack", connection_limit=0)
+@pytest.mark.parametrize("limit", [1, 10_000])
+def test_connection_limit_bounds_are_inclusive(limit: int) -> None:
+    plan = create_plan(Layout(env="dev", database="envstack", connection_limit=limit), "pw", salt=SALT)
+    assert f"CONNECTION LIMIT {limit};" in next(s.sql for s in plan if "CREATE ROLE" in s.sql)
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10_001])
+def test_connection_limit_outside_the_bounds_is_one_clear_error(limit: int) -> None:
+    with pytest.raises(PlanError, match=rf"^connection limit {limit} is outside 1\.\.10000$"):
+        Layout(env="dev", database="envstack", connection_limit=limit)
+
+
+def test_schema_and_role_default_to_the_environments_identifier_and_keep_given_names() -> None:
+    default = Layout(env="pr-7", database="envstack", connection_limit=5)
+    assert (default.schema, default.role) == ("env_pr_7", "env_pr_7")
+    given = Layout(env="pr-7", database="envstack", connection_limit=5, schema="s_given", role="r_given")
+    assert (given.schema, given.role) == ("s_given", "r_given")
+    assert default.marker == "envstack environment pr-7"  # the comment that proves ownership
+
+
+def test_statements_are_shown_as_they_are_unless_they_carry_the_verifier() -> None:
+    assert Statement("SELECT 1").shown() == "SELECT 1"
+    assert Statement("SELECT 1").secret is False
+    assert Statement("ALTER ROLE x PASSWORD 'v'", secret=True).shown() == (
+        "-- (statement carrying the role's password verifier, not shown)"
+    )
+
+
+def test_lock_keys_never_change_between_versions() -> None:
+    """Two envstack versions running at once must take the same advisory locks."""
+    assert database_lock().sql == "SELECT pg_advisory_xact_lock(1701738033, 0)"
+    lock = environment_lock(Layout(env="pr-1", database="d", connection_limit=1))
+    assert lock.sql == "SELECT pg_advisory_xact_lock(1701738034, -1642121235)"
+
+
+def test_lock_keys_are_signed_int4() -> None:
+    prefix = f"SELECT pg_advisory_xact_lock({LOCK_ENVIRONMENT}, "
+    keys = [
+        int(environment_lock(Layout(env=f"pr-{n}", database="d", connection_limit=1)).sql[len(prefix) : -1])
+        for n in range(64)
+    ]
+    assert all(-(2**31) <= k < 2**31 for k in keys)
+    assert min(keys) < 0 < max(keys)  # the whole signed range is used
+
+
+def test_a_fresh_salt_is_16_random_bytes() -> None:
+    import base64
+
+    salts = {scram_verifier("pw").split("$")[1].split(":")[1] for _ in range(2)}
+    assert len(salts) == 2
+    assert all(len(base64.b64decode(s)) == 16 for s in salts)
+
+
+PLAN_TEXT = Path(__file__).parent / "fixtures" / "sql-plans.sql"
+
+
+def render_plans() -> str:
+    """The create and teardown plans of one environment, every statement in full (the verifier
+    from a fixed salt), as reviewed against shared/reference/security-controls.md."""
+    layout = Layout(env="pr-7", database="envstack", connection_limit=10)
+    out = []
+    for name, plan in (("create", create_plan(layout, "pw", salt=SALT)), ("teardown", teardown_plan(layout))):
+        for number, statement in enumerate(plan, 1):
+            flags = (" secret" if statement.secret else "") + (
+                f" params={statement.params}" if statement.params else ""
+            )
+            out.append(f"-- {name} {number}{flags}\n{statement.sql};\n")
+    return "\n".join(out)
+
+
+def test_the_plans_are_the_reviewed_sql_word_for_word() -> None:
+    """Any change to a statement, even to the case of a keyword, shows up as a change to
+    tests/fixtures/sql-plans.sql in review. Regenerate: .venv/bin/python -m tests.test_sql_plan"""
+    assert render_plans() == PLAN_TEXT.read_text()
+
+
+if __name__ == "__main__":
+    PLAN_TEXT.write_text(render_plans())

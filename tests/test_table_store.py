@@ -60,9 +60,10 @@ def can_login(pg: Server, p: dict[str, Any]) -> bool:
 
 def test_create_diff_update_delete_against_a_real_server(pg: Server) -> None:
     provider = TableStoreProvider()
-    p = props(pg, "dyn-one")
+    # Names other than the environment's default identifier: the stack's project chooses them.
+    p = props(pg, "dyn-one", schema="env_dyn_one_tables", role="env_dyn_one_role")
     created = provider.create(p)
-    assert created.id == f"{DATABASE}/env_dyn_one"
+    assert created.id == f"{DATABASE}/env_dyn_one_tables"
     assert created.outs is not None and "password" not in created.outs
     assert created.outs["passwordHash"] == password_hash("first-password")
     assert can_login(pg, p)
@@ -75,20 +76,21 @@ def test_create_diff_update_delete_against_a_real_server(pg: Server) -> None:
     assert diff.changes is True and diff.replaces == []  # in place
     with psycopg.connect(pg.dsn(p["role"], "first-password"), autocommit=True) as conn:
         conn.execute("CREATE TABLE kept (id int)")
+        assert conn.execute("SELECT current_schema()").fetchone() == ("env_dyn_one_tables",)
     updated = provider.update(created.id, olds, rotated)
     assert updated.outs is not None and updated.outs["connectionLimit"] == 7
     assert not can_login(pg, p) and can_login(pg, rotated)
     with psycopg.connect(pg.dsn(p["role"], "second-password"), autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM kept").fetchone() == (0,)  # the table survived
 
-    renamed = props(pg, "dyn-two")
+    renamed = props(pg, "dyn-two", schema="env_dyn_one_tables", role="env_dyn_one_role")
     diff = provider.diff(created.id, updated.outs, renamed)
-    assert set(diff.replaces or []) == {"env", "schema", "role"}
+    assert diff.replaces == ["env"]
 
     provider.delete(created.id, updated.outs)
     assert not can_login(pg, rotated)
     with psycopg.connect(pg.admin_dsn) as conn:
-        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname = 'env_dyn_one'").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'env_dyn_one%'").fetchone() == (0,)
 
 
 def test_delete_of_an_unconfirmed_prod_environment_is_refused_and_keeps_the_data(pg: Server) -> None:
@@ -136,6 +138,108 @@ STATE = {
     "passwordHash": password_hash("pw"),
 }
 INPUTS = {**{k: v for k, v in STATE.items() if k != "passwordHash"}, "password": "pw"}
+
+
+def test_delete_of_an_unconfirmed_environment_says_how_to_confirm() -> None:
+    unconfirmed = {**STATE, "envType": "staging", "deleteNeedsConfirmation": True}
+    with pytest.raises(DeletionRefusedError) as info:
+        TableStoreProvider().delete("envstack/env_pr_7", unconfirmed)  # refused before any connection
+    assert str(info.value) == (
+        "refusing to drop the tables of staging environment 'pr-7' (schema env_pr_7): "
+        "set envstack:confirmDeletion to 'pr-7' and run `pulumi up` first"
+    )
+
+
+@pytest.mark.parametrize("key", ["env", "schema", "role", "database"])
+def test_a_new_name_or_database_is_a_replacement(key: str) -> None:
+    diff = TableStoreProvider().diff("id", STATE, {**INPUTS, key: "other"})
+    assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, [key], False)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("connectionLimit", 11),
+        ("deletionConfirmed", True),
+        ("deleteNeedsConfirmation", True),
+        ("envType", "staging"),
+        ("executor", {**EXECUTOR, "secretArn": "s2"}),
+        ("password", "rotated"),
+    ],
+)
+def test_other_changes_are_applied_in_place(key: str, value: Any) -> None:
+    diff = TableStoreProvider().diff("id", STATE, {**INPUTS, key: value})
+    assert (diff.changes, diff.replaces) == (True, [])
+
+
+def test_unchanged_inputs_are_no_change() -> None:
+    diff = TableStoreProvider().diff("id", STATE, INPUTS)
+    assert (diff.changes, diff.replaces) == (False, [])
+
+
+def test_outputs_keep_a_hash_of_the_password_never_the_password() -> None:
+    outs = TableStoreProvider()._outs(INPUTS)
+    assert outs == {**STATE, "passwordHash": password_hash("pw")}
+    assert password_hash("pw") == "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"
+
+
+@pytest.mark.parametrize(
+    ("news", "replaces"),
+    [
+        ({"executor": {**EXECUTOR, "clusterArn": Unknown()}}, ["clusterArn"]),
+        ({"executor": Unknown()}, ["clusterArn"]),
+        ({"env": Unknown(), "schema": Unknown()}, ["env", "schema"]),
+        ({"executor": {**EXECUTOR, "secretArn": Unknown()}}, []),
+        ({"password": Unknown()}, []),
+        ({"connectionLimit": Unknown()}, []),
+    ],
+)
+def test_an_unknown_value_is_a_change_and_a_replacement_when_it_decides_one(
+    news: dict[str, Any], replaces: list[str]
+) -> None:
+    """As the provider host hands values over in a preview (the host itself: the tests below)."""
+    diff = TableStoreProvider().diff("id", STATE, {**INPUTS, **news})
+    assert (diff.changes, diff.replaces, diff.delete_before_replace) == (True, replaces, False)
+
+
+@pytest.mark.parametrize(
+    "unknown", [{"executor": Unknown()}, {"executor": {**EXECUTOR, "kind": Unknown()}}, {"password": Unknown()}]
+)
+def test_check_passes_unknown_values_through(unknown: dict[str, Any]) -> None:
+    news = {**INPUTS, **unknown}
+    result = TableStoreProvider().check(STATE, news)
+    assert (result.inputs, result.failures) == (news, [])
+
+
+@pytest.mark.parametrize("executor", [EXECUTOR, {"kind": "dsn", "dsn": "host=h"}])
+def test_check_accepts_valid_inputs_of_either_executor_kind(executor: dict[str, str]) -> None:
+    news = {**INPUTS, "executor": executor}
+    result = TableStoreProvider().check(STATE, news)
+    assert (result.inputs, result.failures) == (news, [])
+
+
+def test_check_refuses_each_bad_input_with_one_clear_line() -> None:
+    bad = {**INPUTS, "connectionLimit": 10_001, "password": 7, "executor": {**EXECUTOR, "kind": "ssh"}}
+    failures = [(f.property, f.reason) for f in TableStoreProvider().check(STATE, bad).failures]
+    assert failures == [
+        ("env", "invalid table store layout: connection limit 10001 is outside 1..10000"),
+        ("password", "the role's password must be a string, not int"),
+        ("executor", "unknown executor kind 'ssh'; allowed: data-api, dsn"),
+    ]
+
+
+def test_check_validates_the_layout_when_only_names_are_unknown() -> None:
+    unknown = {k: Unknown() for k in ("schema", "role", "database")}
+    failures = TableStoreProvider().check(STATE, {**INPUTS, **unknown, "connectionLimit": 0}).failures
+    assert [(f.property, f.reason) for f in failures] == [
+        ("env", "invalid table store layout: connection limit 0 is outside 1..10000")
+    ]
+
+
+@pytest.mark.parametrize(("unknown", "bad"), [("env", {"connectionLimit": 0}), ("connectionLimit", {"env": "Bad"})])
+def test_check_leaves_the_layout_alone_while_its_name_or_limit_is_unknown(unknown: str, bad: dict[str, Any]) -> None:
+    result = TableStoreProvider().check(STATE, {**INPUTS, **bad, unknown: Unknown()})
+    assert result.failures == []
 
 
 PROVIDER_KEY = "__provider"  # where the SDK keeps the serialised provider in the properties
@@ -232,10 +336,19 @@ def test_check_passes_unknown_values_through_and_validates_known_ones(host: Any)
 
 
 def test_credentials_document_has_the_rds_shape_plus_schema() -> None:
-    doc = json.loads(
-        credentials_document(
-            password="pw", host="h.example", port=5432, database="envstack", role="env_dev", schema="env_dev"
-        )
+    text = credentials_document(  # Pulumi hands numbers over as floats: the port is written as an int
+        password="pw",
+        host="h.example",
+        port=5432.0,  # type: ignore[arg-type]
+        database="envstack",
+        role="env_dev",
+        schema="env_dev",
+    )
+    doc = json.loads(text)
+    # The exact text, key order included: a different text is a new secret version on every stack.
+    assert text == (
+        '{"dbname": "envstack", "engine": "postgres", "host": "h.example", "password": "pw", "port": 5432, '
+        '"schema": "env_dev", "username": "env_dev"}'
     )
     assert doc == {
         "engine": "postgres",
@@ -264,3 +377,82 @@ def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], sta
     assert r.outputs["databaseCluster"] == (r.config.cluster.name if r.config.cluster else f"envstack-{r.config.name}")
     creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-credentials"))
     assert creds.inputs["tags"] == {"envstack:purpose": "database-credentials"}
+
+
+def test_the_credentials_secret_holds_the_stores_own_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SecretVersion's text, which every plan shows only as `[secret]`: the store's role,
+    the password the SchemaRole sets, and the cluster's endpoint, port and database. The
+    password stays secret in the SchemaRole's state, and the component's outputs name the
+    schema and the secret."""
+    import pulumi
+
+    from components.cluster import ClusterAttachment
+    from components.config import EnvType
+    from components.settings import SETTINGS
+    from components.tables import TableStore, TableStoreArgs
+    from tests.conftest import build
+
+    seen: dict[str, list[Any]] = {"secret_string": [], "password": []}
+
+    secret_outputs: list[Any] = []
+    providers: list[Any] = []
+    registered: list[dict[str, Any]] = []
+
+    def register_outputs(_self: TableStore, outputs: dict[str, Any]) -> None:
+        resolved: dict[str, Any] = {}
+        registered.append(resolved)
+
+        def keep(key: str) -> Any:
+            return lambda value: resolved.__setitem__(key, value)
+
+        for key, output in outputs.items():
+            pulumi.Output.from_input(output).apply(keep(key))
+
+    monkeypatch.setattr(TableStore, "register_outputs", register_outputs)
+
+    def capture(args: pulumi.ResourceTransformationArgs) -> None:
+        if args.type_ == conventions.SCHEMA_ROLE:
+            secret_outputs.append(args.opts.additional_secret_outputs)
+            pulumi.Output.from_input(args.props[PROVIDER_KEY]).apply(providers.append)
+        for key, found in seen.items():
+            if isinstance(args.props, dict) and key in args.props:
+                pulumi.Output.from_input(args.props[key]).apply(found.append)
+
+    attachment = ClusterAttachment(
+        name="c",
+        arn="arn:aws:rds:ap-northeast-2:1:cluster:c",
+        secret_arn="s",
+        endpoint="c.example",
+        port=6543,
+        database="db",
+    )
+    args = TableStoreArgs(
+        env="pr-7",
+        env_type="custom",
+        settings=SETTINGS[EnvType.CUSTOM],
+        attachment=attachment,
+        password_version=1,
+        deletion_confirmed=False,
+    )
+    build(
+        lambda o: TableStore(
+            "t", args, pulumi.ResourceOptions.merge(o, pulumi.ResourceOptions(transformations=[capture]))
+        )
+    )
+    [text], [password] = seen["secret_string"], seen["password"]
+    assert secret_outputs == [["password"]]
+    assert providers == [serialize_provider(TableStoreProvider())]  # what the host runs
+    [outputs] = registered
+    assert outputs["databaseSchema"] == "env_pr_7"
+    assert outputs.pop("databaseSecretArn").startswith("arn:aws:secretsmanager:ap-northeast-2:")
+    assert sorted(outputs) == ["databaseSchema"]
+    assert isinstance(password, str) and len(password) == 40
+    assert json.loads(text) == {
+        "engine": "postgres",
+        "host": "c.example",
+        "port": 6543,
+        "dbname": "db",
+        "username": "env_pr_7",
+        "password": password,
+        "schema": "env_pr_7",
+    }
