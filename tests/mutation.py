@@ -100,19 +100,26 @@ class Row:
         return f"{100 * self.killed / considered:.1f}%" if considered else "n/a"
 
 
+# mutmut's verdicts that mean a test noticed the mutant. Every other verdict ("survived",
+# "no tests", "suspicious", "skipped", "not checked", ...) leaves the mutant alive: it counts as
+# a survivor, and must be killed or listed as an equivalent.
+KILLED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
+
+
 def tabulate(modules: list[str], results: dict[str, str], equivalents: dict[str, str]) -> list[Row]:
     rows = []
     for module in modules:
         mine = {n: s for n, s in results.items() if n.startswith(module + ".")}
         counts = Counter(mine.values())
-        survivors = [n for n, s in mine.items() if s == "survived"]
+        survivors = [n for n, s in mine.items() if s not in KILLED]
         rows.append(
             Row(
                 module=module,
                 mutants=len(mine),
-                killed=counts["killed"],
+                killed=sum(c for s, c in counts.items() if s in KILLED),
                 survived=len(survivors),
                 unexplained=tuple(sorted(n for n in survivors if n not in equivalents)),
+                # Verdicts other than plain "killed" and "survived", shown beside the count they are in.
                 other={s: c for s, c in counts.items() if s not in ("killed", "survived")},
             )
         )
@@ -125,9 +132,10 @@ def render_table(rows: list[Row]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        other = "".join(f" ({c} {s})" for s, c in sorted(r.other.items()))
+        dead = "".join(f" ({c} {s})" for s, c in sorted(r.other.items()) if s in KILLED)
+        alive = "".join(f" ({c} {s})" for s, c in sorted(r.other.items()) if s not in KILLED)
         lines.append(
-            f"| `{r.module}` | {r.mutants} | {r.killed}{other} | {r.survived} | {len(r.unexplained)} | {r.score} |"
+            f"| `{r.module}` | {r.mutants} | {r.killed}{dead} | {r.survived}{alive} | {len(r.unexplained)} | {r.score} |"
         )
     return "\n".join(lines)
 
@@ -146,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     patterns = [f"{m}.*" for m in modules]
-    subprocess.run([str(MUTMUT), "run", *patterns], cwd=ROOT, check=False)
+    run = subprocess.run([str(MUTMUT), "run", *patterns], cwd=ROOT, check=False)
+    if run.returncode != 0:  # e.g. the suite failed under mutmut: nothing it printed can be trusted
+        print(f"scripts/mutation: mutmut run exited {run.returncode}; see its output above", file=sys.stderr)
+        return 1
     listing = subprocess.run(
         [str(MUTMUT), "results", "--all", "true"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout

@@ -32,13 +32,17 @@ def test_table_counts_per_module_and_leaves_listed_equivalents_out_of_the_score(
     rows = tabulate(["components.sql", "envctl.pr"], parse_results(LISTING), equivalents)
     sql, pr = rows
     # components.sqlx is another module: its mutants are not counted under components.sql.
-    assert (sql.mutants, sql.killed, sql.survived) == (4, 1, 2)
-    assert sql.unexplained == ("components.sql.xǁStatementǁshown__mutmut_1",)
+    # A mutant no test covers ("no tests") is alive: it counts as a survivor, like "survived".
+    assert (sql.mutants, sql.killed, sql.survived) == (4, 1, 3)
+    assert sql.unexplained == (
+        "components.sql.x_quote_literal__mutmut_1",
+        "components.sql.xǁStatementǁshown__mutmut_1",
+    )
     assert sql.other == {"no tests": 1}
     assert sql.score == "33.3%"  # 1 killed of 4 mutants less 1 equivalent
     assert (pr.mutants, pr.killed, pr.survived, pr.unexplained, pr.score) == (1, 1, 0, (), "100.0%")
     table = render_table(rows)
-    assert "| `components.sql` | 4 | 1 (1 no tests) | 2 | 1 | 33.3% |" in table
+    assert "| `components.sql` | 4 | 1 | 3 (1 no tests) | 2 | 33.3% |" in table
     assert "| `envctl.pr` | 1 | 1 | 0 | 0 | 100.0% |" in table
 
 
@@ -61,3 +65,10 @@ def test_the_listed_equivalents_file_is_well_formed() -> None:
     from tests.mutation import EQUIVALENTS
 
     read_equivalents(EQUIVALENTS.read_text())  # raises on a listed mutant without a reason
+
+
+def test_timeouts_count_as_killed_and_unchecked_mutants_as_alive() -> None:
+    listing = "    m.f__mutmut_1: timeout\n    m.f__mutmut_2: not checked\n    m.f__mutmut_3: killed\n"
+    (row,) = tabulate(["m"], parse_results(listing), {})
+    assert (row.mutants, row.killed, row.survived, row.unexplained) == (3, 2, 1, ("m.f__mutmut_2",))
+    assert "| `m` | 3 | 2 (1 timeout) | 1 (1 not checked) | 1 | 66.7% |" in render_table([row])
