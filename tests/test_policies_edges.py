@@ -1,0 +1,240 @@
+"""The policy rules at their edges: each threshold on both sides, each environment type's
+standard, absent properties (AWS's defaults) and values unknown during preview. Each case
+starts from a committed stack's plan, changes it, and asserts every finding of one rule:
+resource, level and whole message (users read the message to know what to fix)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+import pytest
+
+from components import conventions
+from envctl.review import load_plan
+from policies import rules
+from policies.model import UNKNOWN
+from tests.test_policies import Mutation, _remove_key, _set, res
+
+M, A = "mandatory", "advisory"
+
+
+@functools.cache
+def _committed(stack: str) -> dict[str, Any]:
+    plan: dict[str, Any] = load_plan(stack)
+    return plan
+
+
+def _type(env_type: str | None) -> Mutation:
+    """The environment type the provider's default tags name; None: no type tag at all."""
+
+    def mutate(plan: dict[str, Any]) -> None:
+        tags = res(plan, conventions.AWS_PROVIDER)["inputs"]["defaultTags"]["tags"]
+        if env_type is None:
+            del tags[conventions.TAG_TYPE]
+        else:
+            tags[conventions.TAG_TYPE] = env_type
+
+    return mutate
+
+
+Case = tuple[str, str, list[Mutation], list[tuple[str, str, str]]]
+
+SECRET = (conventions.SECRET, "-api-key")
+POOL = (conventions.USER_POOL, "")
+CLUSTER = (conventions.CLUSTER, "")
+INSTANCE = (conventions.INSTANCE, "")
+
+CASES: list[Case] = [
+    # secret-recovery-window: 30 days (AWS's default when absent) is the floor.
+    ("prod", "secret-recovery-window", [_set(*SECRET, "recoveryWindowInDays", value=30)], []),
+    ("prod", "secret-recovery-window", [_remove_key(*SECRET, "recoveryWindowInDays")], []),
+    (
+        "prod",
+        "secret-recovery-window",
+        [_set(*SECRET, "recoveryWindowInDays", value=29)],
+        [(M, "envstack-prod-api-key", "recovery window is 29 days, below 30")],
+    ),
+    ("prod", "secret-recovery-window", [_set(*SECRET, "recoveryWindowInDays", value=UNKNOWN)], []),
+    (
+        "dev",
+        "secret-recovery-window",
+        [],
+        [
+            (A, "envstack-dev-api-key", "recovery window is 0 days, below 30"),
+            (A, "envstack-dev-tables-credentials", "recovery window is 0 days, below 30"),
+        ],
+    ),
+    # cognito-mfa: ON in prod (and when the type is unknown); OPTIONAL allowed elsewhere; absent is OFF.
+    (
+        "prod",
+        "cognito-mfa",
+        [_remove_key(*POOL, "mfaConfiguration")],
+        [(M, "envstack-prod-users", "MFA is OFF; allowed: ON")],
+    ),
+    ("prod", "cognito-mfa", [_set(*POOL, "mfaConfiguration", value=UNKNOWN)], []),
+    ("staging", "cognito-mfa", [], []),
+    (
+        "staging",
+        "cognito-mfa",
+        [_set(*POOL, "mfaConfiguration", value="OFF")],
+        [(M, "envstack-staging-users", "MFA is OFF; allowed: ON or OPTIONAL")],
+    ),
+    (
+        "staging",
+        "cognito-mfa",
+        [_type(None)],
+        [(M, "envstack-staging-users", "MFA is OPTIONAL; allowed: ON")],
+    ),
+    # cognito-threat-protection: ENFORCED only; absent is OFF.
+    (
+        "prod",
+        "cognito-threat-protection",
+        [_set(*POOL, "userPoolAddOns", "advancedSecurityMode", value="AUDIT")],
+        [(M, "envstack-prod-users", "threat protection is not ENFORCED")],
+    ),
+    ("prod", "cognito-threat-protection", [_set(*POOL, "userPoolAddOns", "advancedSecurityMode", value=UNKNOWN)], []),
+    ("staging", "cognito-threat-protection", [], [(A, "envstack-staging-users", "threat protection is not ENFORCED")]),
+    # cognito-password-policy: 12 characters of every class in prod, 8 characters elsewhere; absent is 8.
+    ("prod", "cognito-password-policy", [_set(*POOL, "passwordPolicy", "minimumLength", value=12)], []),
+    (
+        "prod",
+        "cognito-password-policy",
+        [_set(*POOL, "passwordPolicy", "minimumLength", value=11)],
+        [(M, "envstack-prod-users", "minimum password length 11, below 12")],
+    ),
+    (
+        "prod",
+        "cognito-password-policy",
+        [_remove_key(*POOL, "passwordPolicy", "minimumLength")],
+        [(M, "envstack-prod-users", "minimum password length 8, below 12")],
+    ),
+    ("prod", "cognito-password-policy", [_set(*POOL, "passwordPolicy", "minimumLength", value=UNKNOWN)], []),
+    (
+        "prod",
+        "cognito-password-policy",
+        [
+            _set(*POOL, "passwordPolicy", "requireLowercase", value=False),
+            _remove_key(*POOL, "passwordPolicy", "requireNumbers"),
+            _set(*POOL, "passwordPolicy", "requireUppercase", value=UNKNOWN),
+        ],
+        [(M, "envstack-prod-users", "the password policy does not require requireLowercase, requireNumbers")],
+    ),
+    ("dev", "cognito-password-policy", [], []),  # 8 characters, no symbols: enough outside prod
+    ("dev", "cognito-password-policy", [_remove_key(*POOL, "passwordPolicy", "minimumLength")], []),
+    (
+        "dev",
+        "cognito-password-policy",
+        [_set(*POOL, "passwordPolicy", "minimumLength", value=7)],
+        [(A, "envstack-dev-users", "minimum password length 7, below 8")],
+    ),
+    (
+        "dev",
+        "cognito-password-policy",
+        [_type(None)],
+        [
+            (M, "envstack-dev-users", "minimum password length 8, below 12"),
+            (M, "envstack-dev-users", "the password policy does not require requireUppercase, requireSymbols"),
+        ],
+    ),
+    # cognito-deletion-protection: ACTIVE only; absent is INACTIVE.
+    (
+        "prod",
+        "cognito-deletion-protection",
+        [_remove_key(*POOL, "deletionProtection")],
+        [(M, "envstack-prod-users", "deletion protection is INACTIVE")],
+    ),
+    ("prod", "cognito-deletion-protection", [_set(*POOL, "deletionProtection", value=UNKNOWN)], []),
+    # aurora-backup-retention: 14 days in prod (and when the type is unknown), 1 day elsewhere; absent is 1.
+    ("prod", "aurora-backup-retention", [_set(*CLUSTER, "backupRetentionPeriod", value=14)], []),
+    (
+        "prod",
+        "aurora-backup-retention",
+        [_set(*CLUSTER, "backupRetentionPeriod", value=13)],
+        [(M, "prod-main", "backups are kept 13 day(s), below 14")],
+    ),
+    (
+        "prod",
+        "aurora-backup-retention",
+        [_remove_key(*CLUSTER, "backupRetentionPeriod")],
+        [(M, "prod-main", "backups are kept 1 day(s), below 14")],
+    ),
+    ("prod", "aurora-backup-retention", [_set(*CLUSTER, "backupRetentionPeriod", value=UNKNOWN)], []),
+    ("staging", "aurora-backup-retention", [_set(*CLUSTER, "backupRetentionPeriod", value=1)], []),
+    ("staging", "aurora-backup-retention", [_remove_key(*CLUSTER, "backupRetentionPeriod")], []),
+    (
+        "staging",
+        "aurora-backup-retention",
+        [_set(*CLUSTER, "backupRetentionPeriod", value=0)],
+        [(M, "shared-nonprod", "backups are kept 0 day(s), below 1")],
+    ),
+    (
+        "staging",
+        "aurora-backup-retention",
+        [_type(None)],
+        [(M, "shared-nonprod", "backups are kept 7 day(s), below 14")],
+    ),
+    # aurora-deletion-protection: every shared cluster; dev's private cluster is not shared.
+    ("dev", "aurora-deletion-protection", [], []),
+    (
+        "staging",
+        "aurora-deletion-protection",
+        [_remove_key(*CLUSTER, "deletionProtection")],
+        [(M, "shared-nonprod", "deletion protection is off on a shared cluster")],
+    ),
+    ("prod", "aurora-deletion-protection", [_set(*CLUSTER, "deletionProtection", value=UNKNOWN)], []),
+    # aurora-not-public: absent is private; the cluster is checked as well as the instance.
+    ("prod", "aurora-not-public", [_remove_key(*INSTANCE, "publiclyAccessible")], []),
+    (
+        "prod",
+        "aurora-not-public",
+        [_set(*CLUSTER, "publiclyAccessible", value=True)],
+        [(M, "prod-main", "publicly accessible")],
+    ),
+    ("prod", "aurora-not-public", [_set(*INSTANCE, "publiclyAccessible", value=UNKNOWN)], []),
+    # aurora-auto-minor-version-upgrade: absent is on (AWS's default).
+    ("prod", "aurora-auto-minor-version-upgrade", [_remove_key(*INSTANCE, "autoMinorVersionUpgrade")], []),
+    ("prod", "aurora-auto-minor-version-upgrade", [_set(*INSTANCE, "autoMinorVersionUpgrade", value=UNKNOWN)], []),
+    # aurora-performance-insights: absent is off; its key is checked only when it is on.
+    (
+        "prod",
+        "aurora-performance-insights",
+        [_remove_key(*INSTANCE, "performanceInsightsEnabled"), _remove_key(*INSTANCE, "performanceInsightsKmsKeyId")],
+        [(M, "prod-main-writer", "Performance Insights is off")],
+    ),
+    ("prod", "aurora-performance-insights", [_set(*INSTANCE, "performanceInsightsEnabled", value=UNKNOWN)], []),
+    ("dev", "aurora-performance-insights", [], [(A, "envstack-dev-cluster-writer", "Performance Insights is off")]),
+    # aurora-log-export: absent is not exported; an unknown entry might be postgresql.
+    (
+        "prod",
+        "aurora-log-export",
+        [_remove_key(*CLUSTER, "enabledCloudwatchLogsExports")],
+        [(M, "prod-main", "the postgresql log is not exported")],
+    ),
+    (
+        "prod",
+        "aurora-log-export",
+        [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=["upgrade"])],
+        [(M, "prod-main", "the postgresql log is not exported")],
+    ),
+    (
+        "prod",
+        "aurora-log-export",
+        [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=["upgrade", "postgresql"])],
+        [],
+    ),
+    ("prod", "aurora-log-export", [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=["upgrade", UNKNOWN])], []),
+    ("prod", "aurora-log-export", [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=UNKNOWN)], []),
+]
+
+
+@pytest.mark.parametrize(("stack", "rule", "edits", "expected"), CASES)
+def test_a_rule_at_its_edges(
+    stack: str, rule: str, edits: list[Mutation], expected: list[tuple[str, str, str]]
+) -> None:
+    plan = copy.deepcopy(_committed(stack))
+    for edit in edits:
+        edit(plan)
+    found = [(f.level, f.resource, f.message) for f in rules.evaluate(rules.from_plan(plan)) if f.rule == rule]
+    assert found == expected
