@@ -5,7 +5,8 @@ This module owns:
   its properties refer to) and `Stack` (the resources, the environment's name, type and
   project, and whether its deletion is confirmed), built from resources by `stack_of`;
 - `UNKNOWN` (a value not known during preview) and `known` / `holds`, the two tests that keep
-  unknown and secret values from ever failing a rule;
+  unknown and secret values from ever failing a rule, and `dig` / `items`, which read nested
+  values and lists that may be unknown as a whole;
 - `Rule` and `Finding`, the rule kinds and how a kind becomes a level per environment type:
   - UNIVERSAL controls (on in dev and in prod, per the reference table): mandatory for prod and
     staging, advisory for dev and custom;
@@ -80,17 +81,29 @@ class Res:
 
     def get(self, *path: str | int) -> Any:
         """A nested property; None when absent, UNKNOWN when not known during preview."""
-        value: Any = self.props
-        for key in path:
-            if value is UNKNOWN:
-                return UNKNOWN
-            if isinstance(value, Mapping) and isinstance(key, str):
-                value = value.get(key)
-            elif isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(value):
-                value = value[key]
-            else:
-                return None
-        return value
+        return dig(self.props, *path)
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    """A nested value; None when absent, UNKNOWN when it or a value on the way is not known."""
+    for key in path:
+        if value is UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, Mapping) and isinstance(key, str):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+def items(value: Any) -> list[Any]:
+    """A list property's items: none when absent or not a list, one UNKNOWN item when the whole
+    list is not known during preview (a rule then cannot fail on it)."""
+    if not known(value):
+        return [UNKNOWN]
+    return list(value) if isinstance(value, list) else []
 
 
 @dataclass

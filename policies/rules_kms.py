@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 from components.conventions import CLUSTER, KMS_KEY, SECRET
-from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, holds, known
+from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, known
 from policies.rules_s3 import files_buckets, sse_rules
 
 RULES: list[Rule] = []
@@ -18,11 +18,9 @@ rule = collector(RULES)
 def _cmk(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in files_buckets(s):
         for r in sse_rules(s, bucket):
-            if not known(r):
-                continue
-            if not (r.get("applyServerSideEncryptionByDefault") or {}).get("kmsMasterKeyId"):
+            if not dig(r, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"):
                 yield bucket, "encrypted with the AWS-managed key, not the environment's own key"
-            elif not holds(r.get("bucketKeyEnabled"), True):
+            elif not holds(dig(r, "bucketKeyEnabled"), True):
                 yield bucket, "the S3 bucket key is off"
     for res in s.of(SECRET) + s.of(CLUSTER):
         if not res.get("kmsKeyId"):

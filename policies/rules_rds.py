@@ -106,9 +106,10 @@ rule(
 
 def _aurora_pi(s: Stack) -> Iterator[tuple[Res, str]]:
     for instance in s.of(INSTANCE):
-        if not holds(instance.get("performanceInsightsEnabled"), True):
+        enabled = instance.get("performanceInsightsEnabled")
+        if not holds(enabled, True):
             yield instance, "Performance Insights is off"
-        elif not instance.get("performanceInsightsKmsKeyId"):
+        elif known(enabled) and not instance.get("performanceInsightsKmsKeyId"):
             yield instance, "Performance Insights is not encrypted with the environment's own key"
 
 

@@ -21,7 +21,7 @@ from components.conventions import (
     SSE,
     VERSIONING,
 )
-from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, holds, known
+from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, items, known
 
 RULES: list[Rule] = []
 rule = collector(RULES)
@@ -39,8 +39,9 @@ def files_buckets(s: Stack) -> list[Res]:
 
 
 def sse_rules(s: Stack, bucket: Res) -> list[Any]:
-    """The default-encryption rules of every encryption configuration of `bucket`."""
-    return [rule_ for c in s.linked(SSE, "bucket", bucket) for rule_ in (c.get("rules") or [])]
+    """The default-encryption rules of every encryption configuration of `bucket` (an unknown
+    list of rules is one UNKNOWN rule)."""
+    return [rule_ for c in s.linked(SSE, "bucket", bucket) for rule_ in items(c.get("rules"))]
 
 
 def _s3_public_access_block(s: Stack) -> Iterator[tuple[Res, str]]:
@@ -82,15 +83,12 @@ def _s3_kms(s: Stack) -> Iterator[tuple[Res, str]]:
     logs = log_buckets(s)
     for bucket in s.of(BUCKET):
         expected = "AES256" if bucket.name in logs else "aws:kms"
-        algorithms = [
-            (r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
-            for r in sse_rules(s, bucket)
-            if known(r)
-        ]
+        algorithms = [dig(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") for r in sse_rules(s, bucket)]
+        wrong = [a for a in algorithms if not holds(a, expected)]
         if not algorithms:
             yield bucket, "no default encryption configuration"
-        elif not all(holds(a, expected) for a in algorithms):
-            yield bucket, f"default encryption is {algorithms[0]}, expected {expected}"
+        elif wrong:
+            yield bucket, f"default encryption is {wrong[0]}, expected {expected}"
 
 
 rule(
@@ -140,8 +138,8 @@ def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
         expiring = [
             r
             for lc in s.linked(LIFECYCLE_CONFIGURATION, "bucket", bucket)
-            for r in (lc.get("rules") or [])
-            if not known(r) or (r.get("noncurrentVersionExpiration") and holds(r.get("status"), "Enabled"))
+            for r in items(lc.get("rules"))
+            if dig(r, "noncurrentVersionExpiration") and holds(dig(r, "status"), "Enabled")
         ]
         if not expiring:
             yield bucket, "no lifecycle rule expires noncurrent versions"

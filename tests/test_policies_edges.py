@@ -238,3 +238,46 @@ def test_a_rule_at_its_edges(
         edit(plan)
     found = [(f.level, f.resource, f.message) for f in rules.evaluate(rules.from_plan(plan)) if f.rule == rule]
     assert found == expected
+
+
+def _paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path into a property value: each key of an object, each item of a list, recursively."""
+    children: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    return [p for key, child in children for p in [(*prefix, key), *_paths(child, (*prefix, key))]]
+
+
+def _unknown_at(props: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    changed = copy.deepcopy(props)
+    target: Any = changed
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = UNKNOWN
+    return changed
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging", "dev"])
+def test_no_rule_fails_or_crashes_on_any_one_unknown_value(stack: str) -> None:
+    """CrossGuard previews show values computed from other resources as unknown, whole objects
+    and lists included: making any one property (at any depth) or any ARN unknown never crashes
+    a rule nor adds a finding (it may lift one)."""
+    model = rules.from_plan(_committed(stack))
+    before = rules.evaluate(model)
+    checked = 0
+    for resource in model.resources:
+        if resource.type.startswith("pulumi:"):
+            continue
+        props, arn = resource.props, resource.arn
+        for path in _paths(props):
+            resource.props = _unknown_at(props, path)
+            assert [f for f in rules.evaluate(model) if f not in before] == [], (resource.name, path)
+            checked += 1
+        resource.props = props
+        if arn is not None:
+            resource.arn = UNKNOWN
+            assert [f for f in rules.evaluate(model) if f not in before] == [], (resource.name, "arn")
+            resource.arn = arn
+    assert checked > 100  # every property of the stack, not a handful
