@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from typing import Any
 
 import pytest
@@ -45,6 +46,19 @@ SECRET = (conventions.SECRET, "-api-key")
 POOL = (conventions.USER_POOL, "")
 CLUSTER = (conventions.CLUSTER, "")
 INSTANCE = (conventions.INSTANCE, "")
+
+KEY = conventions.KMS_KEY
+SSE_FILES = (conventions.SSE, "files-encryption")
+SSE_DEFAULT = ("rules", 0, "applyServerSideEncryptionByDefault")
+WILDCARD_KEY = "the key policy allows a wildcard principal"
+AWS_MANAGED = "encrypted with the AWS-managed key, not the environment's own key"
+
+
+def _key_policy(principal: Any, effect: str = "Allow", statements: int = 1, as_object: bool = False) -> Mutation:
+    statement = {"Effect": effect, "Principal": principal, "Action": "kms:*", "Resource": "*"}
+    document = {"Statement": [statement] * statements}
+    return _set(KEY, "", "policy", value=document if as_object else json.dumps(document))
+
 
 CASES: list[Case] = [
     # secret-recovery-window: 30 days (AWS's default when absent) is the floor.
@@ -226,6 +240,47 @@ CASES: list[Case] = [
     ),
     ("prod", "aurora-log-export", [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=["upgrade", UNKNOWN])], []),
     ("prod", "aurora-log-export", [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=UNKNOWN)], []),
+    # kms-key-rotation: rotation on (absent is off); no Allow statement with a wildcard principal.
+    (
+        "prod",
+        "kms-key-rotation",
+        [_remove_key(KEY, "", "enableKeyRotation")],
+        [(M, "envstack-prod-key", "key rotation is off")],
+    ),
+    ("prod", "kms-key-rotation", [_key_policy({"AWS": "*"})], [(M, "envstack-prod-key", WILDCARD_KEY)]),
+    (
+        "prod",
+        "kms-key-rotation",
+        [_key_policy({"AWS": ["arn:aws:iam::123456789012:root", "*"]})],
+        [(M, "envstack-prod-key", WILDCARD_KEY)],
+    ),
+    ("prod", "kms-key-rotation", [_key_policy({"AWS": "arn:aws:iam::123456789012:root"})], []),
+    ("prod", "kms-key-rotation", [_key_policy("*", effect="Deny")], []),
+    ("prod", "kms-key-rotation", [_key_policy("*", as_object=True)], [(M, "envstack-prod-key", WILDCARD_KEY)]),
+    ("prod", "kms-key-rotation", [_key_policy("*", statements=2)], [(M, "envstack-prod-key", WILDCARD_KEY)] * 2),
+    ("prod", "kms-key-rotation", [_set(KEY, "", "policy", value="")], []),
+    # customer-managed-keys: S3 with the environment's key and the bucket key; secrets and clusters with a key.
+    (
+        "prod",
+        "customer-managed-keys",
+        [
+            _remove_key(*SSE_FILES, *SSE_DEFAULT, "kmsMasterKeyId"),
+            _set(*SSE_FILES, "rules", 0, "bucketKeyEnabled", value=False),
+        ],
+        [(M, "envstack-prod-files", AWS_MANAGED)],
+    ),
+    (
+        "prod",
+        "customer-managed-keys",
+        [_remove_key(*SSE_FILES, "rules", 0, "bucketKeyEnabled")],
+        [(M, "envstack-prod-files", "the S3 bucket key is off")],
+    ),
+    (
+        "prod",
+        "customer-managed-keys",
+        [_set(*SECRET, "kmsKeyId", value="")],
+        [(M, "envstack-prod-api-key", AWS_MANAGED)],
+    ),
 ]
 
 
@@ -281,3 +336,54 @@ def test_no_rule_fails_or_crashes_on_any_one_unknown_value(stack: str) -> None:
             assert [f for f in rules.evaluate(model) if f not in before] == [], (resource.name, "arn")
             resource.arn = arn
     assert checked > 100  # every property of the stack, not a handful
+
+
+UNPROTECTED = "stateful resource without protect"
+ADVISORIES = {
+    "staging": [
+        ("s3-access-logging", "envstack-staging-files", "server access logging is off"),
+        ("customer-managed-keys", "envstack-staging-files", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-staging-api-key", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-staging-tables-credentials", AWS_MANAGED),
+        ("customer-managed-keys", "shared-nonprod", AWS_MANAGED),
+        ("aurora-performance-insights", "shared-nonprod-writer", "Performance Insights is off"),
+        ("cognito-threat-protection", "envstack-staging-users", "threat protection is not ENFORCED"),
+        ("secret-recovery-window", "envstack-staging-api-key", "recovery window is 7 days, below 30"),
+        ("secret-recovery-window", "envstack-staging-tables-credentials", "recovery window is 7 days, below 30"),
+        ("prod-stateful-protected", "envstack-staging-api-key", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-files", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-tables", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-tables-credentials", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-users", UNPROTECTED),
+    ],
+    "dev": [
+        ("s3-versioning", "envstack-dev-files", "versioning is not enabled"),
+        ("s3-access-logging", "envstack-dev-files", "server access logging is off"),
+        ("s3-no-force-destroy", "envstack-dev-files", "force_destroy is on: destroy would delete every file"),
+        ("customer-managed-keys", "envstack-dev-files", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-dev-api-key", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-dev-tables-credentials", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-dev-cluster", AWS_MANAGED),
+        ("aurora-performance-insights", "envstack-dev-cluster-writer", "Performance Insights is off"),
+        ("aurora-log-export", "envstack-dev-cluster", "the postgresql log is not exported"),
+        ("cognito-threat-protection", "envstack-dev-users", "threat protection is not ENFORCED"),
+        ("cognito-deletion-protection", "envstack-dev-users", "deletion protection is INACTIVE"),
+        ("secret-recovery-window", "envstack-dev-api-key", "recovery window is 0 days, below 30"),
+        ("secret-recovery-window", "envstack-dev-tables-credentials", "recovery window is 0 days, below 30"),
+        ("prod-stateful-protected", "envstack-dev-api-key", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-cluster", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-files", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-tables", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-tables-credentials", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-users", UNPROTECTED),
+    ],
+}
+
+
+@pytest.mark.parametrize("stack", sorted(ADVISORIES))
+def test_the_committed_lighter_stacks_get_exactly_the_advice_their_type_allows(stack: str) -> None:
+    """dev and staging relax prod's standard on purpose: each relaxation is advice, in rule order,
+    and nothing else is reported."""
+    found = rules.evaluate(rules.from_plan(_committed(stack)))
+    assert [(f.rule, f.resource, f.message) for f in found] == ADVISORIES[stack]
+    assert {f.level for f in found} == {A}
