@@ -16,7 +16,7 @@ from components import conventions
 from envctl.review import load_plan
 from policies import rules
 from policies.model import UNKNOWN
-from tests.test_policies import Mutation, _remove_key, _set, res
+from tests.test_policies import Mutation, _drop, _remove_key, _set, res
 
 M, A = "mandatory", "advisory"
 
@@ -52,6 +52,32 @@ SSE_FILES = (conventions.SSE, "files-encryption")
 SSE_DEFAULT = ("rules", 0, "applyServerSideEncryptionByDefault")
 WILDCARD_KEY = "the key policy allows a wildcard principal"
 AWS_MANAGED = "encrypted with the AWS-managed key, not the environment's own key"
+
+PAB = (conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block")
+FILES_POLICY = (conventions.BUCKET_POLICY, "files-policy")
+LIFECYCLE = (conventions.LIFECYCLE_CONFIGURATION, "")
+NO_SSE = "no default encryption configuration"
+NO_TLS = "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
+NO_EXPIRY = "no lifecycle rule expires noncurrent versions"
+
+
+def _add_sse_rule(algorithm: str) -> Mutation:
+    def mutate(plan: dict[str, Any]) -> None:
+        rules_ = res(plan, *SSE_FILES)["inputs"]["rules"]
+        rules_.append({"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}, "bucketKeyEnabled": True})
+
+    return mutate
+
+
+def _tls_policy(effect: str, secure: Any, single: bool = False, as_object: bool = False) -> Mutation:
+    statement = {
+        "Effect": effect,
+        "Principal": "*",
+        "Action": "s3:*",
+        "Condition": {"Bool": {"aws:SecureTransport": secure}},
+    }
+    document = {"Statement": statement if single else [{"Effect": "Allow", "Principal": "*"}, statement]}
+    return _set(*FILES_POLICY, "policy", value=document if as_object else json.dumps(document))
 
 
 def _key_policy(principal: Any, effect: str = "Allow", statements: int = 1, as_object: bool = False) -> Mutation:
@@ -281,6 +307,92 @@ CASES: list[Case] = [
         [_set(*SECRET, "kmsKeyId", value="")],
         [(M, "envstack-prod-api-key", AWS_MANAGED)],
     ),
+    # s3-public-access-block: every bucket, the log bucket too; each flag that is off or absent is named.
+    (
+        "prod",
+        "s3-public-access-block",
+        [_drop(conventions.PUBLIC_ACCESS_BLOCK, "logs-public-access-block")],
+        [(M, "envstack-prod-files-logs", "no public access block")],
+    ),
+    (
+        "prod",
+        "s3-public-access-block",
+        [_set(*PAB, "blockPublicPolicy", value=False), _remove_key(*PAB, "restrictPublicBuckets")],
+        [(M, "envstack-prod-files", "public access block leaves blockPublicPolicy, restrictPublicBuckets off")],
+    ),
+    # s3-ownership-enforced: the log bucket too.
+    (
+        "prod",
+        "s3-ownership-enforced",
+        [_drop(conventions.OWNERSHIP, "logs-ownership")],
+        [(M, "envstack-prod-files-logs", "object ownership is not BucketOwnerEnforced")],
+    ),
+    # s3-kms-encryption: SSE-KMS for files; SSE-S3 for the access-log bucket (log delivery needs it).
+    (
+        "prod",
+        "s3-kms-encryption",
+        [_set(conventions.SSE, "logs-encryption", *SSE_DEFAULT, "sseAlgorithm", value="aws:kms")],
+        [(M, "envstack-prod-files-logs", "default encryption is aws:kms, expected AES256")],
+    ),
+    (
+        "prod",
+        "s3-kms-encryption",
+        [_add_sse_rule("AES256")],
+        [(M, "envstack-prod-files", "default encryption is AES256, expected aws:kms")],
+    ),
+    ("prod", "s3-kms-encryption", [_set(*SSE_FILES, "rules", value=[])], [(M, "envstack-prod-files", NO_SSE)]),
+    # s3-deny-insecure-transport: a Deny on aws:SecureTransport false, in any policy of the bucket.
+    ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "false")], []),
+    ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", False, as_object=True)], []),
+    ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "false", single=True)], []),
+    ("prod", "s3-deny-insecure-transport", [_tls_policy("Allow", "false")], [(M, "envstack-prod-files", NO_TLS)]),
+    ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "true")], [(M, "envstack-prod-files", NO_TLS)]),
+    (
+        "prod",
+        "s3-deny-insecure-transport",
+        [_set(*FILES_POLICY, "policy", value="{oops")],
+        [(M, "envstack-prod-files", NO_TLS)],
+    ),
+    (
+        "prod",
+        "s3-deny-insecure-transport",
+        [_set(*FILES_POLICY, "policy", value="[]")],
+        [(M, "envstack-prod-files", NO_TLS)],
+    ),
+    (
+        "prod",
+        "s3-deny-insecure-transport",
+        [_set(*FILES_POLICY, "policy", value={"Statement": [{"Effect": "Deny"}]})],
+        [(M, "envstack-prod-files", NO_TLS)],
+    ),
+    (
+        "prod",
+        "s3-deny-insecure-transport",
+        [_drop(conventions.BUCKET_POLICY, "logs-policy")],
+        [(M, "envstack-prod-files-logs", NO_TLS)],
+    ),
+    # s3-versioning: files buckets only (not the log bucket); noncurrent versions expire by an enabled rule.
+    (
+        "prod",
+        "s3-versioning",
+        [_set(*LIFECYCLE, "rules", 0, "status", value="Disabled")],
+        [(M, "envstack-prod-files", NO_EXPIRY)],
+    ),
+    (
+        "prod",
+        "s3-versioning",
+        [_remove_key(*LIFECYCLE, "rules", 0, "noncurrentVersionExpiration")],
+        [(M, "envstack-prod-files", NO_EXPIRY)],
+    ),
+    ("prod", "s3-versioning", [_set(*LIFECYCLE, "rules", value=None)], [(M, "envstack-prod-files", NO_EXPIRY)]),
+    (
+        "prod",
+        "s3-versioning",
+        [_drop(conventions.VERSIONING)],
+        [(M, "envstack-prod-files", "versioning is not enabled")],
+    ),
+    # s3-no-force-destroy: absent is off.
+    ("prod", "s3-no-force-destroy", [_remove_key(conventions.BUCKET, "-files", "forceDestroy")], []),
 ]
 
 
