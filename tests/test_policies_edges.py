@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from components import conventions
 from envctl.review import load_plan
 from policies import rules
 from policies.model import UNKNOWN
-from tests.test_policies import Mutation, _drop, _option, _remove_key, _set, res
+from tests.test_policies import Mutation, _drop, _option, _remove_key, _runtime, _set, res
 
 M, A = "mandatory", "advisory"
 
@@ -61,6 +62,24 @@ NO_TLS = "no bucket policy denies requests without TLS (aws:SecureTransport = fa
 NO_EXPIRY = "no lifecycle rule expires noncurrent versions"
 
 NOT_PK = "the API key secret does not hold a pk_ publishable key"
+
+ROLE = (conventions.ROLE, "runtime")
+POLICY = "envstack-prod-runtime-policy"
+WILDCARD_TRUST = "the trust policy allows a wildcard principal"
+UNKNOWN_TEXT = "[secret]"  # what a secret (and, through the adapter, an unknown) string shows as
+OTHER_POOL = "arn:aws:cognito-idp:ap-northeast-2:123456789012:userpool/ap-northeast-2_OtherPool"
+
+
+def _trust(edit: Callable[[dict[str, Any]], None]) -> Mutation:
+    return _runtime(edit, "assumeRolePolicy", conventions.ROLE)
+
+
+def _statement_edit(sid: str, **changes: Any) -> Mutation:
+    return _runtime(lambda d: next(st for st in d["Statement"] if st["Sid"] == sid).update(changes))
+
+
+def _arn(type_: str, suffix: str, arn: Any) -> Mutation:
+    return lambda plan: res(plan, type_, suffix).update(arn=arn)
 
 
 def _api_key_text(text: str) -> Mutation:
@@ -617,6 +636,172 @@ CASES: list[Case] = [
         "prod",
         "api-key-is-publishable",
         [_set(*SECRET, "tags", value=UNKNOWN), _set(conventions.SECRET, "-tables-credentials", "tags", value=UNKNOWN)],
+        [],
+    ),
+    # runtime-role-own-resources: the trust policy.
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(Principal={"Service": "*"}))],
+        [(M, "envstack-prod-runtime", WILDCARD_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(NotPrincipal={"AWS": "arn:aws:iam::123456789012:root"}))],
+        [(M, "envstack-prod-runtime", WILDCARD_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(Principal="arn:aws:iam::123456789012:root"))],
+        [],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(Principal={"AWS": [UNKNOWN_TEXT]}))],
+        [],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d.update(Statement=d["Statement"][0] | {"Principal": "*"}))],
+        [(M, "envstack-prod-runtime", WILDCARD_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_set(*ROLE, "assumeRolePolicy", value="[]")],
+        [(M, "envstack-prod-runtime", "the trust policy is not a JSON policy document")],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_set(*ROLE, "assumeRolePolicy", value={"Statement": [{"Effect": "Allow", "Principal": "*"}]})],
+        [(M, "envstack-prod-runtime", WILDCARD_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_set(*ROLE, "inlinePolicies", value=[{"name": "x", "policy": "{}"}])],
+        [
+            (
+                M,
+                "envstack-prod-runtime",
+                "grants through managed or inline policies on the role, outside its checked role policy",
+            )
+        ],
+    ),
+    # Only the role tagged as the runtime role is judged; one whose tags are unknown is judged too.
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_set(*ROLE, "tags", value={conventions.TAG_PURPOSE: "deployer"}), _statement_edit("Users", Resource="*")],
+        [],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_set(*ROLE, "tags", value=UNKNOWN), _statement_edit("Users", Resource="*")],
+        [(M, POLICY, "grants a wildcard resource '*'")],
+    ),
+    # The permissions: Deny statements are not grants; each element is judged.
+    ("prod", "runtime-role-own-resources", [_statement_edit("Users", Effect="Deny", Resource="*", Action="*")], []),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("Users", NotAction="iam:*")],
+        [(M, POLICY, "grants with NotAction, which reaches everything not listed")],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("Users", Action="cognito-idp:AdminGet?ser")],
+        [(M, POLICY, "grants a wildcard action 'cognito-idp:AdminGet?ser'")],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("Users", Action="IAM:CreateUser")],
+        [(M, POLICY, "grants IAM:CreateUser: a runtime role never manages identities")],
+    ),
+    ("prod", "runtime-role-own-resources", [_statement_edit("Users", Action=[UNKNOWN_TEXT, 7])], []),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [
+            _statement_edit(
+                "Users", Resource="arn:aws:cognito-idp:ap-northeast-2:123456789012:userpool/ap-northeast-2_?ther"
+            )
+        ],
+        [
+            (
+                M,
+                POLICY,
+                "grants a wildcard resource 'arn:aws:cognito-idp:ap-northeast-2:123456789012:userpool/ap-northeast-2_?ther'",
+            )
+        ],
+    ),
+    ("prod", "runtime-role-own-resources", [_statement_edit("Users", Resource=[UNKNOWN_TEXT, 7])], []),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("FilesObjects", Resource="arn:aws:s3:::envstack-prod-files-*/*")],
+        [(M, POLICY, "grants a wildcard resource 'arn:aws:s3:::envstack-prod-files-*/*'")],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("FilesObjects", Resource="arn:aws:s3:::envstack-prod-files-000000?/*")],
+        [(M, POLICY, "grants a wildcard resource 'arn:aws:s3:::envstack-prod-files-000000?/*'")],
+    ),
+    # The shared cluster: only rds-data: actions, in any case; rds-data: actions on nothing else.
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("TablesDataApi", Action=["RDS-Data:ExecuteStatement"])],
+        [],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [
+            _statement_edit(
+                "TablesDataApi", Action=["rds-data:ExecuteStatement", "rds:DescribeDBClusters", "rds:ModifyDBCluster"]
+            )
+        ],
+        [
+            (
+                M,
+                POLICY,
+                "grants rds:DescribeDBClusters, rds:ModifyDBCluster on the shared cluster arn:aws:rds:ap-northeast-2:123456789012:cluster:prod-main: only rds-data: actions may name it",
+            )
+        ],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("Users", Action=["cognito-idp:ListUsers", "RDS-DATA:ExecuteStatement"])],
+        [
+            (
+                M,
+                POLICY,
+                "grants RDS-DATA:ExecuteStatement on arn:aws:cognito-idp:ap-northeast-2:123456789012:userpool/envstack-prod-users-id, which is not the environment's cluster",
+            )
+        ],
+    ),
+    # A resource whose ARN is unknown may be the one named: nothing is reported as not this environment's.
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_arn(conventions.USER_POOL, "", UNKNOWN), _statement_edit("Users", Resource=OTHER_POOL)],
+        [],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_arn(conventions.CLUSTER, "", None), _statement_edit("FilesObjects", Resource="arn:aws:s3:::someone-else/*")],
         [],
     ),
 ]
