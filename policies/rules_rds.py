@@ -5,6 +5,7 @@ backups, public access, minor upgrades, Performance Insights and log export. Sta
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from components.conventions import CLUSTER, INSTANCE
 from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, holds, known
@@ -13,13 +14,16 @@ RULES: list[Rule] = []
 rule = collector(RULES)
 
 
-def _cluster_bool(name: str, *, prop: str, ids: str, description: str, message: str) -> None:
-    def check(s: Stack) -> Iterator[tuple[Res, str]]:
-        for cluster in s.of(CLUSTER):
-            if not holds(cluster.get(prop), True):
-                yield cluster, message
+def _cluster_flag_off(s: Stack, prop: str, message: str) -> Iterator[tuple[Res, str]]:
+    for cluster in s.of(CLUSTER):
+        if not holds(cluster.get(prop), True):
+            yield cluster, message
 
-    rule(name, UNIVERSAL, ids, description)(check)
+
+def _cluster_bool(name: str, *, prop: str, ids: str, description: str, message: str) -> None:
+    """A rule that every cluster has the boolean `prop` on. The check is a module-level function
+    (bound with partial), not a closure: mutmut can then mutate it when a test calls it."""
+    rule(name, UNIVERSAL, ids, description)(partial(_cluster_flag_off, prop=prop, message=message))
 
 
 _cluster_bool(
