@@ -143,7 +143,7 @@ def stack_of(resources: list[Res]) -> Stack:
     """The stack of these resources: the environment, its type and project from the first
     explicit AWS provider's default tags, and whether the table store confirms its deletion."""
     providers = [r for r in resources if r.type == AWS_PROVIDER]
-    tags = next((t for t in (provider_tags(p.props) for p in providers) if t), {}) or {}
+    tags = next((t for t in (provider_tags(p.props) for p in providers) if t), {})
     confirmed = any(r.get("deletionConfirmed") is True for r in resources if r.type == SCHEMA_ROLE)
     return Stack(
         resources=resources,
