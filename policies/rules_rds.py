@@ -15,38 +15,31 @@ rule = collector(RULES)
 
 
 def _cluster_flag_off(s: Stack, prop: str, message: str) -> Iterator[tuple[Res, str]]:
+    """Every cluster has the boolean `prop` on. Registered below with partial, at module level:
+    mutmut mutates only functions that tests call, not code that runs once at import."""
     for cluster in s.of(CLUSTER):
         if not holds(cluster.get(prop), True):
             yield cluster, message
 
 
-def _cluster_bool(name: str, *, prop: str, ids: str, description: str, message: str) -> None:
-    """A rule that every cluster has the boolean `prop` on. The check is a module-level function
-    (bound with partial), not a closure: mutmut can then mutate it when a test calls it."""
-    rule(name, UNIVERSAL, ids, description)(partial(_cluster_flag_off, prop=prop, message=message))
-
-
-_cluster_bool(
+rule(
     "aurora-storage-encrypted",
-    prop="storageEncrypted",
-    ids="CKV_AWS_96; AVD-AWS-0079",
-    description="Every Aurora cluster encrypts its storage.",
-    message="storage is not encrypted",
-)
-_cluster_bool(
+    UNIVERSAL,
+    "CKV_AWS_96; AVD-AWS-0079",
+    "Every Aurora cluster encrypts its storage.",
+)(partial(_cluster_flag_off, prop="storageEncrypted", message="storage is not encrypted"))
+rule(
     "aurora-iam-auth",
-    prop="iamDatabaseAuthenticationEnabled",
-    ids="CKV_AWS_162; AVD-AWS-0176",
-    description="Every Aurora cluster has IAM database authentication on.",
-    message="IAM database authentication is off",
-)
-_cluster_bool(
+    UNIVERSAL,
+    "CKV_AWS_162; AVD-AWS-0176",
+    "Every Aurora cluster has IAM database authentication on.",
+)(partial(_cluster_flag_off, prop="iamDatabaseAuthenticationEnabled", message="IAM database authentication is off"))
+rule(
     "aurora-copy-tags-to-snapshot",
-    prop="copyTagsToSnapshot",
-    ids="CKV_AWS_313",
-    description="Every Aurora cluster copies its tags to snapshots.",
-    message="tags are not copied to snapshots",
-)
+    UNIVERSAL,
+    "CKV_AWS_313",
+    "Every Aurora cluster copies its tags to snapshots.",
+)(partial(_cluster_flag_off, prop="copyTagsToSnapshot", message="tags are not copied to snapshots"))
 
 
 def _aurora_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
