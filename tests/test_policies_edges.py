@@ -804,6 +804,38 @@ CASES: list[Case] = [
         [_arn(conventions.CLUSTER, "", None), _statement_edit("FilesObjects", Resource="arn:aws:s3:::someone-else/*")],
         [],
     ),
+    # explicit-regional-provider: a provider the plan does not hold tags nothing.
+    (
+        "prod",
+        "explicit-regional-provider",
+        [_option(conventions.BUCKET, "-files", provider="gone")],
+        [
+            (
+                M,
+                "envstack-prod-files",
+                "its provider does not tag envstack:environment, envstack:type, envstack:project, envstack:stack",
+            )
+        ],
+    ),
+    # no-cross-environment-names: without a project tag, the default project's names are the environment's.
+    (
+        "prod",
+        "no-cross-environment-names",
+        [_provider_tags_without(conventions.TAG_PROJECT), _set(*SECRET, "description", value="envstack-staging-users")],
+        [(M, "envstack-prod-api-key", "refers to another environment's resource: 'envstack-staging-users'")],
+    ),
+    ("prod", "no-cross-environment-names", [_provider_tags_without(conventions.TAG_PROJECT)], []),
+    # no-cluster-in-custom: the cluster and its instances, in every custom environment.
+    (
+        "prod",
+        "no-cluster-in-custom",
+        [_type("custom")],
+        [
+            (M, "prod-main", "a custom environment creates a cluster"),
+            (M, "prod-main-writer", "a custom environment creates a cluster"),
+        ],
+    ),
+    ("prod", "no-cluster-in-custom", [_type("staging")], []),
 ]
 
 
