@@ -11,7 +11,7 @@ import pytest
 
 from components import conventions
 from policies import rules
-from policies.model import UNKNOWN, Res, dig, holds, items, known, provider_tags, stack_of
+from policies.model import UNKNOWN, Res, collector, dig, holds, items, known, provider_tags, stack_of
 
 TAGS = {
     conventions.TAG_ENVIRONMENT: "pr-5",
@@ -172,8 +172,28 @@ def test_the_adapter_maps_every_field_of_a_plan_resource() -> None:
 
 def test_the_adapter_reads_absent_fields_as_unset() -> None:
     bare = {"type": conventions.BUCKET, "name": "files", "provider": "gone"}
-    stack = rules.from_plan(_plan({"type": conventions.AWS_PROVIDER, "name": "aws"}, bare))
+    under_bare_provider = {"type": conventions.BUCKET, "name": "logs", "provider": "aws"}
+    stack = rules.from_plan(_plan({"type": conventions.AWS_PROVIDER, "name": "aws"}, bare, under_bare_provider))
     assert stack.resources[1] == Res(conventions.BUCKET, "files", {}, provider="gone", urn="files")
+    assert stack.resources[2] == Res(conventions.BUCKET, "logs", {}, provider="aws", urn="logs")
     assert (stack.env, stack.resources[0].provider_tags) == (None, None)
     empty = rules.from_plan({"schemaVersion": conventions.PLAN_SCHEMA_VERSION})
     assert empty.resources == [] and rules.evaluate(empty) == []
+
+
+def test_the_collector_registers_each_rule_as_declared_in_order() -> None:
+    registered: list[rules.Rule] = []
+    rule = collector(registered)
+
+    def guarded(s: rules.Stack) -> Any:
+        return iter(())
+
+    def plain(s: rules.Stack) -> Any:
+        return iter(())
+
+    assert rule("a", rules.PROD, "CKV_1", "first", deletion_guard=True)(guarded) is guarded
+    rule("b", rules.UNIVERSAL, "CKV_2", "second")(plain)
+    assert registered == [
+        rules.Rule("a", rules.PROD, "CKV_1", "first", guarded, True),
+        rules.Rule("b", rules.UNIVERSAL, "CKV_2", "second", plain, False),
+    ]
