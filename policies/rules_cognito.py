@@ -31,7 +31,7 @@ rule(
 
 def _cognito_threat(s: Stack) -> Iterator[tuple[Res, str]]:
     for pool in s.of(USER_POOL):
-        if not holds(pool.get("userPoolAddOns", "advancedSecurityMode") or "OFF", "ENFORCED"):
+        if not holds(pool.get("userPoolAddOns", "advancedSecurityMode"), "ENFORCED"):
             yield pool, "threat protection is not ENFORCED"
 
 
@@ -67,7 +67,7 @@ rule(
 
 def _cognito_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
     for pool in s.of(USER_POOL):
-        if not holds(pool.get("deletionProtection") or "INACTIVE", "ACTIVE"):
+        if not holds(pool.get("deletionProtection"), "ACTIVE"):
             yield pool, "deletion protection is INACTIVE"
 
 
