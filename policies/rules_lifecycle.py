@@ -91,7 +91,7 @@ def _key_outlives_data(s: Stack) -> Iterator[tuple[Res, str]]:
         kept = [c.name for c in s.linked(CLUSTER, "kmsKeyId", key) if c.get("skipFinalSnapshot") in (False, None)]
         for secret in s.linked(SECRET, "kmsKeyId", key):
             days = secret.get("recoveryWindowInDays")
-            if known(days) and int(30 if days is None else days) > 0:
+            if days is None or (known(days) and int(days) > 0):  # absent: AWS's default, 30 days
                 kept.append(secret.name)
         if kept:
             yield key, f"not retained on delete, yet {', '.join(sorted(kept))} outlive destroy encrypted with it"
