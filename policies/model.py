@@ -6,7 +6,8 @@ This module owns:
   project, and whether its deletion is confirmed), built from resources by `stack_of`;
 - `UNKNOWN` (a value not known during preview) and `known` / `holds`, the two tests that keep
   unknown and secret values from ever failing a rule, and `dig` / `items`, which read nested
-  values and lists that may be unknown as a whole;
+  values and lists that may be unknown as a whole, and `policy_document`, which reads a policy
+  document the same way for every rule;
 - `Rule` and `Finding`, the rule kinds and how a kind becomes a level per environment type:
   - UNIVERSAL controls (on in dev and in prod, per the reference table): mandatory for prod and
     staging, advisory for dev and custom;
@@ -59,6 +60,22 @@ def known(value: Any) -> bool:
 def holds(value: Any, expected: Any) -> bool:
     """False only when the value is known and differs: unknown values never fail a rule."""
     return not known(value) or value == expected
+
+
+def policy_document(value: Any) -> Any:
+    """An IAM / KMS / bucket policy document from a JSON string or an object, its Statement always
+    a list; UNKNOWN when not known; None when malformed."""
+    if not known(value):
+        return UNKNOWN
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(value, Mapping):
+        return None
+    statements = value.get("Statement", [])
+    return {"Statement": statements if isinstance(statements, list) else [statements]}
 
 
 # --- the model -----------------------------------------------------------------------------

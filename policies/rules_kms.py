@@ -4,11 +4,10 @@ and key policies. Standard library only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 
 from components.conventions import CLUSTER, KMS_KEY, SECRET
-from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, known
+from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, policy_document
 from policies.rules_s3 import files_buckets, sse_rules
 
 RULES: list[Rule] = []
@@ -39,15 +38,15 @@ def _kms(s: Stack) -> Iterator[tuple[Res, str]]:
     for key in s.of(KMS_KEY):
         if not holds(key.get("enableKeyRotation"), True):
             yield key, "key rotation is off"
-        policy = key.get("policy")
-        if known(policy) and policy:
-            doc = json.loads(policy) if isinstance(policy, str) else policy
-            for st in doc.get("Statement", []):
-                principal = st.get("Principal")
-                if st.get("Effect") == "Allow" and (
-                    principal == "*" or (isinstance(principal, Mapping) and "*" in str(principal.get("AWS")))
-                ):
-                    yield key, "the key policy allows a wildcard principal"
+        doc = policy_document(key.get("policy"))
+        # No policy (AWS's default key policy), a malformed one (AWS refuses it) or one not known yet:
+        # nothing to judge.
+        for st in doc["Statement"] if isinstance(doc, Mapping) else []:
+            if not isinstance(st, Mapping) or st.get("Effect") != "Allow":
+                continue
+            principal = st.get("Principal")
+            if principal == "*" or (isinstance(principal, Mapping) and "*" in str(principal.get("AWS"))):
+                yield key, "the key policy allows a wildcard principal"
 
 
 rule(

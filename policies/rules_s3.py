@@ -7,7 +7,6 @@ encryption rules (`sse_rules`). Standard library only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ from components.conventions import (
     SSE,
     VERSIONING,
 )
-from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, items, known
+from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, items, known, policy_document
 
 RULES: list[Rule] = []
 rule = collector(RULES)
@@ -117,10 +116,14 @@ rule(
 
 
 def _denies_insecure_transport(document: Any) -> bool:
-    try:
-        doc = json.loads(document) if isinstance(document, str) else document
-    except json.JSONDecodeError:
-        return False
+    doc = policy_document(document)
+    for st in doc["Statement"] if isinstance(doc, Mapping) else []:
+        if not isinstance(st, Mapping):
+            continue
+        condition = (st.get("Condition") or {}).get("Bool") or {}
+        if st.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
+            return True
+    return False
     statements = doc.get("Statement", []) if isinstance(doc, Mapping) else []
     for st in statements if isinstance(statements, list) else [statements]:
         condition = (st.get("Condition") or {}).get("Bool") or {}

@@ -337,6 +337,21 @@ CASES: list[Case] = [
     ("prod", "kms-key-rotation", [_key_policy("*", as_object=True)], [(M, "envstack-prod-key", WILDCARD_KEY)]),
     ("prod", "kms-key-rotation", [_key_policy("*", statements=2)], [(M, "envstack-prod-key", WILDCARD_KEY)] * 2),
     ("prod", "kms-key-rotation", [_set(KEY, "", "policy", value="")], []),
+    ("prod", "kms-key-rotation", [_set(KEY, "", "policy", value=UNKNOWN)], []),
+    ("prod", "kms-key-rotation", [_set(KEY, "", "policy", value="{}")], []),
+    ("prod", "kms-key-rotation", [_set(KEY, "", "policy", value="{oops")], []),
+    (
+        "prod",
+        "kms-key-rotation",
+        [_set(KEY, "", "policy", value={"Statement": ["x", {"Effect": "Allow", "Principal": "*"}]})],
+        [(M, "envstack-prod-key", WILDCARD_KEY)],
+    ),
+    (
+        "prod",
+        "kms-key-rotation",
+        [_set(KEY, "", "policy", value={"Statement": {"Effect": "Allow", "Principal": "*"}})],
+        [(M, "envstack-prod-key", WILDCARD_KEY)],
+    ),
     # customer-managed-keys: S3 with the environment's key and the bucket key; secrets and clusters with a key.
     (
         "prod",

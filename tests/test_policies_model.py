@@ -11,7 +11,7 @@ import pytest
 
 from components import conventions
 from policies import rules
-from policies.model import UNKNOWN, Res, collector, dig, holds, items, known, provider_tags, stack_of
+from policies.model import UNKNOWN, Res, collector, dig, holds, items, known, policy_document, provider_tags, stack_of
 
 TAGS = {
     conventions.TAG_ENVIRONMENT: "pr-5",
@@ -197,3 +197,20 @@ def test_the_collector_registers_each_rule_as_declared_in_order() -> None:
         rules.Rule("a", rules.PROD, "CKV_1", "first", guarded, True),
         rules.Rule("b", rules.UNIVERSAL, "CKV_2", "second", plain, False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('{"Statement": [{"Effect": "Allow"}]}', {"Statement": [{"Effect": "Allow"}]}),
+        ({"Statement": {"Effect": "Allow"}}, {"Statement": [{"Effect": "Allow"}]}),
+        ("{}", {"Statement": []}),
+        ("{oops", None),
+        ("[]", None),
+        (None, None),
+        (UNKNOWN, UNKNOWN),
+        (conventions.SECRET_PLACEHOLDER, UNKNOWN),
+    ],
+)
+def test_policy_document(value: Any, expected: Any) -> None:
+    assert policy_document(value) == expected
