@@ -5,7 +5,9 @@ This module owns:
   its properties refer to) and `Stack` (the resources, the environment's name, type and
   project, and whether its deletion is confirmed), built from resources by `stack_of`;
 - `UNKNOWN` (a value not known during preview) and `known` / `holds`, the two tests that keep
-  unknown and secret values from ever failing a rule;
+  unknown and secret values from ever failing a rule, and `dig` / `items`, which read nested
+  values and lists that may be unknown as a whole, and `policy_document`, which reads a policy
+  document the same way for every rule;
 - `Rule` and `Finding`, the rule kinds and how a kind becomes a level per environment type:
   - UNIVERSAL controls (on in dev and in prod, per the reference table): mandatory for prod and
     staging, advisory for dev and custom;
@@ -60,6 +62,22 @@ def holds(value: Any, expected: Any) -> bool:
     return not known(value) or value == expected
 
 
+def policy_document(value: Any) -> Any:
+    """An IAM / KMS / bucket policy document from a JSON string or an object, its Statement always
+    a list; UNKNOWN when not known; None when malformed."""
+    if not known(value):
+        return UNKNOWN
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(value, Mapping):
+        return None
+    statements = value.get("Statement", [])
+    return {"Statement": statements if isinstance(statements, list) else [statements]}
+
+
 # --- the model -----------------------------------------------------------------------------
 
 
@@ -80,17 +98,29 @@ class Res:
 
     def get(self, *path: str | int) -> Any:
         """A nested property; None when absent, UNKNOWN when not known during preview."""
-        value: Any = self.props
-        for key in path:
-            if value is UNKNOWN:
-                return UNKNOWN
-            if isinstance(value, Mapping) and isinstance(key, str):
-                value = value.get(key)
-            elif isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(value):
-                value = value[key]
-            else:
-                return None
-        return value
+        return dig(self.props, *path)
+
+
+def dig(value: Any, *path: str | int) -> Any:
+    """A nested value; None when absent, UNKNOWN when it or a value on the way is not known."""
+    for key in path:
+        if value is UNKNOWN:
+            return UNKNOWN
+        if isinstance(value, Mapping) and isinstance(key, str):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and -len(value) <= key < len(value):
+            value = value[key]
+        else:
+            return None
+    return value
+
+
+def items(value: Any) -> list[Any]:
+    """A list property's items: none when absent or not a list, one UNKNOWN item when the whole
+    list is not known during preview (a rule then cannot fail on it)."""
+    if not known(value):
+        return [UNKNOWN]
+    return list(value) if isinstance(value, list) else []
 
 
 @dataclass
@@ -130,7 +160,7 @@ def stack_of(resources: list[Res]) -> Stack:
     """The stack of these resources: the environment, its type and project from the first
     explicit AWS provider's default tags, and whether the table store confirms its deletion."""
     providers = [r for r in resources if r.type == AWS_PROVIDER]
-    tags = next((t for t in (provider_tags(p.props) for p in providers) if t), {}) or {}
+    tags = next((t for t in (provider_tags(p.props) for p in providers) if t), {})
     confirmed = any(r.get("deletionConfirmed") is True for r in resources if r.type == SCHEMA_ROLE)
     return Stack(
         resources=resources,
@@ -181,8 +211,10 @@ class Rule:
 
 
 def collector(into: list[Rule]) -> Callable[..., Callable[[Check], Check]]:
-    """A `@rule(name, kind, ids, description, deletion_guard=False)` decorator that appends
-    each decorated check to `into`, in the order the module defines them."""
+    """A `rule(name, kind, ids, description, deletion_guard=False)(check)` registrar that appends
+    each check to `into`, in the order the module registers them. The rules_*.py modules call it
+    after each check rather than as a `@rule` decorator: mutmut skips decorated functions, and the
+    checks are what mutation testing (scripts/mutation) must reach."""
 
     def rule(
         name: str, kind: str, ids: str, description: str, *, deletion_guard: bool = False

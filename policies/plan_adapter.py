@@ -39,7 +39,7 @@ def _res(raw: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) -> 
         props=dict(raw.get("inputs") or {}),
         protect=bool(raw.get("protect")),
         provider=provider,
-        provider_tags=provider_tags(providers.get(provider, {})) if provider else None,
+        provider_tags=provider_tags(providers.get(provider or "", {})),  # None for the default provider
         urn=raw["name"],
         links={key: sorted(set(names)) for key, names in (raw.get("propertyDependencies") or {}).items()},
         delete_before_replace=raw.get("deleteBeforeReplace"),

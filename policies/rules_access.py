@@ -7,7 +7,6 @@ policy evaluator (that is moto's, in envctl/access.py). Standard library only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,27 +22,12 @@ from components.conventions import (
     TAG_PURPOSE,
     USER_POOL,
 )
-from policies.model import INVARIANT, UNKNOWN, Res, Rule, Stack, collector, known
+from policies.model import INVARIANT, Res, Rule, Stack, collector, known, policy_document
 
 RUNTIME_ROLE = "runtime-role"  # the envstack:purpose tag of an environment's runtime role
 
 RULES: list[Rule] = []
 rule = collector(RULES)
-
-
-def _document(value: Any) -> Any:
-    """A policy document from a string or object; UNKNOWN when not known; None when malformed."""
-    if not known(value):
-        return UNKNOWN
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return None
-    if not isinstance(value, Mapping):
-        return None
-    statements = value.get("Statement", [])
-    return {"Statement": statements if isinstance(statements, list) else [statements]}
 
 
 def _listed(value: Any) -> list[Any]:
@@ -133,17 +117,10 @@ def _resource_problems(
             yield f"grants access to {resource}, which is not one of this environment's resources"
 
 
-@rule(
-    "runtime-role-own-resources",
-    INVARIANT,
-    "(own rule)",
-    "The runtime role reaches only its own environment's resources (the shared cluster only for rds-data:), "
-    "with no wildcard resource or action, no iam:/sts: action and no `*` principal in its trust.",
-)
 def _runtime_role(s: Stack) -> Iterator[tuple[Res, str]]:
     own = _own_arns(s)
     for role in _runtime_roles(s):
-        trust = _document(role.get("assumeRolePolicy"))
+        trust = policy_document(role.get("assumeRolePolicy"))
         if trust is None:
             yield role, "the trust policy is not a JSON policy document"
         elif known(trust) and any(_wildcard_principal(st) for st in trust["Statement"] if isinstance(st, Mapping)):
@@ -153,7 +130,7 @@ def _runtime_role(s: Stack) -> Iterator[tuple[Res, str]]:
         for attachment in s.linked(ROLE_POLICY_ATTACHMENT, "role", role):
             yield attachment, "attaches a managed policy to the runtime role: only its own inline policy may grant"
         for policy in s.linked(ROLE_POLICY, "role", role):
-            document = _document(policy.get("policy"))
+            document = policy_document(policy.get("policy"))
             if document is None:
                 yield policy, "the role policy is not a JSON policy document"
                 continue
@@ -162,3 +139,12 @@ def _runtime_role(s: Stack) -> Iterator[tuple[Res, str]]:
             for st in document["Statement"]:
                 for problem in _statement_problems(st, own):
                     yield policy, problem
+
+
+rule(
+    "runtime-role-own-resources",
+    INVARIANT,
+    "(own rule)",
+    "The runtime role reaches only its own environment's resources (the shared cluster only for rds-data:), "
+    "with no wildcard resource or action, no iam:/sts: action and no `*` principal in its trust.",
+)(_runtime_role)

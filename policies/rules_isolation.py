@@ -29,30 +29,25 @@ RULES: list[Rule] = []
 rule = collector(RULES)
 
 
-@rule(
-    "prod-stateful-protected",
-    PROD,
-    "(own rule)",
-    "Every stateful resource (bucket, pool, secret, cluster, key, schema) has Pulumi `protect` "
-    "(lifted by envstack:confirmDeletion).",
-    deletion_guard=True,
-)
 def _protected(s: Stack) -> Iterator[tuple[Res, str]]:
     for res in s.resources:
         if res.type in STATEFUL and not res.protect:
             yield res, "stateful resource without protect"
 
 
+rule(
+    "prod-stateful-protected",
+    PROD,
+    "(own rule)",
+    "Every stateful resource (bucket, pool, secret, cluster, key, schema) has Pulumi `protect` "
+    "(lifted by envstack:confirmDeletion).",
+    deletion_guard=True,
+)(_protected)
+
+
 # Project rules ----------------------------------------------------------------------------
 
 
-@rule(
-    "explicit-regional-provider",
-    UNIVERSAL,
-    "(own rule)",
-    "Every AWS resource uses the explicit regional provider, whose default tags name the environment, "
-    "its type, the project and the stack.",
-)
 def _provider(s: Stack) -> Iterator[tuple[Res, str]]:
     for res in s.resources:
         if not res.type.startswith("aws:"):
@@ -67,6 +62,15 @@ def _provider(s: Stack) -> Iterator[tuple[Res, str]]:
             yield res, f"its provider does not tag {', '.join(missing)}"
 
 
+rule(
+    "explicit-regional-provider",
+    UNIVERSAL,
+    "(own rule)",
+    "Every AWS resource uses the explicit regional provider, whose default tags name the environment, "
+    "its type, the project and the stack.",
+)(_provider)
+
+
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -78,12 +82,6 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-@rule(
-    "no-cross-environment-names",
-    INVARIANT,
-    "(own rule)",
-    "No resource of one environment names another environment's bucket, pool, secret or schema.",
-)
 def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
     """Names are read with the program's own grammar (components/names.py). A token is this
     environment's when it is `envstack-<env>`, lies under `envstack-<env>-`, or is its schema;
@@ -105,12 +103,14 @@ def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
                     yield res, f"refers to another environment's resource: {token.text!r}"
 
 
-@rule(
-    "api-key-is-publishable",
-    UNIVERSAL,
+rule(
+    "no-cross-environment-names",
+    INVARIANT,
     "(own rule)",
-    "The API key secret holds a publishable key: `pk_` and at least 32 characters.",
-)
+    "No resource of one environment names another environment's bucket, pool, secret or schema.",
+)(_cross_env)
+
+
 def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
     def purpose(secret: Res) -> Any:
         tags = secret.get("tags")
@@ -136,13 +136,23 @@ def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
                 yield version, "the API key secret does not hold a pk_ publishable key"
 
 
-@rule(
-    "no-cluster-in-custom",
-    INVARIANT,
+rule(
+    "api-key-is-publishable",
+    UNIVERSAL,
     "(own rule)",
-    "A custom (preview) environment never creates an Aurora cluster: it attaches to one.",
-)
+    "The API key secret holds a publishable key: `pk_` and at least 32 characters.",
+)(_api_key)
+
+
 def _no_cluster(s: Stack) -> Iterator[tuple[Res, str]]:
     if s.env_type == "custom":
         for cluster in s.of(CLUSTER) + s.of(INSTANCE):
             yield cluster, "a custom environment creates a cluster"
+
+
+rule(
+    "no-cluster-in-custom",
+    INVARIANT,
+    "(own rule)",
+    "A custom (preview) environment never creates an Aurora cluster: it attaches to one.",
+)(_no_cluster)

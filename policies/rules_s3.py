@@ -7,7 +7,6 @@ encryption rules (`sse_rules`). Standard library only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ from components.conventions import (
     SSE,
     VERSIONING,
 )
-from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, holds, known
+from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, items, known, policy_document
 
 RULES: list[Rule] = []
 rule = collector(RULES)
@@ -39,16 +38,11 @@ def files_buckets(s: Stack) -> list[Res]:
 
 
 def sse_rules(s: Stack, bucket: Res) -> list[Any]:
-    """The default-encryption rules of every encryption configuration of `bucket`."""
-    return [rule_ for c in s.linked(SSE, "bucket", bucket) for rule_ in (c.get("rules") or [])]
+    """The default-encryption rules of every encryption configuration of `bucket` (an unknown
+    list of rules is one UNKNOWN rule)."""
+    return [rule_ for c in s.linked(SSE, "bucket", bucket) for rule_ in items(c.get("rules"))]
 
 
-@rule(
-    "s3-public-access-block",
-    UNIVERSAL,
-    "CKV_AWS_53/54/55/56, CKV2_AWS_6; AVD-AWS-0086/0087/0091/0093/0094",
-    "Every bucket has a public access block with all four flags on.",
-)
 def _s3_public_access_block(s: Stack) -> Iterator[tuple[Res, str]]:
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     for bucket in s.of(BUCKET):
@@ -61,12 +55,14 @@ def _s3_public_access_block(s: Stack) -> Iterator[tuple[Res, str]]:
                 yield bucket, f"public access block leaves {', '.join(off)} off"
 
 
-@rule(
-    "s3-ownership-enforced",
+rule(
+    "s3-public-access-block",
     UNIVERSAL,
-    "(no scanner ID; ACLs disabled)",
-    "Every bucket has object ownership BucketOwnerEnforced, so ACLs are off.",
-)
+    "CKV_AWS_53/54/55/56, CKV2_AWS_6; AVD-AWS-0086/0087/0091/0093/0094",
+    "Every bucket has a public access block with all four flags on.",
+)(_s3_public_access_block)
+
+
 def _s3_ownership(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in s.of(BUCKET):
         rules = [c.get("rule", "objectOwnership") for c in s.linked(OWNERSHIP, "bucket", bucket)]
@@ -74,33 +70,34 @@ def _s3_ownership(s: Stack) -> Iterator[tuple[Res, str]]:
             yield bucket, "object ownership is not BucketOwnerEnforced"
 
 
-@rule(
-    "s3-kms-encryption",
+rule(
+    "s3-ownership-enforced",
     UNIVERSAL,
-    "CKV_AWS_19, CKV_AWS_145; AVD-AWS-0088",
-    "Every bucket encrypts by default with SSE-KMS (access-log buckets: SSE-S3, which S3 log delivery needs).",
-)
+    "(no scanner ID; ACLs disabled)",
+    "Every bucket has object ownership BucketOwnerEnforced, so ACLs are off.",
+)(_s3_ownership)
+
+
 def _s3_kms(s: Stack) -> Iterator[tuple[Res, str]]:
     logs = log_buckets(s)
     for bucket in s.of(BUCKET):
         expected = "AES256" if bucket.name in logs else "aws:kms"
-        algorithms = [
-            (r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm")
-            for r in sse_rules(s, bucket)
-            if known(r)
-        ]
+        algorithms = [dig(r, "applyServerSideEncryptionByDefault", "sseAlgorithm") for r in sse_rules(s, bucket)]
+        wrong = [a for a in algorithms if not holds(a, expected)]
         if not algorithms:
             yield bucket, "no default encryption configuration"
-        elif not all(holds(a, expected) for a in algorithms):
-            yield bucket, f"default encryption is {algorithms[0]}, expected {expected}"
+        elif wrong:
+            yield bucket, f"default encryption is {wrong[0]}, expected {expected}"
 
 
-@rule(
-    "s3-deny-insecure-transport",
+rule(
+    "s3-kms-encryption",
     UNIVERSAL,
-    "CKV_AWS_379; AWS Config s3-bucket-ssl-requests-only",
-    "Every bucket's policy denies any request where aws:SecureTransport is false.",
-)
+    "CKV_AWS_19, CKV_AWS_145; AVD-AWS-0088",
+    "Every bucket encrypts by default with SSE-KMS (access-log buckets: SSE-S3, which S3 log delivery needs).",
+)(_s3_kms)
+
+
 def _s3_tls(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in s.of(BUCKET):
         documents = [p.get("policy") for p in s.linked(BUCKET_POLICY, "bucket", bucket)]
@@ -110,11 +107,23 @@ def _s3_tls(s: Stack) -> Iterator[tuple[Res, str]]:
             yield bucket, "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
 
 
+rule(
+    "s3-deny-insecure-transport",
+    UNIVERSAL,
+    "CKV_AWS_379; AWS Config s3-bucket-ssl-requests-only",
+    "Every bucket's policy denies any request where aws:SecureTransport is false.",
+)(_s3_tls)
+
+
 def _denies_insecure_transport(document: Any) -> bool:
-    try:
-        doc = json.loads(document) if isinstance(document, str) else document
-    except json.JSONDecodeError:
-        return False
+    doc = policy_document(document)
+    for st in doc["Statement"] if isinstance(doc, Mapping) else []:
+        if not isinstance(st, Mapping):
+            continue
+        condition = (st.get("Condition") or {}).get("Bool") or {}
+        if st.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
+            return True
+    return False
     statements = doc.get("Statement", []) if isinstance(doc, Mapping) else []
     for st in statements if isinstance(statements, list) else [statements]:
         condition = (st.get("Condition") or {}).get("Bool") or {}
@@ -123,12 +132,6 @@ def _denies_insecure_transport(document: Any) -> bool:
     return False
 
 
-@rule(
-    "s3-versioning",
-    PROD,
-    "CKV_AWS_21, CKV2_AWS_61; AVD-AWS-0090",
-    "Every files bucket is versioned, and noncurrent versions expire.",
-)
 def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in files_buckets(s):
         statuses = [v.get("versioningConfiguration", "status") for v in s.linked(VERSIONING, "bucket", bucket)]
@@ -138,33 +141,45 @@ def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
         expiring = [
             r
             for lc in s.linked(LIFECYCLE_CONFIGURATION, "bucket", bucket)
-            for r in (lc.get("rules") or [])
-            if not known(r) or (r.get("noncurrentVersionExpiration") and holds(r.get("status"), "Enabled"))
+            for r in items(lc.get("rules"))
+            if dig(r, "noncurrentVersionExpiration") and holds(dig(r, "status"), "Enabled")
         ]
         if not expiring:
             yield bucket, "no lifecycle rule expires noncurrent versions"
 
 
-@rule(
-    "s3-access-logging",
+rule(
+    "s3-versioning",
     PROD,
-    "CKV_AWS_18; AVD-AWS-0089; AG s3-bucket-logging-enabled",
-    "Every files bucket logs server access to a log bucket.",
-)
+    "CKV_AWS_21, CKV2_AWS_61; AVD-AWS-0090",
+    "Every files bucket is versioned, and noncurrent versions expire.",
+)(_s3_versioning)
+
+
 def _s3_logging(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in files_buckets(s):
         if not s.linked(LOGGING, "bucket", bucket):
             yield bucket, "server access logging is off"
 
 
-@rule(
+rule(
+    "s3-access-logging",
+    PROD,
+    "CKV_AWS_18; AVD-AWS-0089; AG s3-bucket-logging-enabled",
+    "Every files bucket logs server access to a log bucket.",
+)(_s3_logging)
+
+
+def _s3_force_destroy(s: Stack) -> Iterator[tuple[Res, str]]:
+    for bucket in s.of(BUCKET):
+        if not holds(bucket.get("forceDestroy") or False, False):
+            yield bucket, "force_destroy is on: destroy would delete every file"
+
+
+rule(
     "s3-no-force-destroy",
     PROD,
     "(own rule)",
     "No bucket is force-destroyed: `pulumi destroy` must not delete files (lifted by envstack:confirmDeletion).",
     deletion_guard=True,
-)
-def _s3_force_destroy(s: Stack) -> Iterator[tuple[Res, str]]:
-    for bucket in s.of(BUCKET):
-        if not holds(bucket.get("forceDestroy") or False, False):
-            yield bucket, "force_destroy is on: destroy would delete every file"
+)(_s3_force_destroy)

@@ -169,63 +169,79 @@ RUNTIME_CASES: list[tuple[str, Mutation, str]] = [
     (
         "runtime-role-own-resources",
         _runtime(lambda d: FILES(d).update(Resource=["arn:aws:s3:::envstack-staging-files-0000000"])),
-        "not one of this environment's resources",
+        "grants access to arn:aws:s3:::envstack-staging-files-0000000, which is not one of this environment's resources",
     ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: USERS(d).update(Resource=[OTHER_POOL])),
-        f"grants access to {OTHER_POOL}",
+        f"grants access to {OTHER_POOL}, which is not one of this environment's resources",
     ),
-    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Resource="*")), "wildcard resource '*'"),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Resource="*")), "grants a wildcard resource '*'"),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: FILES(d).update(Resource=["arn:aws:s3:::envstack-*"])),
-        "wildcard resource 'arn:aws:s3:::envstack-*'",
+        "grants a wildcard resource 'arn:aws:s3:::envstack-*'",
     ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: _statement("FilesObjects")(d).update(Resource=["arn:aws:s3:::someone-else/*"])),
-        "a bucket that is not this environment's",
+        "grants access to arn:aws:s3:::someone-else/*, the objects of a bucket that is not this environment's",
     ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: DATA_API(d)["Action"].append("rds:DeleteDBCluster")),
-        "only rds-data: actions may name it",
+        "grants rds:DeleteDBCluster on the shared cluster arn:aws:rds:ap-northeast-2:123456789012:cluster:prod-main: only rds-data: actions may name it",
     ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: DATA_API(d).update(Resource=[OTHER_CLUSTER])),
-        "not the environment's cluster",
+        "grants rds-data:BatchExecuteStatement, rds-data:BeginTransaction, rds-data:CommitTransaction, rds-data:ExecuteStatement, rds-data:RollbackTransaction on arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod, which is not the environment's cluster",
     ),
-    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Action="cognito-idp:*")), "wildcard action"),
-    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Action="*")), "wildcard action '*'"),
-    ("runtime-role-own-resources", _runtime(lambda d: USERS(d)["Action"].append("iam:PassRole")), "iam:PassRole"),
-    ("runtime-role-own-resources", _runtime(lambda d: USERS(d)["Action"].append("sts:AssumeRole")), "sts:AssumeRole"),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: USERS(d).update(Action="cognito-idp:*")),
+        "grants a wildcard action 'cognito-idp:*'",
+    ),
+    ("runtime-role-own-resources", _runtime(lambda d: USERS(d).update(Action="*")), "grants a wildcard action '*'"),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: USERS(d)["Action"].append("iam:PassRole")),
+        "grants iam:PassRole: a runtime role never manages identities",
+    ),
+    (
+        "runtime-role-own-resources",
+        _runtime(lambda d: USERS(d)["Action"].append("sts:AssumeRole")),
+        "grants sts:AssumeRole: a runtime role never manages identities",
+    ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: USERS(d).update(NotResource=USERS(d).pop("Resource"))),
-        "NotResource",
+        "grants with NotResource, which reaches everything not listed",
     ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: d["Statement"][0].update(Principal="*"), "assumeRolePolicy", conventions.ROLE),
-        "wildcard principal",
+        "the trust policy allows a wildcard principal",
     ),
     (
         "runtime-role-own-resources",
         _runtime(lambda d: d["Statement"][0].update(Principal={"AWS": ["*"]}), "assumeRolePolicy", conventions.ROLE),
-        "wildcard principal",
+        "the trust policy allows a wildcard principal",
     ),
-    ("runtime-role-own-resources", _attach_managed_policy, "attaches a managed policy"),
+    (
+        "runtime-role-own-resources",
+        _attach_managed_policy,
+        "attaches a managed policy to the runtime role: only its own inline policy may grant",
+    ),
     (
         "runtime-role-own-resources",
         _set(conventions.ROLE, "runtime", "managedPolicyArns", value=["arn:aws:iam::aws:policy/AdministratorAccess"]),
-        "managed or inline policies",
+        "grants through managed or inline policies on the role, outside its checked role policy",
     ),
     (
         "runtime-role-own-resources",
         _set(conventions.ROLE_POLICY, "runtime-policy", "policy", value="{oops"),
-        "not a JSON",
+        "the role policy is not a JSON policy document",
     ),
 ]
 
@@ -239,15 +255,19 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "s3-public-access-block",
         _set(conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block", "blockPublicAcls", value=False),
-        "leaves blockPublicAcls off",
+        "public access block leaves blockPublicAcls off",
     ),
     (
         "s3-ownership-enforced",
         _set(conventions.OWNERSHIP, "files-ownership", "rule", "objectOwnership", value="ObjectWriter"),
-        "not BucketOwnerEnforced",
+        "object ownership is not BucketOwnerEnforced",
     ),
-    ("s3-ownership-enforced", _drop(conventions.OWNERSHIP, "files-ownership"), "not BucketOwnerEnforced"),
-    ("s3-kms-encryption", _drop(conventions.SSE, "files-encryption"), "no default encryption"),
+    (
+        "s3-ownership-enforced",
+        _drop(conventions.OWNERSHIP, "files-ownership"),
+        "object ownership is not BucketOwnerEnforced",
+    ),
+    ("s3-kms-encryption", _drop(conventions.SSE, "files-encryption"), "no default encryption configuration"),
     (
         "s3-kms-encryption",
         _set(conventions.SSE, "files-encryption", *SSE_DEFAULT, "sseAlgorithm", value="AES256"),
@@ -256,7 +276,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "s3-deny-insecure-transport",
         _set(conventions.BUCKET_POLICY, "files-policy", "policy", value=json.dumps({"Statement": []})),
-        "without TLS",
+        "no bucket policy denies requests without TLS (aws:SecureTransport = false)",
     ),
     (
         "s3-versioning",
@@ -265,39 +285,63 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     ("s3-versioning", _drop(conventions.LIFECYCLE_CONFIGURATION), "no lifecycle rule expires noncurrent versions"),
     ("s3-access-logging", _drop(conventions.LOGGING), "server access logging is off"),
-    ("s3-no-force-destroy", _set(conventions.BUCKET, "-files", "forceDestroy", value=True), "force_destroy is on"),
+    (
+        "s3-no-force-destroy",
+        _set(conventions.BUCKET, "-files", "forceDestroy", value=True),
+        "force_destroy is on: destroy would delete every file",
+    ),
     (
         "customer-managed-keys",
         _remove_key(conventions.SSE, "files-encryption", *SSE_DEFAULT, "kmsMasterKeyId"),
-        "AWS-managed key",
+        "encrypted with the AWS-managed key, not the environment's own key",
     ),
     (
         "customer-managed-keys",
         _set(conventions.SSE, "files-encryption", "rules", 0, "bucketKeyEnabled", value=False),
-        "bucket key is off",
+        "the S3 bucket key is off",
     ),
-    ("customer-managed-keys", _remove_key(conventions.SECRET, "-api-key", "kmsKeyId"), "AWS-managed key"),
-    ("customer-managed-keys", _remove_key(conventions.CLUSTER, "", "kmsKeyId"), "AWS-managed key"),
+    (
+        "customer-managed-keys",
+        _remove_key(conventions.SECRET, "-api-key", "kmsKeyId"),
+        "encrypted with the AWS-managed key, not the environment's own key",
+    ),
+    (
+        "customer-managed-keys",
+        _remove_key(conventions.CLUSTER, "", "kmsKeyId"),
+        "encrypted with the AWS-managed key, not the environment's own key",
+    ),
     ("kms-key-rotation", _set(conventions.KMS_KEY, "", "enableKeyRotation", value=False), "key rotation is off"),
-    ("kms-key-rotation", _wildcard_key_policy, "wildcard principal"),
-    ("aurora-storage-encrypted", _set(conventions.CLUSTER, "", "storageEncrypted", value=False), "not encrypted"),
-    ("aurora-iam-auth", _set(conventions.CLUSTER, "", "iamDatabaseAuthenticationEnabled", value=False), "IAM database"),
-    ("aurora-copy-tags-to-snapshot", _set(conventions.CLUSTER, "", "copyTagsToSnapshot", value=False), "not copied"),
+    ("kms-key-rotation", _wildcard_key_policy, "the key policy allows a wildcard principal"),
+    (
+        "aurora-storage-encrypted",
+        _set(conventions.CLUSTER, "", "storageEncrypted", value=False),
+        "storage is not encrypted",
+    ),
+    (
+        "aurora-iam-auth",
+        _set(conventions.CLUSTER, "", "iamDatabaseAuthenticationEnabled", value=False),
+        "IAM database authentication is off",
+    ),
+    (
+        "aurora-copy-tags-to-snapshot",
+        _set(conventions.CLUSTER, "", "copyTagsToSnapshot", value=False),
+        "tags are not copied to snapshots",
+    ),
     (
         "aurora-deletion-protection",
         _set(conventions.CLUSTER, "", "deletionProtection", value=False),
-        "deletion protection",
+        "deletion protection is off on a shared cluster",
     ),
     (
         "aurora-backup-retention",
         _set(conventions.CLUSTER, "", "backupRetentionPeriod", value=7),
-        "kept 7 day(s), below 14",
+        "backups are kept 7 day(s), below 14",
     ),
     ("aurora-not-public", _set(conventions.INSTANCE, "", "publiclyAccessible", value=True), "publicly accessible"),
     (
         "aurora-auto-minor-version-upgrade",
         _set(conventions.INSTANCE, "", "autoMinorVersionUpgrade", value=False),
-        "minor version upgrades are off",
+        "automatic minor version upgrades are off",
     ),
     (
         "aurora-performance-insights",
@@ -307,76 +351,104 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "aurora-performance-insights",
         _remove_key(conventions.INSTANCE, "", "performanceInsightsKmsKeyId"),
-        "not encrypted with the environment's own key",
+        "Performance Insights is not encrypted with the environment's own key",
     ),
-    ("aurora-log-export", _set(conventions.CLUSTER, "", "enabledCloudwatchLogsExports", value=[]), "not exported"),
+    (
+        "aurora-log-export",
+        _set(conventions.CLUSTER, "", "enabledCloudwatchLogsExports", value=[]),
+        "the postgresql log is not exported",
+    ),
     (
         "cognito-mfa",
         _set(conventions.USER_POOL, "", "mfaConfiguration", value="OPTIONAL"),
         "MFA is OPTIONAL; allowed: ON",
     ),
-    ("cognito-threat-protection", _remove_key(conventions.USER_POOL, "", "userPoolAddOns"), "not ENFORCED"),
+    (
+        "cognito-threat-protection",
+        _remove_key(conventions.USER_POOL, "", "userPoolAddOns"),
+        "threat protection is not ENFORCED",
+    ),
     (
         "cognito-password-policy",
         _set(conventions.USER_POOL, "", "passwordPolicy", "minimumLength", value=8),
-        "length 8, below 12",
+        "minimum password length 8, below 12",
     ),
     (
         "cognito-password-policy",
         _set(conventions.USER_POOL, "", "passwordPolicy", "requireSymbols", value=False),
-        "does not require requireSymbols",
+        "the password policy does not require requireSymbols",
     ),
     (
         "cognito-deletion-protection",
         _set(conventions.USER_POOL, "", "deletionProtection", value="INACTIVE"),
-        "INACTIVE",
+        "deletion protection is INACTIVE",
     ),
     (
         "secret-recovery-window",
         _set(conventions.SECRET, "-api-key", "recoveryWindowInDays", value=7),
-        "7 days, below 30",
+        "recovery window is 7 days, below 30",
     ),
-    ("prod-stateful-protected", _unprotect(conventions.BUCKET, "-files"), "without protect"),
-    ("prod-stateful-protected", _unprotect(conventions.SCHEMA_ROLE, ""), "without protect"),
-    ("explicit-regional-provider", _provider, "default provider"),
-    ("explicit-regional-provider", _provider_tags, "does not tag envstack:stack"),
+    ("prod-stateful-protected", _unprotect(conventions.BUCKET, "-files"), "stateful resource without protect"),
+    ("prod-stateful-protected", _unprotect(conventions.SCHEMA_ROLE, ""), "stateful resource without protect"),
+    ("explicit-regional-provider", _provider, "uses the default provider, not the explicit regional one"),
+    ("explicit-regional-provider", _provider_tags, "its provider does not tag envstack:stack"),
     (
         "no-cross-environment-names",
         _set(conventions.SECRET, "-api-key", "description", value="copy of envstack-dev-files"),
-        "another environment's resource: 'envstack-dev-files'",
+        "refers to another environment's resource: 'envstack-dev-files'",
     ),
-    ("no-cross-environment-names", _set(conventions.SCHEMA_ROLE, "", "schema", value="env_staging"), "'env_staging'"),
+    (
+        "no-cross-environment-names",
+        _set(conventions.SCHEMA_ROLE, "", "schema", value="env_staging"),
+        "refers to another environment's resource: 'env_staging'",
+    ),
     (
         "api-key-is-publishable",
         _set(
             conventions.SECRET_VERSION, "api-key-version", "secretString", value=json.dumps({"apiKey": "sk_live_123"})
         ),
-        "does not hold a pk_",
+        "the API key secret does not hold a pk_ publishable key",
     ),
-    ("api-key-is-publishable", _drop(conventions.SECRET_VERSION, "api-key-version"), "has no value"),
-    ("api-key-is-publishable", _remove_key(conventions.SECRET, "-api-key", "tags"), "no secret is tagged"),
-    ("unique-final-snapshot", _fixed_final_snapshot, "fixed final snapshot identifier 'prod-main-final'"),
-    ("unique-final-snapshot", _remove_key(conventions.CLUSTER, "", "finalSnapshotIdentifier"), "names none"),
+    ("api-key-is-publishable", _drop(conventions.SECRET_VERSION, "api-key-version"), "the API key secret has no value"),
+    (
+        "api-key-is-publishable",
+        _remove_key(conventions.SECRET, "-api-key", "tags"),
+        "no secret is tagged envstack:purpose=api-key",
+    ),
+    (
+        "unique-final-snapshot",
+        _fixed_final_snapshot,
+        "fixed final snapshot identifier 'prod-main-final': a second destroy fails once it exists",
+    ),
+    (
+        "unique-final-snapshot",
+        _remove_key(conventions.CLUSTER, "", "finalSnapshotIdentifier"),
+        "takes a final snapshot but names none: destroy fails",
+    ),
     (
         "no-pinned-minor-engine-version",
         _pin_minor_version,
-        "engine version 16.6 pins a minor",
+        "engine version 16.6 pins a minor that AWS upgrades: the next update fails",
     ),
-    ("fixed-name-delete-before-replace", _option(conventions.CLUSTER, "", deleteBeforeReplace=False), "'prod-main'"),
+    (
+        "fixed-name-delete-before-replace",
+        _option(conventions.CLUSTER, "", deleteBeforeReplace=False),
+        "fixed clusterIdentifier 'prod-main' without delete_before_replace: a replacement fails with AlreadyExists",
+    ),
     (
         "fixed-name-delete-before-replace",
         _option(conventions.INSTANCE, "", deleteBeforeReplace=False),
-        "'prod-main-writer'",
+        "fixed identifier 'prod-main-writer' without delete_before_replace: a replacement fails with AlreadyExists",
     ),
     (
         "fixed-name-delete-before-replace",
         _option(conventions.KMS_ALIAS, "", deleteBeforeReplace=False),
-        "'alias/envstack-prod'",
+        "fixed name 'alias/envstack-prod' without delete_before_replace: a replacement fails with AlreadyExists",
     ),
     (
         "kms-key-outlives-its-data",
         _option(conventions.KMS_KEY, "", retainOnDelete=False),
-        "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main outlive",
+        "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main outlive destroy encrypted with it",
     ),
     *RUNTIME_CASES,
 ]
@@ -390,7 +462,7 @@ def test_each_violation_is_reported_on_a_one_property_change(
     mutate(plan)
     hits = [f for f in findings(plan) if f.rule == rule]
     assert hits, f"{rule} reported nothing"
-    assert any(message in f.message for f in hits), [f.message for f in hits]
+    assert message in [f.message for f in hits]  # the whole message: users read it to know what to fix
     assert all(f.level == "mandatory" for f in hits)  # prod
 
 
