@@ -234,3 +234,34 @@ def test_sweep_refuses_malformed_input_in_one_line(tmp_path: Path, stacks: Any, 
     assert out.exit_code == 2, out.output
     assert out.stdout == "" and message in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("outputs", "config", "message"),
+    [
+        (["pr-7"], {}, "--outputs: got a JSON list; allowed: a JSON object"),
+        ({}, "custom", "--config: got a JSON str; allowed: a JSON object"),
+        ({"type": 5}, {}, "--outputs: 'type': got 5; allowed: a string"),
+        (
+            {},
+            {"envstack:type": {"value": 5}},
+            '--config: \'envstack:type\': got {"value": 5}; allowed: a string, or {"value": a string}',
+        ),
+    ],
+)
+def test_disposable_refuses_saved_inputs_of_the_wrong_shape_in_one_line(
+    tmp_path: Path, outputs: Any, config: Any, message: str
+) -> None:
+    (tmp_path / "out.json").write_text(json.dumps(outputs))
+    (tmp_path / "cfg.json").write_text(json.dumps(config))
+    out = runner.invoke(
+        app, ["disposable", "pr-7", "--outputs", str(tmp_path / "out.json"), "--config", str(tmp_path / "cfg.json")]
+    )
+    assert out.exit_code == 2
+    assert out.stderr.strip() == f"envctl: {message}"
+
+
+def test_a_numeric_last_update_is_refused_not_read_as_unix_seconds() -> None:
+    for value in (5, "1700000000"):
+        with pytest.raises(UsageError, match=r"'lastUpdate': got .*; allowed: an ISO 8601 timestamp with a zone"):
+            parse_stack_listing([{"name": "pr-7", "lastUpdate": value}])
