@@ -1,9 +1,11 @@
 """The stack config contract: every key a user sets with `pulumi config set`.
 
 This module is the one place that knows the config keys, their types, their defaults and
-the rules between them. The program, `envctl` and the policy pack all validate through
-`parse_config`, so a bad config is refused the same way everywhere, before any resource
-is declared.
+the rules between them. The program (`load_stack_config`) and `envctl` (every command that
+renders a stack) validate through `parse_config`, so a bad config is refused the same way in
+both, before any resource is declared. The policy pack does not read the config: it judges
+what the program declares, which only a valid config can produce. docs/reference.md is
+generated from the fields below.
 """
 
 from __future__ import annotations

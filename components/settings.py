@@ -1,7 +1,8 @@
 """The per-type settings table: the one place that says how dev, custom, staging and prod differ.
 
 Every component reads its knobs from a `TypeSettings`; none of them branches on the
-environment type itself. The values follow `shared/reference/security-controls.md`: dev
+environment type itself. The values follow the security controls the project was given (each field's
+doc names its Checkov ID; the table is rendered in docs/reference.md): dev
 and custom take the cheap, disposable end, prod the protected end, staging sits between.
 """
 

@@ -7,7 +7,7 @@ Both executors (the RDS Data API and a direct psycopg connection) run the same s
 one transaction. Concurrent plans on one database are safe: see `database_lock` and
 `environment_lock`.
 
-The recipe follows `shared/reference/security-controls.md`:
+The recipe (docs/tables.md explains it):
 - the schema is owned by the administering role (the cluster's master user) and the
   environment's role gets USAGE and CREATE on it, so the role can create and use tables
   there but cannot grant its schema to anyone else;
