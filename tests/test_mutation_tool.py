@@ -61,3 +61,10 @@ def test_the_listed_equivalents_file_is_well_formed() -> None:
     from tests.mutation import EQUIVALENTS
 
     read_equivalents(EQUIVALENTS.read_text())  # raises on a listed mutant without a reason
+
+
+def test_only_a_module_without_functions_may_have_no_mutants() -> None:
+    from tests.mutation import defines_functions
+
+    assert defines_functions("components/names.py")
+    assert not defines_functions("components/naming.py")  # re-exports: nothing for mutmut to mutate
