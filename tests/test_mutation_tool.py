@@ -72,3 +72,10 @@ def test_timeouts_count_as_killed_and_unchecked_mutants_as_alive() -> None:
     (row,) = tabulate(["m"], parse_results(listing), {})
     assert (row.mutants, row.killed, row.survived, row.unexplained) == (3, 2, 1, ("m.f__mutmut_2",))
     assert "| `m` | 3 | 2 (1 timeout) | 1 (1 not checked) | 1 | 66.7% |" in render_table([row])
+
+
+def test_only_a_module_without_functions_may_have_no_mutants() -> None:
+    from tests.mutation import defines_functions
+
+    assert defines_functions("components/names.py")
+    assert not defines_functions("components/naming.py")  # re-exports: nothing for mutmut to mutate
