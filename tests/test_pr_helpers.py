@@ -242,6 +242,7 @@ def test_sweep_refuses_malformed_input_in_one_line(tmp_path: Path, stacks: Any, 
         (["pr-7"], {}, "--outputs: got a JSON list; allowed: a JSON object"),
         ({}, "custom", "--config: got a JSON str; allowed: a JSON object"),
         ({"type": 5}, {}, "--outputs: 'type': got 5; allowed: a string"),
+        ({}, {"envstack:type": 5}, "--config: 'envstack:type': got 5; allowed: a string, or {\"value\": a string}"),
         (
             {},
             {"envstack:type": {"value": 5}},
