@@ -846,6 +846,42 @@ CASES: list[Case] = [
         [(M, POLICY, "grants a wildcard resource 'arn:aws:s3:::envstack-prod-files-000000?/*'")],
     ),
     # The shared cluster: only rds-data: actions, in any case; rds-data: actions on nothing else.
+    # Each resource of a statement is judged: one passing (unknown, the cluster, the own bucket's
+    # objects) does not hide a wildcard after it.
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("Users", Resource=[7, "*"])],
+        [(M, POLICY, "grants a wildcard resource '*'")],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("FilesObjects", Resource=["arn:aws:s3:::envstack-prod-files-0000000/*", "*"])],
+        [(M, POLICY, "grants a wildcard resource '*'")],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [
+            _statement_edit(
+                "TablesDataApi",
+                Action="rds-data:ExecuteStatement",
+                Resource=["arn:aws:rds:ap-northeast-2:123456789012:cluster:prod-main", "*"],
+            )
+        ],
+        [
+            (M, POLICY, "grants rds-data:ExecuteStatement on *, which is not the environment's cluster"),
+            (M, POLICY, "grants a wildcard resource '*'"),
+        ],
+    ),
+    # an action shown as a secret (unknown during preview) is not judged as a non-rds-data: action.
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_statement_edit("TablesDataApi", Action=["rds-data:ExecuteStatement", UNKNOWN_TEXT])],
+        [],
+    ),
     (
         "prod",
         "runtime-role-own-resources",
