@@ -441,6 +441,24 @@ CASES: list[Case] = [
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "false")], []),
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", False, as_object=True)], []),
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "false", single=True)], []),
+    # a statement that is not an object is skipped, not the end of the search.
+    (
+        "prod",
+        "s3-deny-insecure-transport",
+        [
+            _set(
+                *FILES_POLICY,
+                "policy",
+                value={
+                    "Statement": [
+                        "not a statement",
+                        {"Effect": "Deny", "Principal": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                    ]
+                },
+            )
+        ],
+        [],
+    ),
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Allow", "false")], [(M, "envstack-prod-files", NO_TLS)]),
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "true")], [(M, "envstack-prod-files", NO_TLS)]),
     (
