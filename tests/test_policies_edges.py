@@ -142,6 +142,10 @@ def _twin_input(type_: str, suffix: str, name: str, prop: str, value: Any) -> Mu
     return mutate
 
 
+def _first_aws_on_default_provider(plan: dict[str, Any]) -> None:
+    next(r for r in plan["resources"] if r["type"].startswith("aws:")).update(provider=None)
+
+
 def _add_sse_rule(algorithm: str) -> Mutation:
     def mutate(plan: dict[str, Any]) -> None:
         rules_ = res(plan, *SSE_FILES)["inputs"]["rules"]
@@ -694,7 +698,24 @@ CASES: list[Case] = [
         [(M, r, "its provider does not tag envstack:environment, envstack:project") for r in AWS_RESOURCES["prod"]],
     ),
     ("prod", "explicit-regional-provider", [_default_provider(conventions.RANDOM_ID)], []),
+    # a resource on the default provider does not end the check of the others.
+    (
+        "prod",
+        "explicit-regional-provider",
+        [_provider_tags_without(conventions.TAG_STACK), _first_aws_on_default_provider],
+        [(M, AWS_RESOURCES["prod"][0], "uses the default provider, not the explicit regional one")]
+        + [(M, r, "its provider does not tag envstack:stack") for r in AWS_RESOURCES["prod"][1:]],
+    ),
     # no-cross-environment-names: any string at any depth; nothing without an environment tag.
+    # the identifier of a cluster this stack creates is its own, even shaped like another
+    # environment's store; one that is not a string is no owner (and no crash).
+    ("prod", "no-cross-environment-names", [_set(*CLUSTER, "clusterIdentifier", value="envstack-shared-cluster")], []),
+    (
+        "prod",
+        "no-cross-environment-names",
+        [_set(*CLUSTER, "clusterIdentifier", value=7), _set(*SECRET, "description", value="envstack-staging-users")],
+        [(M, "envstack-prod-api-key", "refers to another environment's resource: 'envstack-staging-users'")],
+    ),
     (
         "prod",
         "no-cross-environment-names",
