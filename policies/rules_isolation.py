@@ -116,9 +116,8 @@ def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
         tags = secret.get("tags")
         return tags.get(TAG_PURPOSE) if isinstance(tags, Mapping) else tags
 
-    purposes = [purpose(r) for r in s.of(SECRET)]
-    api_secrets = [r for r, p in zip(s.of(SECRET), purposes, strict=True) if p == "api-key"]
-    if s.of(SECRET_VERSION) and not api_secrets and s.env and all(known(p) for p in purposes):
+    api_secrets = [r for r in s.of(SECRET) if purpose(r) == "api-key"]
+    if s.of(SECRET_VERSION) and not api_secrets and s.env and all(known(purpose(r)) for r in s.of(SECRET)):
         yield s.of(SECRET_VERSION)[0], "no secret is tagged envstack:purpose=api-key"
     for secret in api_secrets:
         versions = s.linked(SECRET_VERSION, "secretId", secret)

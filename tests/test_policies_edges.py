@@ -734,6 +734,12 @@ CASES: list[Case] = [
     ("prod", "no-cross-environment-names", [_set(*SECRET, "description", value="backed up to prod-main")], []),
     # api-key-is-publishable: `pk_` and at least 32 characters after it, in the secret tagged api-key.
     ("prod", "api-key-is-publishable", [_api_key("pk_" + "a" * 32)], []),
+    (
+        "prod",
+        "api-key-is-publishable",
+        [_remove_key(*SECRET, "tags")],
+        [(M, "envstack-prod-api-key-version", "no secret is tagged envstack:purpose=api-key")],
+    ),
     ("prod", "api-key-is-publishable", [_api_key("pk_" + "a" * 31)], [(M, "envstack-prod-api-key-version", NOT_PK)]),
     (
         "prod",
