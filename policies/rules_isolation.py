@@ -111,6 +111,15 @@ rule(
 )(_cross_env)
 
 
+def _publishable(text: str) -> bool:
+    """Whether a secret's value is a JSON object whose apiKey is `pk_` and 32 characters or more."""
+    try:
+        key = json.loads(text).get("apiKey")
+    except (json.JSONDecodeError, AttributeError):
+        return False
+    return isinstance(key, str) and key.startswith("pk_") and len(key) >= 35
+
+
 def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
     def purpose(secret: Res) -> Any:
         tags = secret.get("tags")
@@ -127,11 +136,7 @@ def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
             text = version.get("secretString")
             if not known(text):
                 continue  # secret or unknown during preview: nothing to check here
-            try:
-                key = json.loads(text).get("apiKey", "")
-            except (json.JSONDecodeError, AttributeError):
-                key = ""
-            if not (isinstance(key, str) and key.startswith("pk_") and len(key) >= 35):
+            if not _publishable(text):
                 yield version, "the API key secret does not hold a pk_ publishable key"
 
 

@@ -734,6 +734,22 @@ CASES: list[Case] = [
     ("prod", "no-cross-environment-names", [_set(*SECRET, "description", value="backed up to prod-main")], []),
     # api-key-is-publishable: `pk_` and at least 32 characters after it, in the secret tagged api-key.
     ("prod", "api-key-is-publishable", [_api_key("pk_" + "a" * 32)], []),
+    # a version whose value is unknown is skipped, not the end of the check of the others.
+    (
+        "prod",
+        "api-key-is-publishable",
+        [
+            _api_key("sk_" + "a" * 32),
+            _twin_input(
+                conventions.SECRET_VERSION,
+                "api-key-version",
+                "envstack-prod-api-key-version-twin",
+                "secretString",
+                UNKNOWN,
+            ),
+        ],
+        [(M, "envstack-prod-api-key-version", NOT_PK)],
+    ),
     (
         "prod",
         "api-key-is-publishable",
