@@ -489,7 +489,24 @@ CASES: list[Case] = [
         [_drop(conventions.BUCKET_POLICY, "logs-policy")],
         [(M, "envstack-prod-files-logs", NO_TLS)],
     ),
+    # a bucket whose policy is unknown is skipped, not the end of the check of the others.
+    (
+        "prod",
+        "s3-deny-insecure-transport",
+        [_set(*FILES_POLICY, "policy", value=UNKNOWN), _drop(conventions.BUCKET_POLICY, "logs-policy")],
+        [(M, "envstack-prod-files-logs", NO_TLS)],
+    ),
     # s3-versioning: files buckets only (not the log bucket); noncurrent versions expire by an enabled rule.
+    # a files bucket without versioning does not end the check of the others.
+    (
+        "prod",
+        "s3-versioning",
+        [
+            _set(*LIFECYCLE, "rules", 0, "status", value="Disabled"),
+            _twin(conventions.BUCKET, "-files", "envstack-prod-more-files-twin"),
+        ],
+        [(M, "envstack-prod-more-files-twin", "versioning is not enabled"), (M, "envstack-prod-files", NO_EXPIRY)],
+    ),
     (
         "prod",
         "s3-versioning",
