@@ -953,6 +953,14 @@ CASES: list[Case] = [
             (M, POLICY, "grants a wildcard resource '*'"),
         ],
     ),
+    # a resource whose ARN is unknown does not end the collection of the others' ARNs: the cluster
+    # is still the environment's cluster (here known only from its own resource).
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_arn(conventions.BUCKET, "-files", UNKNOWN), _drop(conventions.SCHEMA_ROLE)],
+        [],
+    ),
     # an action shown as a secret (unknown during preview) is not judged as a non-rds-data: action.
     (
         "prod",
