@@ -1012,6 +1012,12 @@ CASES: list[Case] = [
     (
         "prod",
         "runtime-role-own-resources",
+        [_arn(conventions.USER_POOL, "", UNKNOWN_TEXT), _statement_edit("Users", Resource=OTHER_POOL)],
+        [],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
         [_arn(conventions.CLUSTER, "", None), _statement_edit("FilesObjects", Resource="arn:aws:s3:::someone-else/*")],
         [],
     ),
