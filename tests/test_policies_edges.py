@@ -1015,6 +1015,28 @@ CASES: list[Case] = [
         [_arn(conventions.USER_POOL, "", UNKNOWN_TEXT), _statement_edit("Users", Resource=OTHER_POOL)],
         [],
     ),
+    # The table store's cluster ARN: unknown (or not a string) may be the one named; absent is no ARN.
+    *[
+        (
+            "prod",
+            "runtime-role-own-resources",
+            [
+                _set(conventions.SCHEMA_ROLE, "", "executor", "clusterArn", value=arn),
+                _statement_edit("Users", Resource=OTHER_POOL),
+            ],
+            [],
+        )
+        for arn in (UNKNOWN, UNKNOWN_TEXT, 7)
+    ],
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [
+            _remove_key(conventions.SCHEMA_ROLE, "", "executor", "clusterArn"),
+            _statement_edit("Users", Resource=OTHER_POOL),
+        ],
+        [(M, POLICY, f"grants access to {OTHER_POOL}, which is not one of this environment's resources")],
+    ),
     (
         "prod",
         "runtime-role-own-resources",
