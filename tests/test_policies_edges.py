@@ -873,6 +873,22 @@ CASES: list[Case] = [
         [_set(*ROLE, "tags", value=UNKNOWN), _statement_edit("Users", Resource="*")],
         [(M, POLICY, "grants a wildcard resource '*'")],
     ),
+    # A role policy that is malformed or unknown does not end the check of the role's other policies.
+    *[
+        (
+            "prod",
+            "runtime-role-own-resources",
+            [
+                _statement_edit("Users", Resource="*"),
+                _twin_input(conventions.ROLE_POLICY, "runtime-policy", POLICY + "-twin", "policy", document),
+            ],
+            [*found, (M, POLICY, "grants a wildcard resource '*'")],
+        )
+        for document, found in (
+            ("[]", [(M, POLICY + "-twin", "the role policy is not a JSON policy document")]),
+            (UNKNOWN, []),
+        )
+    ],
     # The permissions: Deny statements are not grants; each element is judged.
     ("prod", "runtime-role-own-resources", [_statement_edit("Users", Effect="Deny", Resource="*", Action="*")], []),
     (
