@@ -441,6 +441,13 @@ CASES: list[Case] = [
         [(M, "envstack-prod-files", "default encryption is AES256, expected aws:kms")],
     ),
     ("prod", "s3-kms-encryption", [_set(*SSE_FILES, "rules", value=[])], [(M, "envstack-prod-files", NO_SSE)]),
+    # a logging configuration whose target is not a recorded link names no log bucket (and crashes nothing).
+    (
+        "prod",
+        "s3-kms-encryption",
+        [lambda plan: res(plan, conventions.LOGGING)["propertyDependencies"].pop("targetBucket")],
+        [(M, "envstack-prod-files-logs", "default encryption is AES256, expected aws:kms")],
+    ),
     # s3-deny-insecure-transport: a Deny on aws:SecureTransport false, in any policy of the bucket.
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", "false")], []),
     ("prod", "s3-deny-insecure-transport", [_tls_policy("Deny", False, as_object=True)], []),
