@@ -81,7 +81,7 @@ def _statement_problems(st: Any, s_own: tuple[set[str], set[str], set[str], bool
     for element in ("NotAction", "NotResource"):
         if element in st:
             yield f"grants with {element}, which reaches everything not listed"
-    actions = [a for a in _listed(st.get("Action", [])) if known(a) and isinstance(a, str)]
+    actions = [a for a in _listed(st.get("Action")) if known(a) and isinstance(a, str)]
     for action in actions:
         if "*" in action or "?" in action:
             yield f"grants a wildcard action {action!r}"
@@ -94,7 +94,7 @@ def _resource_problems(
     st: Mapping[str, Any], actions: list[str], s_own: tuple[set[str], set[str], set[str], bool]
 ) -> Iterator[str]:
     own, buckets, clusters, unknown = s_own
-    for resource in _listed(st.get("Resource", [])):
+    for resource in _listed(st.get("Resource")):
         if not known(resource) or not isinstance(resource, str):
             continue
         if resource in clusters:

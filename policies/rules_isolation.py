@@ -111,14 +111,22 @@ rule(
 )(_cross_env)
 
 
+def _publishable(text: str) -> bool:
+    """Whether a secret's value is a JSON object whose apiKey is `pk_` and 32 characters or more."""
+    try:
+        key = json.loads(text).get("apiKey")
+    except (json.JSONDecodeError, AttributeError):
+        return False
+    return isinstance(key, str) and key.startswith("pk_") and len(key) >= 35
+
+
 def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
     def purpose(secret: Res) -> Any:
         tags = secret.get("tags")
         return tags.get(TAG_PURPOSE) if isinstance(tags, Mapping) else tags
 
-    purposes = [purpose(r) for r in s.of(SECRET)]
-    api_secrets = [r for r, p in zip(s.of(SECRET), purposes, strict=True) if p == "api-key"]
-    if s.of(SECRET_VERSION) and not api_secrets and s.env and all(known(p) for p in purposes):
+    api_secrets = [r for r in s.of(SECRET) if purpose(r) == "api-key"]
+    if s.of(SECRET_VERSION) and not api_secrets and s.env and all(known(purpose(r)) for r in s.of(SECRET)):
         yield s.of(SECRET_VERSION)[0], "no secret is tagged envstack:purpose=api-key"
     for secret in api_secrets:
         versions = s.linked(SECRET_VERSION, "secretId", secret)
@@ -128,11 +136,7 @@ def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
             text = version.get("secretString")
             if not known(text):
                 continue  # secret or unknown during preview: nothing to check here
-            try:
-                key = json.loads(text).get("apiKey", "")
-            except (json.JSONDecodeError, AttributeError):
-                key = ""
-            if not (isinstance(key, str) and key.startswith("pk_") and len(key) >= 35):
+            if not _publishable(text):
                 yield version, "the API key secret does not hold a pk_ publishable key"
 
 

@@ -124,12 +124,6 @@ def _denies_insecure_transport(document: Any) -> bool:
         if st.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
             return True
     return False
-    statements = doc.get("Statement", []) if isinstance(doc, Mapping) else []
-    for st in statements if isinstance(statements, list) else [statements]:
-        condition = (st.get("Condition") or {}).get("Bool") or {}
-        if st.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
-            return True
-    return False
 
 
 def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
