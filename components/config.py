@@ -507,8 +507,10 @@ def _allowed_for(loc: list[str], message: str) -> str:
     if key == "envstack:type" and len(loc) == 1:
         return "one of " + ", ".join(t.value for t in EnvType)
     if message == "Field required":
-        field = next((f for f in StackConfig.model_fields.values() if f.alias == key), None)
-        return f"must be set ({field.description})" if field and field.description else "must be set"
+        # the missing field's own description: a top-level key's, or the object's field's
+        model: type[_Strict] = StackConfig if len(loc) == 1 else _OBJECT_FIELDS[key][1]
+        field = next(f for n, f in model.model_fields.items() if (f.alias or n) == loc[-1])
+        return f"must be set ({field.description})"
     if message.startswith("Extra inputs are not permitted"):
         if len(loc) == 1:
             return "no such key; the envstack keys are " + ", ".join(KNOWN_KEYS)
