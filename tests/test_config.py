@@ -501,6 +501,20 @@ EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
         "custom",
     ),
     "no_way": ({**_STAGING, "envstack:cluster": {"name": "x"}}, "staging"),
+    "three_ways": (
+        {
+            **_STAGING,
+            "envstack:cluster": {
+                "name": "x",
+                "create": True,
+                "stack": "a/b/c",
+                "arn": ARN,
+                "secretArn": SECRET,
+                "endpoint": "h",
+            },
+        },
+        "staging",
+    ),
     "two_ways": ({**_STAGING, "envstack:cluster": {"name": "x", "create": True, "stack": "a/b/c"}}, "staging"),
     "arn_alone": ({**_STAGING, "envstack:cluster": {"name": "x", "arn": ARN, "secretArn": SECRET}}, "staging"),
     "arn_no_secret": ({**_STAGING, "envstack:cluster": {"name": "x", "arn": ARN, "endpoint": "h"}}, "staging"),
@@ -638,6 +652,12 @@ EXACT_MESSAGES = [
         "no_way",
         [
             "envstack:cluster: got {\"name\": \"x\"}; allowed: exactly one of 'create: true', 'stack' or 'arn' (got none)"
+        ],
+    ),
+    (
+        "three_ways",
+        [
+            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "create": true, "endpoint": "h", "name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc", "stack": "a/b/c"}; allowed: exactly one of \'create: true\', \'stack\' or \'arn\' (got create, stack, arn)'
         ],
     ),
     (
@@ -835,3 +855,11 @@ def test_dev_creates_its_cluster_and_deletion_is_confirmed_by_the_name_alone() -
     assert parse_config(_DEV, "dev").creates_cluster is True
     assert parse_config(_DEV, "dev").deletion_confirmed is False
     assert parse_config({**_DEV, "envstack:confirmDeletion": "dev"}, "dev").deletion_confirmed is True
+
+
+def test_a_cross_key_rule_says_what_is_allowed_even_when_the_model_is_validated_directly() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        StackConfig.model_validate({**_DEV, "envstack:name": "dev", "envstack:confirmDeletion": "prod"})
+    assert "Value error, exactly the environment's name 'dev', or unset" in str(err.value)
