@@ -494,7 +494,10 @@ EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
         "staging",
     ),
     "cluster_name_missing": ({**_STAGING, "envstack:cluster": {"stack": "a/b/c"}}, "staging"),
-    "dev_cluster": ({**_DEV, "envstack:cluster": {"stack": "a/b/c", "name": "x", "port": 5432}}, "dev"),
+    "dev_cluster": (
+        {**_DEV, "envstack:cluster": {"stack": "a/b/c", "name": "x", "port": 5432, "secretArn": SECRET}},
+        "dev",
+    ),
     "staging_no_cluster": ({**_STAGING}, "staging"),
     "custom_create": (
         {"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": {"name": "x", "create": True}},
@@ -633,7 +636,7 @@ EXACT_MESSAGES = [
     (
         "dev_cluster",
         [
-            'envstack:cluster: got {"name": "x", "stack": "a/b/c"}; allowed: no cluster on a dev environment: dev keeps its tables on a private cluster of its own'
+            'envstack:cluster: got {"name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc", "stack": "a/b/c"}; allowed: no cluster on a dev environment: dev keeps its tables on a private cluster of its own'
         ],
     ),
     (
