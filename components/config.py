@@ -79,7 +79,8 @@ def aws_regions() -> frozenset[str]:
 def region_partition(region: str) -> str:
     """The AWS partition (`aws`, `aws-cn`, `aws-us-gov`, ...) that botocore files `region` under."""
     # only called with a validated region, one that botocore files under a partition
-    return next(p["partition"] for p in _endpoints()["partitions"] if region in p["regions"])
+    partition: str = next(p["partition"] for p in _endpoints()["partitions"] if region in p["regions"])
+    return partition
 
 
 def _check_name(value: str) -> str:
