@@ -60,25 +60,27 @@ class EnvType(StrEnum):
 
 
 @cache
+def _endpoints() -> Any:
+    """botocore's endpoint data, read once."""
+    from botocore.loaders import Loader
+
+    return Loader().load_data("endpoints")
+
+
 def aws_regions() -> frozenset[str]:
     """Every region code botocore knows, across all AWS partitions.
 
     botocore's endpoint data is the maintained list of regions; reading it keeps this
     project from carrying a hand-written copy that goes stale.
     """
-    from botocore.loaders import Loader
-
-    endpoints = Loader().load_data("endpoints")
-    return frozenset(region for partition in endpoints["partitions"] for region in partition["regions"])
+    return frozenset(region for partition in _endpoints()["partitions"] for region in partition["regions"])
 
 
-@cache
 def region_partition(region: str) -> str:
     """The AWS partition (`aws`, `aws-cn`, `aws-us-gov`, ...) that botocore files `region` under."""
-    from botocore.loaders import Loader
-
-    endpoints = Loader().load_data("endpoints")
-    return next((p["partition"] for p in endpoints["partitions"] if region in p["regions"]), "aws")
+    # only called with a validated region, one that botocore files under a partition
+    partition: str = next(p["partition"] for p in _endpoints()["partitions"] if region in p["regions"])
+    return partition
 
 
 def _check_name(value: str) -> str:
@@ -105,23 +107,16 @@ class Network(_Strict):
     @field_validator("subnet_group")
     @classmethod
     def _subnet_group(cls, value: str | None) -> str | None:
-        if value is not None and not SUBNET_GROUP.match(value):
-            raise ValueError("a DB subnet group name: up to 255 letters, digits, '.', '_', ' ' or '-'")
-        return value
+        return _check_subnet_group(value)
 
     @field_validator("security_group_ids")
     @classmethod
     def _security_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [v for v in value if not SECURITY_GROUP_ID.match(v)]
-        if bad:
-            raise ValueError(f"security group IDs such as sg-0123456789abcdef0 (not {bad[0]!r})")
-        return value
+        return _check_security_groups(value)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Network:
-        if self.subnet_group is None and not self.security_group_ids:
-            raise ValueError("at least one of 'subnetGroup' or 'securityGroupIds'")
-        return self
+        return _check_network_not_empty(self)
 
 
 class ClusterAssignment(_Strict):
@@ -149,11 +144,7 @@ class ClusterAssignment(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _network_moved(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            for key in ("subnetGroup", "securityGroupIds"):
-                if key in data:
-                    raise _KeyError(f"envstack:cluster.{key}", data[key], f"set it as envstack:network.{key}")
-        return data
+        return _check_network_moved(data)
 
     @field_validator("name")
     @classmethod
@@ -163,39 +154,26 @@ class ClusterAssignment(_Strict):
     @field_validator("stack")
     @classmethod
     def _stack(cls, value: str | None) -> str | None:
-        if value is not None and not STACK_REF.match(value):
-            raise ValueError("a fully qualified stack name 'org/project/stack'")
-        return value
+        return _check_stack_ref(value)
 
     @field_validator("arn")
     @classmethod
     def _arn(cls, value: str | None) -> str | None:
-        if value is not None and not CLUSTER_ARN.match(value):
-            raise ValueError("an RDS cluster ARN 'arn:aws:rds:<region>:<account>:cluster:<id>'")
-        return value
+        return _check_cluster_arn(value)
 
     @field_validator("secret_arn")
     @classmethod
     def _secret_arn(cls, value: str | None) -> str | None:
-        if value is not None and not SECRET_ARN.match(value):
-            raise ValueError("a Secrets Manager ARN 'arn:aws:secretsmanager:<region>:<account>:secret:<name>'")
-        return value
+        return _check_secret_arn(value)
 
     @model_validator(mode="after")
     def _one_way_to_reach(self) -> ClusterAssignment:
-        ways = [w for w, on in (("create", self.create), ("stack", self.stack), ("arn", self.arn)) if on]
-        if len(ways) != 1:
-            raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
-        if self.arn and not (self.secret_arn and self.endpoint):
-            raise ValueError("'arn' needs 'secretArn' (the master secret) and 'endpoint' beside it")
-        if not self.create and self.max_capacity:
-            raise ValueError("'maxCapacity' only with 'create: true'")
-        return self
+        return _check_one_way_to_reach(self)
 
     @property
     def mode(self) -> str:
         """How the stack reaches the cluster: `create`, `stack` or `arn`."""
-        return "create" if self.create else "stack" if self.stack else "arn"
+        return _cluster_mode(self)
 
 
 class StackConfig(_Strict):
@@ -279,9 +257,7 @@ class StackConfig(_Strict):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if value not in aws_regions():
-            raise ValueError("an AWS region code such as ap-northeast-2 or us-east-1")
-        return value
+        return _check_region(value)
 
     @field_validator("name", "project")
     @classmethod
@@ -291,101 +267,195 @@ class StackConfig(_Strict):
     @field_validator("platform_principals")
     @classmethod
     def _principals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for arn in value:
-            if "*" in arn:
-                raise ValueError(f"never a wildcard principal ({arn!r}): list the platform's IAM role ARNs")
-            if not IAM_ROLE_ARN.match(arn):
-                raise ValueError(f"IAM role ARNs 'arn:aws:iam::<account>:role/<name>' ({arn!r} is not one)")
-        if len(set(value)) != len(value):
-            raise ValueError("each IAM role ARN once")
-        return value
+        return _check_principals(value)
 
     @field_validator("permissions_boundary")
     @classmethod
     def _boundary(cls, value: str | None) -> str | None:
-        if value is not None and not IAM_POLICY_ARN.match(value):
-            raise ValueError("an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>'")
-        return value
+        return _check_boundary(value)
 
     @model_validator(mode="after")
     def _cluster_rules(self) -> StackConfig:
-        if self.type is EnvType.DEV and self.cluster is not None:
-            raise _KeyError(
-                "envstack:cluster",
-                self.cluster.model_dump(by_alias=True, exclude_defaults=True),
-                "no cluster on a dev environment: dev keeps its tables on a private cluster of its own",
-            )
-        if self.type is not EnvType.DEV and self.cluster is None:
-            raise _KeyError("envstack:cluster", _NOT_SET, f"a cluster assignment, required for type {self.type.value}")
-        if self.cluster is not None:
-            if self.cluster.create and self.type is EnvType.CUSTOM:
-                raise _KeyError(
-                    "envstack:cluster.create",
-                    True,
-                    "a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one",
-                )
-            match = CLUSTER_ARN.match(self.cluster.arn or "")
-            if match and match["region"] != self.region:
-                raise _KeyError(
-                    "envstack:cluster.arn", self.cluster.arn, f"a cluster in the environment's region {self.region}"
-                )
-        if self.network is not None and not self.creates_cluster:
-            raise _KeyError(
-                "envstack:network",
-                self.network.model_dump(by_alias=True, exclude_defaults=True),
-                "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
-                "this stack attaches to one",
-            )
-        if self.api_key_retiring is not None and self.api_key_retiring != self.api_key_version - 1:
-            raise _KeyError(
-                "envstack:apiKeyRetiring",
-                self.api_key_retiring,
-                f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
-                f"({self.api_key_version - 1}), or unset",
-            )
-        if self.project != PROJECT and len(self.project) + len(self.name) > PROJECT_NAME_BUDGET:
-            raise _KeyError(
-                "envstack:project",
-                self.project,
-                f"a project name that, with the environment's name '{self.name}', takes at most "
-                f"{PROJECT_NAME_BUDGET} characters (at most {PROJECT_NAME_BUDGET - len(self.name)} here)",
-            )
-        if self.confirm_deletion is not None and self.confirm_deletion != self.name:
-            raise _KeyError(
-                "envstack:confirmDeletion",
-                self.confirm_deletion,
-                f"exactly the environment's name '{self.name}', or unset",
-            )
-        return self
+        return _check_cluster_rules(self)
 
     @model_validator(mode="after")
     def _access_rules(self) -> StackConfig:
-        partition = region_partition(self.region)
-        if not self.platform_principals and self.type in (EnvType.STAGING, EnvType.PROD):
-            raise _KeyError(
-                "envstack:platformPrincipals",
-                _NOT_SET,
-                f"the platform API's IAM role ARNs, required for type {self.type.value} "
-                "(only dev and custom may trust the deploying account instead)",
-            )
-        for key, arns in (
-            ("envstack:platformPrincipals", self.platform_principals),
-            ("envstack:permissionsBoundary", (self.permissions_boundary,) if self.permissions_boundary else ()),
-        ):
-            foreign = [a for a in arns if a.split(":")[1] != partition]
-            if foreign:
-                raise _KeyError(key, foreign[0], f"ARNs of partition {partition}, the partition of {self.region}")
-        return self
+        return _check_access_rules(self)
 
     @property
     def creates_cluster(self) -> bool:
         """True for dev (its private cluster) and for a stack whose assignment says `create: true`."""
-        return self.cluster is None or self.cluster.create
+        return _creates_cluster(self)
 
     @property
     def deletion_confirmed(self) -> bool:
         """True once the user set `envstack:confirmDeletion` to this environment's name."""
-        return self.confirm_deletion == self.name
+        return _deletion_confirmed(self)
+
+
+# The rules behind the validators above, as plain functions: mutmut 3 does not mutate decorated
+# functions, so the contract's logic lives here and each validator is one call.
+
+
+def _check_subnet_group(value: str | None) -> str | None:
+    if value is not None and not SUBNET_GROUP.match(value):
+        raise ValueError("a DB subnet group name: up to 255 letters, digits, '.', '_', ' ' or '-'")
+    return value
+
+
+def _check_security_groups(value: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in value if not SECURITY_GROUP_ID.match(v)]
+    if bad:
+        raise ValueError(f"security group IDs such as sg-0123456789abcdef0 (not {bad[0]!r})")
+    return value
+
+
+def _check_network_not_empty(network: Network) -> Network:
+    if network.subnet_group is None and not network.security_group_ids:
+        raise ValueError("at least one of 'subnetGroup' or 'securityGroupIds'")
+    return network
+
+
+def _check_network_moved(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        for key in ("subnetGroup", "securityGroupIds"):
+            if key in data:
+                raise _KeyError(f"envstack:cluster.{key}", data[key], f"set it as envstack:network.{key}")
+    return data
+
+
+def _check_stack_ref(value: str | None) -> str | None:
+    if value is not None and not STACK_REF.match(value):
+        raise ValueError("a fully qualified stack name 'org/project/stack'")
+    return value
+
+
+def _check_cluster_arn(value: str | None) -> str | None:
+    if value is not None and not CLUSTER_ARN.match(value):
+        raise ValueError("an RDS cluster ARN 'arn:aws:rds:<region>:<account>:cluster:<id>'")
+    return value
+
+
+def _check_secret_arn(value: str | None) -> str | None:
+    if value is not None and not SECRET_ARN.match(value):
+        raise ValueError("a Secrets Manager ARN 'arn:aws:secretsmanager:<region>:<account>:secret:<name>'")
+    return value
+
+
+def _check_one_way_to_reach(cluster: ClusterAssignment) -> ClusterAssignment:
+    ways = [w for w, on in (("create", cluster.create), ("stack", cluster.stack), ("arn", cluster.arn)) if on]
+    if len(ways) != 1:
+        raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
+    if cluster.arn and not (cluster.secret_arn and cluster.endpoint):
+        raise ValueError("'arn' needs 'secretArn' (the master secret) and 'endpoint' beside it")
+    if not cluster.create and cluster.max_capacity:
+        raise ValueError("'maxCapacity' only with 'create: true'")
+    return cluster
+
+
+def _cluster_mode(cluster: ClusterAssignment) -> str:
+    return "create" if cluster.create else "stack" if cluster.stack else "arn"
+
+
+def _check_region(value: str) -> str:
+    if value not in aws_regions():
+        raise ValueError("an AWS region code such as ap-northeast-2 or us-east-1")
+    return value
+
+
+def _check_principals(value: tuple[str, ...]) -> tuple[str, ...]:
+    for arn in value:
+        if "*" in arn:
+            raise ValueError(f"never a wildcard principal ({arn!r}): list the platform's IAM role ARNs")
+        if not IAM_ROLE_ARN.match(arn):
+            raise ValueError(f"IAM role ARNs 'arn:aws:iam::<account>:role/<name>' ({arn!r} is not one)")
+    if len(set(value)) != len(value):
+        raise ValueError("each IAM role ARN once")
+    return value
+
+
+def _check_boundary(value: str | None) -> str | None:
+    if value is not None and not IAM_POLICY_ARN.match(value):
+        raise ValueError("an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>'")
+    return value
+
+
+def _check_cluster_rules(config: StackConfig) -> StackConfig:
+    if config.type is EnvType.DEV and config.cluster is not None:
+        raise _KeyError(
+            "envstack:cluster",
+            config.cluster.model_dump(by_alias=True, exclude_defaults=True),
+            "no cluster on a dev environment: dev keeps its tables on a private cluster of its own",
+        )
+    if config.type is not EnvType.DEV and config.cluster is None:
+        raise _KeyError("envstack:cluster", _NOT_SET, f"a cluster assignment, required for type {config.type.value}")
+    if config.cluster is not None:
+        if config.cluster.create and config.type is EnvType.CUSTOM:
+            raise _KeyError(
+                "envstack:cluster.create",
+                True,
+                "a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one",
+            )
+        match = CLUSTER_ARN.match(config.cluster.arn or "")
+        if match and match["region"] != config.region:
+            raise _KeyError(
+                "envstack:cluster.arn", config.cluster.arn, f"a cluster in the environment's region {config.region}"
+            )
+    if config.network is not None and not config.creates_cluster:
+        raise _KeyError(
+            "envstack:network",
+            config.network.model_dump(by_alias=True, exclude_defaults=True),
+            "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
+            "this stack attaches to one",
+        )
+    if config.api_key_retiring is not None and config.api_key_retiring != config.api_key_version - 1:
+        raise _KeyError(
+            "envstack:apiKeyRetiring",
+            config.api_key_retiring,
+            f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
+            f"({config.api_key_version - 1}), or unset",
+        )
+    if config.project != PROJECT and len(config.project) + len(config.name) > PROJECT_NAME_BUDGET:
+        raise _KeyError(
+            "envstack:project",
+            config.project,
+            f"a project name that, with the environment's name '{config.name}', takes at most "
+            f"{PROJECT_NAME_BUDGET} characters (at most {PROJECT_NAME_BUDGET - len(config.name)} here)",
+        )
+    if config.confirm_deletion is not None and config.confirm_deletion != config.name:
+        raise _KeyError(
+            "envstack:confirmDeletion",
+            config.confirm_deletion,
+            f"exactly the environment's name '{config.name}', or unset",
+        )
+    return config
+
+
+def _check_access_rules(config: StackConfig) -> StackConfig:
+    partition = region_partition(config.region)
+    if not config.platform_principals and config.type in (EnvType.STAGING, EnvType.PROD):
+        raise _KeyError(
+            "envstack:platformPrincipals",
+            _NOT_SET,
+            f"the platform API's IAM role ARNs, required for type {config.type.value} "
+            "(only dev and custom may trust the deploying account instead)",
+        )
+    for key, arns in (
+        ("envstack:platformPrincipals", config.platform_principals),
+        ("envstack:permissionsBoundary", (config.permissions_boundary,) if config.permissions_boundary else ()),
+    ):
+        foreign = [a for a in arns if a.split(":")[1] != partition]
+        if foreign:
+            raise _KeyError(key, foreign[0], f"ARNs of partition {partition}, the partition of {config.region}")
+    return config
+
+
+def _creates_cluster(config: StackConfig) -> bool:
+    return config.cluster is None or config.cluster.create
+
+
+def _deletion_confirmed(config: StackConfig) -> bool:
+    return config.confirm_deletion == config.name
 
 
 class _KeyError(ValueError):
@@ -406,7 +476,11 @@ class ConfigError(Exception):
 
     @property
     def keys(self) -> list[str]:
-        return [key for key, _, _ in self.problems]
+        return _problem_keys(self.problems)
+
+
+def _problem_keys(problems: list[tuple[str, str, str]]) -> list[str]:
+    return [key for key, _, _ in problems]
 
 
 # Keys whose values are objects (Pulumi hands them to the program as JSON text), with what
@@ -435,8 +509,10 @@ def _allowed_for(loc: list[str], message: str) -> str:
     if key == "envstack:type" and len(loc) == 1:
         return "one of " + ", ".join(t.value for t in EnvType)
     if message == "Field required":
-        field = next((f for f in StackConfig.model_fields.values() if f.alias == key), None)
-        return f"must be set ({field.description})" if field and field.description else "must be set"
+        # the missing field's own description: a top-level key's, or the object's field's
+        model: type[_Strict] = StackConfig if len(loc) == 1 else _OBJECT_FIELDS[key][1]
+        field = next(f for n, f in model.model_fields.items() if (f.alias or n) == loc[-1])
+        return f"must be set ({field.description})"
     if message.startswith("Extra inputs are not permitted"):
         if len(loc) == 1:
             return "no such key; the envstack keys are " + ", ".join(KNOWN_KEYS)

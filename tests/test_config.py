@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import string
 from typing import Any
 
@@ -473,3 +474,395 @@ def test_the_default_project_keeps_todays_names() -> None:
     # (project a, env b-c) and (project a-b, env c) would both be "a-b-c" with a plain separator.
     assert resource_name("b-c", "files", "a") == "envstack-1-a-b-c-files"
     assert resource_name("c", "files", "a-b") == "envstack-3-a-b-c-files"
+
+
+# --- every message, exactly: a user reads it to know what to fix ----------------------------
+
+_DEV = {"aws:region": REGION, "envstack:type": "dev"}
+_STAGING = {"aws:region": REGION, "envstack:type": "staging", "envstack:platformPrincipals": [ROLE]}
+EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "type_missing": ({"aws:region": REGION}, "dev"),
+    "region_missing": ({"envstack:type": "dev"}, "dev"),
+    "region_bad": ({**_DEV, "aws:region": "mars-north-1"}, "dev"),
+    "two_problems": ({"envstack:type": "qa", "aws:region": "mars-north-1"}, "dev"),
+    "name_defaulted": ({**_DEV}, "PR_7"),
+    "name_set_bad": ({**_DEV, "envstack:name": "PR_7"}, "dev"),
+    "name_date": ({**_DEV, "envstack:name": datetime.date(2024, 1, 2)}, "dev"),
+    "unknown_key": ({**_DEV, "envstack:clster": "x"}, "dev"),
+    "unknown_cluster_key": (
+        {**_STAGING, "envstack:cluster": {"stack": "a/b/c", "name": "x", "creat": True}},
+        "staging",
+    ),
+    "cluster_name_missing": ({**_STAGING, "envstack:cluster": {"stack": "a/b/c"}}, "staging"),
+    "dev_cluster": (
+        {**_DEV, "envstack:cluster": {"stack": "a/b/c", "name": "x", "port": 5432, "secretArn": SECRET}},
+        "dev",
+    ),
+    "staging_no_cluster": ({**_STAGING}, "staging"),
+    "custom_create": (
+        {"aws:region": REGION, "envstack:type": "custom", "envstack:cluster": {"name": "x", "create": True}},
+        "custom",
+    ),
+    "no_way": ({**_STAGING, "envstack:cluster": {"name": "x"}}, "staging"),
+    "three_ways": (
+        {
+            **_STAGING,
+            "envstack:cluster": {
+                "name": "x",
+                "create": True,
+                "stack": "a/b/c",
+                "arn": ARN,
+                "secretArn": SECRET,
+                "endpoint": "h",
+            },
+        },
+        "staging",
+    ),
+    "two_ways": ({**_STAGING, "envstack:cluster": {"name": "x", "create": True, "stack": "a/b/c"}}, "staging"),
+    "arn_alone": ({**_STAGING, "envstack:cluster": {"name": "x", "arn": ARN, "secretArn": SECRET}}, "staging"),
+    "arn_no_secret": ({**_STAGING, "envstack:cluster": {"name": "x", "arn": ARN, "endpoint": "h"}}, "staging"),
+    "max_cap": ({**_STAGING, "envstack:cluster": {**ATTACH, "maxCapacity": 4}}, "staging"),
+    "stack_bad": ({**_STAGING, "envstack:cluster": {"name": "x", "stack": "a/b"}}, "staging"),
+    "arn_bad": (
+        {**_STAGING, "envstack:cluster": {"name": "x", "arn": "arn:aws:rds:x", "secretArn": SECRET, "endpoint": "h"}},
+        "staging",
+    ),
+    "secret_bad": (
+        {**_STAGING, "envstack:cluster": {"name": "x", "arn": ARN, "secretArn": "s", "endpoint": "h"}},
+        "staging",
+    ),
+    "arn_region": (
+        {
+            **_STAGING,
+            "envstack:cluster": {
+                "name": "x",
+                "arn": ARN.replace(REGION, "us-east-1"),
+                "secretArn": SECRET,
+                "endpoint": "h",
+            },
+        },
+        "staging",
+    ),
+    "network_attach": ({**_STAGING, "envstack:cluster": ATTACH, "envstack:network": {"subnetGroup": "g"}}, "staging"),
+    "network_empty": ({**_DEV, "envstack:network": {}}, "dev"),
+    "network_sg": ({**_DEV, "envstack:network": {"securityGroupIds": ["sg-0123456789abcdef0", "sg-1", "sg-2"]}}, "dev"),
+    "network_sg_type": ({**_DEV, "envstack:network": {"securityGroupIds": [1]}}, "dev"),
+    "network_subnet": ({**_DEV, "envstack:network": {"subnetGroup": "a/b"}}, "dev"),
+    "network_moved_and_more": (
+        {
+            **_STAGING,
+            "envstack:cluster": {"name": "x", "create": True, "securityGroupIds": ["sg-1"]},
+            "envstack:network": {},
+        },
+        "staging",
+    ),
+    "network_unknown": ({**_DEV, "envstack:network": {"subnetGrp": "g"}}, "dev"),
+    "network_notjson": ({**_DEV, "envstack:network": "{not json"}, "dev"),
+    "principals_notjson": ({**_DEV, "envstack:platformPrincipals": "[not json"}, "dev"),
+    "retiring": ({**_DEV, "envstack:apiKeyVersion": 3, "envstack:apiKeyRetiring": 1}, "dev"),
+    "project": ({**_DEV, "envstack:name": "a" * 20, "envstack:project": "b" * 12}, "dev"),
+    "confirm": ({**_DEV, "envstack:confirmDeletion": "prod"}, "dev"),
+    "principals_missing": ({"aws:region": REGION, "envstack:type": "prod", "envstack:cluster": ATTACH}, "prod"),
+    "principal_wild": ({**_DEV, "envstack:platformPrincipals": ["arn:aws:iam::123456789012:role/*"]}, "dev"),
+    "principal_bad": ({**_DEV, "envstack:platformPrincipals": [ROLE, "arn:aws:iam::123456789012:user/u"]}, "dev"),
+    "principal_dup": ({**_DEV, "envstack:platformPrincipals": [ROLE, ROLE]}, "dev"),
+    "principal_partition": (
+        {
+            **_DEV,
+            "aws:region": "cn-north-1",
+            "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/a", ROLE],
+        },
+        "dev",
+    ),
+    "boundary_bad": ({**_DEV, "envstack:permissionsBoundary": "arn:aws:iam::123456789012:role/r"}, "dev"),
+    "boundary_partition": (
+        {**_DEV, "aws:region": "cn-north-1", "envstack:permissionsBoundary": "arn:aws:iam::aws:policy/P"},
+        "dev",
+    ),
+}
+EXACT_MESSAGES = [
+    (
+        "type_missing",
+        ["envstack:type: got nothing (the key is not set); allowed: one of dev, staging, prod, custom"],
+    ),
+    (
+        "region_missing",
+        [
+            "aws:region: got nothing (the key is not set); allowed: must be set (The AWS region the environment lives in.)"
+        ],
+    ),
+    (
+        "region_bad",
+        ['aws:region: got "mars-north-1"; allowed: an AWS region code such as ap-northeast-2 or us-east-1'],
+    ),
+    (
+        "two_problems",
+        [
+            'aws:region: got "mars-north-1"; allowed: an AWS region code such as ap-northeast-2 or us-east-1',
+            'envstack:type: got "qa"; allowed: one of dev, staging, prod, custom',
+        ],
+    ),
+    (
+        "name_defaulted",
+        [
+            "envstack:name: got \"PR_7\"; allowed: lowercase letters, digits and '-', starting with a letter, at most 32 characters, no trailing or doubled '-' (it defaulted to the stack name 'PR_7'; set envstack:name)"
+        ],
+    ),
+    (
+        "name_set_bad",
+        [
+            "envstack:name: got \"PR_7\"; allowed: lowercase letters, digits and '-', starting with a letter, at most 32 characters, no trailing or doubled '-'"
+        ],
+    ),
+    ("name_date", ['envstack:name: got "2024-01-02"; allowed: Input should be a valid string']),
+    (
+        "unknown_key",
+        [
+            'envstack:clster: got "x"; allowed: no such key; the envstack keys are envstack:type, envstack:name, envstack:cluster, envstack:network, envstack:confirmDeletion, envstack:apiKeyVersion, envstack:apiKeyRetiring, envstack:project, envstack:dbPasswordVersion, envstack:dbConnectionLimit, envstack:platformPrincipals, envstack:permissionsBoundary'
+        ],
+    ),
+    (
+        "unknown_cluster_key",
+        [
+            "envstack:cluster.creat: got true; allowed: no such key; the cluster assignment's keys are name, create, stack, arn, secretArn, endpoint, port, database, maxCapacity"
+        ],
+    ),
+    (
+        "cluster_name_missing",
+        [
+            "envstack:cluster.name: got nothing (the key is not set); allowed: must be set (The assignment's name; the RDS cluster identifier when created here.)"
+        ],
+    ),
+    (
+        "dev_cluster",
+        [
+            'envstack:cluster: got {"name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc", "stack": "a/b/c"}; allowed: no cluster on a dev environment: dev keeps its tables on a private cluster of its own'
+        ],
+    ),
+    (
+        "staging_no_cluster",
+        [
+            "envstack:cluster: got nothing (the key is not set); allowed: a cluster assignment, required for type staging"
+        ],
+    ),
+    (
+        "custom_create",
+        [
+            "envstack:cluster.create: got true; allowed: a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one"
+        ],
+    ),
+    (
+        "no_way",
+        [
+            "envstack:cluster: got {\"name\": \"x\"}; allowed: exactly one of 'create: true', 'stack' or 'arn' (got none)"
+        ],
+    ),
+    (
+        "three_ways",
+        [
+            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "create": true, "endpoint": "h", "name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc", "stack": "a/b/c"}; allowed: exactly one of \'create: true\', \'stack\' or \'arn\' (got create, stack, arn)'
+        ],
+    ),
+    (
+        "two_ways",
+        [
+            'envstack:cluster: got {"create": true, "name": "x", "stack": "a/b/c"}; allowed: exactly one of \'create: true\', \'stack\' or \'arn\' (got create, stack)'
+        ],
+    ),
+    (
+        "arn_alone",
+        [
+            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"}; allowed: \'arn\' needs \'secretArn\' (the master secret) and \'endpoint\' beside it'
+        ],
+    ),
+    (
+        "arn_no_secret",
+        [
+            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "endpoint": "h", "name": "x"}; allowed: \'arn\' needs \'secretArn\' (the master secret) and \'endpoint\' beside it'
+        ],
+    ),
+    (
+        "max_cap",
+        [
+            'envstack:cluster: got {"maxCapacity": 4, "name": "shared-nonprod", "stack": "acme/envstack/staging"}; allowed: \'maxCapacity\' only with \'create: true\''
+        ],
+    ),
+    (
+        "stack_bad",
+        ["envstack:cluster.stack: got \"a/b\"; allowed: a fully qualified stack name 'org/project/stack'"],
+    ),
+    (
+        "arn_bad",
+        [
+            "envstack:cluster.arn: got \"arn:aws:rds:x\"; allowed: an RDS cluster ARN 'arn:aws:rds:<region>:<account>:cluster:<id>'"
+        ],
+    ),
+    (
+        "secret_bad",
+        [
+            "envstack:cluster.secretArn: got \"s\"; allowed: a Secrets Manager ARN 'arn:aws:secretsmanager:<region>:<account>:secret:<name>'"
+        ],
+    ),
+    (
+        "arn_region",
+        [
+            'envstack:cluster.arn: got "arn:aws:rds:us-east-1:123456789012:cluster:shared-nonprod"; allowed: a cluster in the environment\'s region ap-northeast-2'
+        ],
+    ),
+    (
+        "network_attach",
+        [
+            'envstack:network: got {"subnetGroup": "g"}; allowed: only on a stack that creates its cluster (dev, or envstack:cluster.create: true); this stack attaches to one'
+        ],
+    ),
+    (
+        "network_empty",
+        ["envstack:network: got {}; allowed: at least one of 'subnetGroup' or 'securityGroupIds'"],
+    ),
+    (
+        "network_sg",
+        [
+            'envstack:network.securityGroupIds: got ["sg-0123456789abcdef0", "sg-1", "sg-2"]; allowed: security group IDs such as sg-0123456789abcdef0 (not \'sg-1\')'
+        ],
+    ),
+    ("network_sg_type", ["envstack:network.securityGroupIds.0: got 1; allowed: Input should be a valid string"]),
+    (
+        "network_subnet",
+        [
+            "envstack:network.subnetGroup: got \"a/b\"; allowed: a DB subnet group name: up to 255 letters, digits, '.', '_', ' ' or '-'"
+        ],
+    ),
+    (
+        "network_moved_and_more",
+        [
+            'envstack:cluster.securityGroupIds: got ["sg-1"]; allowed: set it as envstack:network.securityGroupIds',
+            "envstack:network: got {}; allowed: at least one of 'subnetGroup' or 'securityGroupIds'",
+        ],
+    ),
+    (
+        "network_unknown",
+        [
+            'envstack:network.subnetGrp: got "g"; allowed: no such key; the network\'s keys are subnetGroup, securityGroupIds'
+        ],
+    ),
+    (
+        "network_notjson",
+        ['envstack:network: got "{not json"; allowed: an object; set it with `pulumi config set --path`'],
+    ),
+    (
+        "principals_notjson",
+        ['envstack:platformPrincipals: got "[not json"; allowed: a list; set it with `pulumi config set --path`'],
+    ),
+    (
+        "retiring",
+        [
+            "envstack:apiKeyRetiring: got 1; allowed: the version deployed before the bump, exactly envstack:apiKeyVersion - 1 (2), or unset"
+        ],
+    ),
+    (
+        "project",
+        [
+            "envstack:project: got \"bbbbbbbbbbbb\"; allowed: a project name that, with the environment's name 'aaaaaaaaaaaaaaaaaaaa', takes at most 31 characters (at most 11 here)"
+        ],
+    ),
+    (
+        "confirm",
+        ["envstack:confirmDeletion: got \"prod\"; allowed: exactly the environment's name 'dev', or unset"],
+    ),
+    (
+        "principals_missing",
+        [
+            "envstack:platformPrincipals: got nothing (the key is not set); allowed: the platform API's IAM role ARNs, required for type prod (only dev and custom may trust the deploying account instead)"
+        ],
+    ),
+    (
+        "principal_wild",
+        [
+            "envstack:platformPrincipals: got [\"arn:aws:iam::123456789012:role/*\"]; allowed: never a wildcard principal ('arn:aws:iam::123456789012:role/*'): list the platform's IAM role ARNs"
+        ],
+    ),
+    (
+        "principal_bad",
+        [
+            "envstack:platformPrincipals: got [\"arn:aws:iam::123456789012:role/platform-api\", \"arn:aws:iam::123456789012:user/u\"]; allowed: IAM role ARNs 'arn:aws:iam::<account>:role/<name>' ('arn:aws:iam::123456789012:user/u' is not one)"
+        ],
+    ),
+    (
+        "principal_dup",
+        [
+            'envstack:platformPrincipals: got ["arn:aws:iam::123456789012:role/platform-api", "arn:aws:iam::123456789012:role/platform-api"]; allowed: each IAM role ARN once'
+        ],
+    ),
+    (
+        "principal_partition",
+        [
+            'envstack:platformPrincipals: got "arn:aws:iam::123456789012:role/platform-api"; allowed: ARNs of partition aws-cn, the partition of cn-north-1'
+        ],
+    ),
+    (
+        "boundary_bad",
+        [
+            "envstack:permissionsBoundary: got \"arn:aws:iam::123456789012:role/r\"; allowed: an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>'"
+        ],
+    ),
+    (
+        "boundary_partition",
+        [
+            'envstack:permissionsBoundary: got "arn:aws:iam::aws:policy/P"; allowed: ARNs of partition aws-cn, the partition of cn-north-1'
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "lines"), EXACT_MESSAGES, ids=[c for c, _ in EXACT_MESSAGES])
+def test_each_refusal_reads_exactly(case: str, lines: list[str]) -> None:
+    raw, stack = EXACT_CASES[case]
+    assert str(refused(raw, stack)) == "invalid stack config\n  " + "\n  ".join(lines)
+
+
+def test_every_exact_case_is_refused_and_checked() -> None:
+    assert [c for c, _ in EXACT_MESSAGES] == list(EXACT_CASES)
+
+
+def test_the_edges_the_rules_accept() -> None:
+    # project and environment names take exactly 31 characters together
+    assert parse_config({**_DEV, "envstack:name": "a" * 20, "envstack:project": "b" * 11}, "x").project == "b" * 11
+    # ARNs of the region's own partition, outside the commercial one
+    cn = {
+        **_DEV,
+        "aws:region": "cn-north-1",
+        "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/a"],
+        "envstack:permissionsBoundary": "arn:aws-cn:iam::aws:policy/P",
+    }
+    assert parse_config(cn, "dev").permissions_boundary == "arn:aws-cn:iam::aws:policy/P"
+    # a non-string object value is taken as it is; a JSON list arrives as text
+    listed = parse_config({**_DEV, "envstack:platformPrincipals": f'["{ROLE}"]'}, "dev")
+    assert listed.platform_principals == (ROLE,)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "mode", "creates"),
+    [
+        ({"name": "x", "create": True}, "create", True),
+        (ATTACH, "stack", False),
+        ({"name": "x", "arn": ARN, "secretArn": SECRET, "endpoint": "h"}, "arn", False),
+    ],
+)
+def test_the_cluster_mode_and_whether_the_stack_creates_it(cluster: dict[str, Any], mode: str, creates: bool) -> None:
+    cfg = parse_config({**_STAGING, "envstack:cluster": cluster}, "staging")
+    assert cfg.cluster is not None
+    assert (cfg.cluster.mode, cfg.creates_cluster) == (mode, creates)
+
+
+def test_dev_creates_its_cluster_and_deletion_is_confirmed_by_the_name_alone() -> None:
+    assert parse_config(_DEV, "dev").creates_cluster is True
+    assert parse_config(_DEV, "dev").deletion_confirmed is False
+    assert parse_config({**_DEV, "envstack:confirmDeletion": "dev"}, "dev").deletion_confirmed is True
+
+
+def test_a_cross_key_rule_says_what_is_allowed_even_when_the_model_is_validated_directly() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as err:
+        StackConfig.model_validate({**_DEV, "envstack:name": "dev", "envstack:confirmDeletion": "prod"})
+    assert "Value error, exactly the environment's name 'dev', or unset" in str(err.value)

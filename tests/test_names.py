@@ -275,3 +275,95 @@ def test_the_committed_stacks_hold_only_their_own_names(rendered: dict[str, Rend
         text = json.dumps(plan)
         tokens = [t for t in names.tokens(text) if names.names_a_store(t)]
         assert tokens and all(names.owned_by(t, [env]) for t in tokens), stack
+
+
+# --- the grammar's edges and messages (each one a mutant the tests above let through) --------
+
+ROLE_LIST = "files, users, api-key, tables, key, cluster, created-at, runtime, registry"
+
+
+def test_an_unknown_role_is_refused_with_the_roles_allowed() -> None:
+    with pytest.raises(ValueError) as err:
+        names.logical("dev", "bucket")
+    assert str(err.value) == f"unknown role 'bucket': add it to ROLES in components/names.py (one of {ROLE_LIST})"
+
+
+def test_a_logical_name_fits_at_exactly_55_characters_and_is_refused_at_56() -> None:
+    # `envstack-10-bbbbbbbbbb-<env>-files` is 29 characters plus the environment's name
+    assert len(names.logical("a" * 26, "files", project="b" * 10)) == 55
+    with pytest.raises(names.UnmappableNameError) as err:
+        names.logical("a" * 27, "files", project="b" * 10)
+    assert str(err.value) == f"'envstack-10-{'b' * 10}-{'a' * 27}-files' is 56 characters; at most 55 fit AWS's limits"
+
+
+def test_parse_stem_reads_the_project_length_and_refuses_what_is_not_a_stem() -> None:
+    assert names.parse_stem("2-ab-c") == ("ab", "c")
+    assert names.parse_stem("10-bbbbbbbbbb-dev-x") == ("b" * 10, "dev-x")
+    assert names.parse_stem("dev") == ("envstack", "dev")
+    for bad in ("2-ab-", "2-abxc", "9-a-b"):
+        with pytest.raises(names.UnmappableNameError) as err:
+            names.parse_stem(bad)
+        assert str(err.value) == f"{bad!r} is not an environment stem"
+
+
+def test_is_valid_stem_needs_a_stem_of_two_valid_names() -> None:
+    assert names.is_valid_stem("2-ab-c") and names.is_valid_stem("dev")
+    assert not names.is_valid_stem("9-a-b")  # not a stem at all
+    assert not names.is_valid_stem("2-a_-c")  # the project is no valid name
+    assert not names.is_valid_stem("2-ab-C")  # the environment is no valid name
+    assert not names.is_valid_stem("Dev")
+
+
+def _token(text: str) -> names.Token:
+    (token,) = names.tokens(text)
+    return token
+
+
+def test_owned_by_looks_at_every_owner_of_each_kind_of_token() -> None:
+    owners = ("other", "dev")
+    assert names.owned_by(_token("envstack environment dev"), owners)
+    assert names.owned_by(_token("env_dev"), owners)
+    assert names.owned_by(_token("envstack-dev-files"), owners)
+    assert names.owned_by(_token("envstack-dev"), owners)
+    assert not names.owned_by(_token("envstack environment devx"), owners)
+    assert not names.owned_by(_token("env_devx"), owners)
+    assert not names.owned_by(_token("envstack-devx-files"), owners)
+    # a label or a PostgreSQL name is never read as a bare `envstack-` owner name
+    assert not names.owned_by(_token("envstack environment dev"), ("envstack-environment",))
+    assert not names.owned_by(_token("env_dev"), ("env",))
+
+
+def test_names_a_store_splits_the_run_at_every_hyphen() -> None:
+    assert names.names_a_store(_token("envstack-dev-files-logs"))
+    assert names.names_a_store(_token("envstack-new-users-files"))
+    assert names.names_a_store(_token("envstack-2-ab-c-api-key"))
+    assert names.names_a_store(_token("env_dev"))
+    assert not names.names_a_store(_token("envstack-dev"))
+    assert not names.names_a_store(_token("envstack-dev-filesx"))
+    assert not names.names_a_store(_token("envstack-dev-"))
+    assert not names.names_a_store(_token("envstack environment dev"))
+
+
+def test_the_normaliser_of_another_project_replaces_its_stem_everywhere() -> None:
+    norm = names.normaliser("dev", "<env>", project="other")
+    assert norm("envstack-5-other-dev-files") == "envstack-<env>-files"
+    assert norm("env_5_other_dev") == "env_<env>"
+    assert norm("envstack environment dev") == "envstack environment <env>"
+    assert norm("/envstack/other/environments/dev") == "/envstack/other/environments/<env>"
+    assert norm("envstack-dev-files /envstack/envstack/environments/dev") == (
+        "envstack-dev-files /envstack/envstack/environments/dev"
+    )
+
+
+def test_pg_identifier_takes_63_bytes_and_refuses_64() -> None:
+    assert names.pg_identifier("a" * 23, project="b" * 32) == f"env_32_{'b' * 32}_{'a' * 23}"
+    assert len(names.pg_identifier("a" * 23, project="b" * 32)) == 63
+    with pytest.raises(names.UnmappableNameError) as err:
+        names.pg_identifier("a" * 24, project="b" * 32)
+    assert str(err.value) == (
+        f"environment name {'a' * 24!r} cannot be mapped to a PostgreSQL identifier: allowed are lowercase "
+        "letters, digits and '-', starting with a letter, mapping to at most 63 bytes"
+    )
+    for env, project in (("A", "envstack"), ("dev", "B"), ("a" * 33, "envstack")):
+        with pytest.raises(names.UnmappableNameError):
+            names.pg_identifier(env, project=project)

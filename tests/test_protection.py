@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import cast
 
+import pulumi
 import pytest
 
 from components import conventions
-from components.protection import options_for
-from components.settings import settings_for
+from components.config import EnvType
+from components.protection import options_for, protection
+from components.settings import SETTINGS, settings_for
 from envctl.plan import Rendering, Resource
 from tests.checks import each
 from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
@@ -55,3 +58,23 @@ def _check(r: Rendering) -> None:
         assert x.protect is bool(wanted and wanted.protect), (x.type, x.name)
         assert x.retain_on_delete is bool(wanted and wanted.retain_on_delete), (x.type, x.name)
     assert {x.type for x in stateful} >= {conventions.BUCKET, conventions.USER_POOL, conventions.SECRET}
+
+
+def test_the_transformation_keeps_the_props_and_merges_the_options() -> None:
+    transform = protection(SETTINGS[EnvType.PROD])
+    props = {"bucket": "b"}
+    opts = pulumi.ResourceOptions(ignore_changes=["tags"])
+    bucket = transform(
+        pulumi.ResourceTransformationArgs(cast("pulumi.Resource", None), conventions.BUCKET, "f", props, opts)
+    )
+    assert bucket is not None
+    assert bucket.props is props
+    assert (bucket.opts.protect, bucket.opts.retain_on_delete, bucket.opts.ignore_changes) == (True, None, ["tags"])
+    key = transform(
+        pulumi.ResourceTransformationArgs(cast("pulumi.Resource", None), conventions.KMS_KEY, "k", props, opts)
+    )
+    assert key is not None and key.opts.retain_on_delete is True
+    assert (
+        transform(pulumi.ResourceTransformationArgs(cast("pulumi.Resource", None), conventions.ROLE, "r", props, opts))
+        is None
+    )
