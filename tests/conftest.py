@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pytest
+from typer.testing import CliRunner
 
 from components.config import parse_config
 from components.protection import protection
@@ -19,6 +21,8 @@ from envctl.stackfiles import committed_stacks
 from tests.postgres import pg  # noqa: F401 (the session fixture of the database tests)
 
 REGION = "ap-northeast-2"
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+runner = CliRunner()  # envctl's commands, invoked in-process
 STACKS = committed_stacks()
 TEST_PROVIDER = "test-provider"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from components import conventions
 from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
@@ -23,10 +22,9 @@ from envctl.plan import Rendering
 from envctl.render import load_plan
 from envctl.runtime import FAKE_ACCOUNT
 from envctl.stackfiles import ROOT
-from tests.conftest import PLATFORM_ROLE, REGION, only, render_raw
+from tests.conftest import PLATFORM_ROLE, REGION, only, render_raw, runner
 from tests.test_policies import policy_args, run_pack
 
-runner = CliRunner()
 ROLE = conventions.ROLE
 ROLE_POLICY = conventions.ROLE_POLICY
 STAGING = {"envstack:type": "staging", "envstack:cluster": {"name": "shared-nonprod", "create": True}}

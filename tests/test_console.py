@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
 from envctl import cli
 from envctl.cli import app
 from envctl.stackfiles import ROOT
+from tests.conftest import runner
 
-runner = CliRunner()
 SNAPSHOT = ROOT / "tests" / "snapshots" / "dev.json"
 
 

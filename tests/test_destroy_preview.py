@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from tests.conftest import ROOT
+
 SCRIPT = ROOT / "scripts" / "destroy-preview"
 STACK = "organization/envstack/pr-7"
 

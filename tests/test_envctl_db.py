@@ -6,12 +6,10 @@ import json
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
 from envctl.cli import app
+from tests.conftest import runner
 from tests.postgres import Server
-
-runner = CliRunner()
 
 
 def test_db_up_json_gives_the_environment_role_dsn_and_is_idempotent(pg: Server) -> None:

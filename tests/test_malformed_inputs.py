@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from components.conventions import CARD_FIELDS
 from envctl import comment
 from envctl.cli import app
 from envctl.stackfiles import ROOT
+from tests.conftest import runner
 
-runner = CliRunner()
 PLAN = json.loads((ROOT / "tests" / "snapshots" / "staging.json").read_text())
 VALID: dict[str, Any] = {
     "plan": PLAN,

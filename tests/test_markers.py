@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests.conftest import ROOT
 
 # Files with database tests and without, enough to see the marker applied and withheld.
 FILES = ("tests/test_concurrency.py", "tests/test_isolation.py", "tests/test_envctl_db.py", "tests/test_config.py")

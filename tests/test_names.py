@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -26,8 +25,7 @@ from envctl.plan import Rendering, env_name
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
 from policies import rules
-
-ROOT = Path(__file__).parent.parent
+from tests.conftest import ROOT
 
 # The words envstack puts into names: roles, component children, prefixes, ARN and region
 # parts, environment types, and the placeholder the normaliser writes.

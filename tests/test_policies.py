@@ -25,16 +25,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
-from typer.testing import CliRunner
 
 from components import conventions
 from envctl.cli import app
 from envctl.render import load_plan
 from policies import crossguard, pack, rules
-from tests.conftest import CONFIRMED_PROD, render_raw
-
-ROOT = Path(__file__).parent.parent
-runner = CliRunner()
+from tests.conftest import CONFIRMED_PROD, ROOT, render_raw, runner
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from components import conventions
 from components.config import parse_config
@@ -18,9 +17,9 @@ from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.pr import check_disposable, parse_stack_listing, pr_config, pr_config_yaml, pr_stack, select_for_sweep
 from envctl.render import render_config
+from tests.conftest import runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
-runner = CliRunner()
 REF = "acme/envstack/staging"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import cast
 
 import pulumi
@@ -15,9 +14,7 @@ from components.protection import options_for, protection
 from components.settings import SETTINGS, settings_for
 from envctl.plan import Rendering, Resource
 from tests.checks import each
-from tests.conftest import CONFIRMED_PROD, STACKS, render_raw
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import CONFIRMED_PROD, ROOT, STACKS, render_raw
 
 
 def test_no_component_sets_protect_or_retention_by_hand() -> None:

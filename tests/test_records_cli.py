@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from typer.testing import CliRunner
 
 from components import conventions
 from envctl import live
@@ -21,10 +20,8 @@ from envctl.cli import app
 from envctl.page import cards_html
 from envctl.plan import Rendering
 from tests.browser import dump_dom, parse_cards, png_size, screenshot
-from tests.conftest import REGION, render_raw
+from tests.conftest import REGION, render_raw, runner
 from tests.test_records import PREVIEW, deploy, generated_keys
-
-runner = CliRunner()
 
 
 def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from components.config import parse_config
 from components.conventions import CARD_FIELDS, OUTPUTS
 from envctl.plan import Rendering
 from envctl.reference import reference
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def test_the_reference_is_generated_from_the_code() -> None:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -29,7 +28,7 @@ from components.tables import (
     password_hash,
 )
 from envctl.plan import Rendering
-from tests.conftest import STACKS, only
+from tests.conftest import ROOT, STACKS, only
 from tests.postgres import DATABASE, Server
 
 
@@ -243,7 +242,6 @@ def test_check_leaves_the_layout_alone_while_its_name_or_limit_is_unknown(unknow
 
 
 PROVIDER_KEY = "__provider"  # where the SDK keeps the serialised provider in the properties
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
