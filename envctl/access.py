@@ -12,12 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from components import conventions
 from components.access import STATEMENTS
 from envctl.errors import UsageError
 
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ROLE = "aws:iam/role:Role"
-SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"
+ROLE_POLICY = conventions.ROLE_POLICY
+ROLE = conventions.ROLE
+SCHEMA_ROLE = conventions.SCHEMA_ROLE
 OBJECT_KEY = "example-object"  # the object an S3 object action is evaluated on
 
 # Actions no runtime role is granted; the matrix probes them to show they stay denied.

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from components import names
+from components import conventions, names
 from components.access import ROLE_PATH
 from components.config import parse_config
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE
@@ -92,7 +92,7 @@ _KMS_USE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:Create
 # Pulumi type token -> what it needs. An entry for a type that no stack declares grants nothing
 # (aws:iam/rolePolicyAttachment, for instance).
 TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
-    "aws:s3/bucket:Bucket": (
+    conventions.BUCKET: (
         Access(
             "bucket",
             read=_S3_BUCKET_READ,
@@ -101,28 +101,24 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         # force_destroy (dev, custom, confirmed deletion) empties the bucket first.
         Access("object", write=("s3:DeleteObject", "s3:DeleteObjectVersion")),
     ),
-    "aws:s3/bucketPolicy:BucketPolicy": (
+    conventions.BUCKET_POLICY: (
         Access("bucket", read=("s3:GetBucketPolicy",), write=("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")),
     ),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
+    conventions.PUBLIC_ACCESS_BLOCK: (
         Access("bucket", read=("s3:GetBucketPublicAccessBlock",), write=("s3:PutBucketPublicAccessBlock",)),
     ),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (
+    conventions.OWNERSHIP: (
         Access("bucket", read=("s3:GetBucketOwnershipControls",), write=("s3:PutBucketOwnershipControls",)),
     ),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+    conventions.SSE: (
         Access("bucket", read=("s3:GetEncryptionConfiguration",), write=("s3:PutEncryptionConfiguration",)),
     ),
-    "aws:s3/bucketVersioning:BucketVersioning": (
-        Access("bucket", read=("s3:GetBucketVersioning",), write=("s3:PutBucketVersioning",)),
-    ),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+    conventions.VERSIONING: (Access("bucket", read=("s3:GetBucketVersioning",), write=("s3:PutBucketVersioning",)),),
+    conventions.LIFECYCLE_CONFIGURATION: (
         Access("bucket", read=("s3:GetLifecycleConfiguration",), write=("s3:PutLifecycleConfiguration",)),
     ),
-    "aws:s3/bucketLogging:BucketLogging": (
-        Access("bucket", read=("s3:GetBucketLogging",), write=("s3:PutBucketLogging",)),
-    ),
-    "aws:cognito/userPool:UserPool": (
+    conventions.LOGGING: (Access("bucket", read=("s3:GetBucketLogging",), write=("s3:PutBucketLogging",)),),
+    conventions.USER_POOL: (
         Access("tagged-create", write=("cognito-idp:CreateUserPool",)),
         Access(
             "user-pool",
@@ -140,7 +136,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
             ),
         ),
     ),
-    "aws:cognito/userPoolClient:UserPoolClient": (
+    conventions.USER_POOL_CLIENT: (
         Access(
             "user-pool",
             read=("cognito-idp:DescribeUserPoolClient",),
@@ -151,7 +147,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
             ),
         ),
     ),
-    "aws:secretsmanager/secret:Secret": (
+    conventions.SECRET: (
         Access(
             "secret",
             read=("secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy"),
@@ -164,7 +160,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
             ),
         ),
     ),
-    "aws:secretsmanager/secretVersion:SecretVersion": (
+    conventions.SECRET_VERSION: (
         Access(
             "secret",
             read=("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
@@ -173,7 +169,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         # prod's secrets are encrypted with the environment's own key.
         Access("kms-key", read=("kms:Decrypt",), write=("kms:GenerateDataKey",)),
     ),
-    "aws:kms/key:Key": (
+    conventions.KMS_KEY: (
         # Tagging a key while creating it needs kms:TagResource in a statement not restricted to
         # particular keys (KMS developer guide, "Controlling access to tags"); updating the tags
         # of an existing key is held to its tags (below).
@@ -191,12 +187,12 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
             ),
         ),
     ),
-    "aws:kms/alias:Alias": (
+    conventions.KMS_ALIAS: (
         Access("unscoped", read=("kms:ListAliases",)),  # no resource-level permissions
         Access("kms-alias", write=("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
         Access("kms-key", write=("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
     ),
-    "aws:rds/cluster:Cluster": (
+    conventions.CLUSTER: (
         Access(
             "rds-cluster",
             read=("rds:DescribeDBClusters", "rds:ListTagsForResource"),
@@ -219,7 +215,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         ),
         Access("kms-key", read=("kms:DescribeKey",), write=_KMS_USE),  # storage, master secret, PI
     ),
-    "aws:rds/clusterInstance:ClusterInstance": (
+    conventions.INSTANCE: (
         Access(
             "rds-instance",
             read=("rds:DescribeDBInstances", "rds:ListTagsForResource"),
@@ -228,7 +224,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
     ),
     # The table store (TableStore's dynamic provider): the SQL plan through the Data API, with
     # the cluster's master secret (encrypted with prod's own key in prod). It has no read().
-    "pulumi-python:dynamic/envstack:SchemaRole": (
+    conventions.SCHEMA_ROLE: (
         Access(
             "data-api",
             write=(
@@ -246,7 +242,7 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
     # UpdateAssumeRolePolicy, UpdateRoleDescription, UpdateRole (max session),
     # Put/DeleteRolePermissionsBoundary, TagRole/UntagRole; delete = ListInstanceProfilesForRole
     # (deleteRoleInstanceProfiles), DeleteRolePolicy, DeleteRole. No iam:PassRole: nothing passes it.
-    "aws:iam/role:Role": (
+    conventions.ROLE: (
         Access(
             "iam-role",
             read=(
@@ -271,15 +267,15 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
             ),
         ),
     ),
-    "aws:iam/rolePolicy:RolePolicy": (
+    conventions.ROLE_POLICY: (
         Access("iam-role", read=("iam:GetRolePolicy",), write=("iam:PutRolePolicy", "iam:DeleteRolePolicy")),
     ),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
+    conventions.ROLE_POLICY_ATTACHMENT: (
         Access(
             "iam-role", read=("iam:ListAttachedRolePolicies",), write=("iam:AttachRolePolicy", "iam:DetachRolePolicy")
         ),
     ),
-    "aws:ssm/parameter:Parameter": (
+    conventions.SSM_PARAMETER: (
         Access("unscoped", read=("ssm:DescribeParameters",)),  # no resource-level permissions
         Access("ssm-record", read=_SSM_READ, write=_SSM_WRITE),
         Access("ssm-key-index", read=_SSM_READ, write=_SSM_WRITE),
@@ -288,25 +284,25 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
 
 # Custom resources that make no AWS call of their own.
 NO_CLOUD_ACCESS = {
-    "pulumi:providers:aws": "the provider only checks its credentials (sts:GetCallerIdentity needs no permission)",
-    "pulumi:pulumi:StackReference": "reads the Pulumi backend, not AWS",
-    "random:index/randomPassword:RandomPassword": "generated locally",
-    "random:index/randomId:RandomId": "generated locally",
-    "random:index/randomString:RandomString": "generated locally",
-    "time:index/static:Static": "computed locally",
+    conventions.AWS_PROVIDER: "the provider only checks its credentials (sts:GetCallerIdentity needs no permission)",
+    conventions.STACK_REFERENCE: "reads the Pulumi backend, not AWS",
+    conventions.RANDOM_PASSWORD: "generated locally",
+    conventions.RANDOM_ID: "generated locally",
+    conventions.RANDOM_STRING: "generated locally",
+    conventions.STATIC_TIME: "computed locally",
 }
 
 
 # The scope of each type's own ARN (Resource.arn of a rendering): tests/test_iam.py evaluates
 # the printed policy against every rendered ARN with these scopes' actions.
 OWN_SCOPE = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:cognito/userPool:UserPool": "user-pool",
-    "aws:secretsmanager/secret:Secret": "secret",
-    "aws:kms/key:Key": "kms-key",
-    "aws:rds/cluster:Cluster": "rds-cluster",
-    "aws:iam/role:Role": "iam-role",
-    "aws:ssm/parameter:Parameter": "ssm-record",  # and ssm-key-index: see ssm_scope
+    conventions.BUCKET: "bucket",
+    conventions.USER_POOL: "user-pool",
+    conventions.SECRET: "secret",
+    conventions.KMS_KEY: "kms-key",
+    conventions.CLUSTER: "rds-cluster",
+    conventions.ROLE: "iam-role",
+    conventions.SSM_PARAMETER: "ssm-record",  # and ssm-key-index: see ssm_scope
 }
 # Actions that must be granted on "*" although they support a resource type: AWS authorises
 # them on resources that do not exist yet (KMS: tags given to CreateKey).
@@ -456,7 +452,7 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
         sorted(
             str(r.inputs["clusterIdentifier"])
             for rendering in renderings
-            for r in rendering.by_type("aws:rds/cluster:Cluster")
+            for r in rendering.by_type(conventions.CLUSTER)
         )
     )
     attached = tuple(sorted({c for c in (_cluster_of(r) for r in renderings) if c}))

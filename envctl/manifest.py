@@ -27,17 +27,17 @@ class Loss:
 
 
 _CATEGORIES = {
-    "pulumi-python:dynamic/envstack:SchemaRole": "tables and data",
-    "aws:rds/cluster:Cluster": "tables and data (whole cluster)",
-    "aws:cognito/userPool:UserPool": "users",
-    "aws:s3/bucket:Bucket": "files",
-    "aws:kms/key:Key": "encryption key",
+    conventions.SCHEMA_ROLE: "tables and data",
+    conventions.CLUSTER: "tables and data (whole cluster)",
+    conventions.USER_POOL: "users",
+    conventions.BUCKET: "files",
+    conventions.KMS_KEY: "encryption key",
 }
 _SECRET_PURPOSES = {"api-key": "API keys", "database-credentials": "database credentials"}
 
 
 def _category(r: dict[str, Any]) -> str | None:
-    if r["type"] == "aws:secretsmanager/secret:Secret":
+    if r["type"] == conventions.SECRET:
         purpose = str((r.get("inputs", {}).get("tags") or {}).get("envstack:purpose", ""))
         return _SECRET_PURPOSES.get(purpose, "secret")
     return _CATEGORIES.get(r["type"])
@@ -96,7 +96,7 @@ def _fate(r: dict[str, Any]) -> tuple[str, str]:
         then = "; even then it is retained on delete" if r.get("retainOnDelete") else ""
         return "refused", f"protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied{then}"
     if r.get("retainOnDelete"):
-        if r["type"] == "aws:kms/key:Key":
+        if r["type"] == conventions.KMS_KEY:
             return "retained", (
                 "retained on delete: the key stays enabled so the final snapshot and the secrets in their "
                 "recovery window stay readable; retire it by hand later (docs/lifecycle.md)"

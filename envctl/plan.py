@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from components import names
+from components import conventions, names
 from components.config import StackConfig
 from components.conventions import PLAN_SCHEMA_VERSION
 from components.tags import TAG_PROJECT
@@ -185,6 +185,6 @@ def env_project(plan: dict[str, Any]) -> str:
     """The platform project, from the envstack:project tag of the plan's provider."""
     for r in plan.get("resources", []):
         tags = ((r.get("inputs") or {}).get("defaultTags") or {}).get("tags") or {}
-        if r.get("type") == "pulumi:providers:aws" and isinstance(tags.get(TAG_PROJECT), str):
+        if r.get("type") == conventions.AWS_PROVIDER and isinstance(tags.get(TAG_PROJECT), str):
             return str(tags[TAG_PROJECT])
     return names.DEFAULT_PROJECT

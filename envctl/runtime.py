@@ -23,7 +23,7 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, sync_await
 from pulumi.runtime.stack import run_in_stack
 
-from components import names
+from components import conventions, names
 from components.config import PROJECT
 from components.conventions import SECRET_PLACEHOLDER
 from envctl.errors import RenderError
@@ -78,7 +78,7 @@ def _password_alphabet(inputs: dict[str, Any]) -> str:
 def generated_password(rendering: Rendering, resource: Resource) -> str:
     """The value the mock runtime generated for a RandomPassword of `rendering`, which every
     plan shows only as `[secret]`: for tests that hunt for it, or that need the real API key."""
-    if resource.type != "random:index/randomPassword:RandomPassword":
+    if resource.type != conventions.RANDOM_PASSWORD:
         raise ValueError(f"{resource.name} is a {resource.type}, not a RandomPassword")
     seed = _seed(resource.name, rendering.config.name, rendering.stack)
     return _token(seed, int(resource.inputs["length"]), _password_alphabet(resource.inputs))
@@ -101,25 +101,25 @@ class _Mocks(pulumi.runtime.Mocks):
         state: dict[str, Any] = dict(inputs)
         if typ.startswith("aws:"):
             state["arn"] = self._arn(name, typ, service, inputs)
-        if typ == "aws:s3/bucket:Bucket":
+        if typ == conventions.BUCKET:
             state["bucket"] = f"{name}-0000000"
-        elif typ == "random:index/randomId:RandomId":
+        elif typ == conventions.RANDOM_ID:
             state["hex"] = _token(name, 2 * int(inputs["byteLength"]), "0123456789abcdef")
-        elif typ == "aws:iam/role:Role":
+        elif typ == conventions.ROLE:
             state["name"] = f"{name}-0000000"
-        elif typ == "random:index/randomPassword:RandomPassword":
+        elif typ == conventions.RANDOM_PASSWORD:
             state["result"] = _token(self._seed(name), int(inputs["length"]), _password_alphabet(inputs))
-        elif typ == "time:index/static:Static":
+        elif typ == conventions.STATIC_TIME:
             state["rfc3339"] = "2026-01-01T00:00:00Z"
-        elif typ == "aws:rds/cluster:Cluster":
+        elif typ == conventions.CLUSTER:
             state["endpoint"] = f"{inputs['clusterIdentifier']}.cluster-mock.{self.region}.rds.amazonaws.com"
             state["port"] = 5432
             state["masterUserSecrets"] = [
                 {"secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{name}"}
             ]
-        elif typ == "aws:kms/key:Key":
+        elif typ == conventions.KMS_KEY:
             state["keyId"] = _key_uuid(self._seed(name))
-        elif typ == "pulumi:pulumi:StackReference":
+        elif typ == conventions.STACK_REFERENCE:
             state["outputs"] = {"clusterAttachment": self._attachment(inputs["name"])}
         return f"{name}-id", state
 
@@ -128,17 +128,15 @@ class _Mocks(pulumi.runtime.Mocks):
         role), so that the access matrix evaluates documents against realistic ARNs."""
         head = f"arn:aws:{service}:{self.region}:{FAKE_ACCOUNT}"
         shapes: dict[str, Callable[[], str]] = {
-            "aws:s3/bucket:Bucket": lambda: f"arn:aws:s3:::{name}-0000000",
-            "aws:cognito/userPool:UserPool": lambda: (
-                f"arn:aws:cognito-idp:{self.region}:{FAKE_ACCOUNT}:userpool/{name}-id"
-            ),
+            conventions.BUCKET: lambda: f"arn:aws:s3:::{name}-0000000",
+            conventions.USER_POOL: lambda: f"arn:aws:cognito-idp:{self.region}:{FAKE_ACCOUNT}:userpool/{name}-id",
             # Secrets Manager appends 6 random characters to the secret's name.
-            "aws:secretsmanager/secret:Secret": lambda: (
+            conventions.SECRET: lambda: (
                 f"{head}:secret:{name}-0000000-{_token(self._seed(name), 6, string.ascii_letters)}"
             ),
-            "aws:kms/key:Key": lambda: f"{head}:key/{_key_uuid(self._seed(name))}",
-            "aws:rds/cluster:Cluster": lambda: f"{head}:cluster:{inputs.get('clusterIdentifier') or name}",
-            "aws:iam/role:Role": lambda: f"arn:aws:iam::{FAKE_ACCOUNT}:role{inputs.get('path') or '/'}{name}-0000000",
+            conventions.KMS_KEY: lambda: f"{head}:key/{_key_uuid(self._seed(name))}",
+            conventions.CLUSTER: lambda: f"{head}:cluster:{inputs.get('clusterIdentifier') or name}",
+            conventions.ROLE: lambda: f"arn:aws:iam::{FAKE_ACCOUNT}:role{inputs.get('path') or '/'}{name}-0000000",
         }
         shape = shapes.get(typ)
         return shape() if shape else f"{head}:{name}"
@@ -194,7 +192,7 @@ class _Monitor(mocks.MockMonitor):
                     state[key] = rpc.wrap_rpc_secret(state[key])
             response.object.CopyFrom(sync_await._sync_await(rpc.serialize_properties(state, {})))
         self.names[response.urn] = request.name
-        if request.type == "pulumi:pulumi:Stack":
+        if request.type == conventions.STACK:
             self.stack_urn = response.urn
         else:
             arn = rpc.deserialize_properties(response.object, keep_unknowns=True).get("arn")
