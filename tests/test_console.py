@@ -164,3 +164,17 @@ def test_a_control_character_is_malformed_json_not_an_empty_file(tmp_path: Path)
     (tmp_path / "out.json").write_text("\x1c")
     result = invoke("disposable", "pr-7", "--outputs", str(tmp_path / "out.json"))
     assert result.exit_code == 2 and "out.json: malformed JSON" in one_line(result)
+
+
+def test_the_internal_error_line_says_how_to_see_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(plan: dict[str, Any]) -> Any:
+        raise KeyError("executor")
+
+    monkeypatch.setattr(cli, "manifest_of", broken)
+    line = one_line(invoke("manifest", str(SNAPSHOT)))
+    assert line.endswith("; rerun with ENVCTL_DEBUG=1 for the traceback and report it")
+
+
+def test_an_error_line_is_printed_verbatim_not_as_rich_markup() -> None:
+    result = invoke("plan", "[red]nope")
+    assert result.exit_code == 2 and "'[red]nope'" in one_line(result)

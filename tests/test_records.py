@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from components import conventions
-from components.records import KEY_PREFIX, TOKEN_ALPHABET, TOKEN_LENGTH, key_hash, record_name, well_formed
+from components.records import KEY_ALLOWED, KEY_PREFIX, TOKEN_ALPHABET, TOKEN_LENGTH, key_hash, record_name, well_formed
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
 from envctl.plan import Rendering
 from envctl.runtime import generated_password
@@ -377,3 +377,23 @@ def test_another_projects_stack_passes_the_policy_pack_with_no_mandatory_finding
     assert r.outputs["environmentRecord"].startswith(f"/envstack/{r.config.project}/environments/")
     aliases = [x.inputs["name"] for x in r.by_type(conventions.KMS_ALIAS)]
     assert aliases == (["alias/envstack-4-acme-dev"] if r.config.type.value == "prod" else [])
+
+
+def test_a_cached_answer_expires_exactly_at_its_ttl(rendered: dict[str, Rendering], ssm: Any) -> None:
+    r = rendered["dev"]
+    deploy(ssm, r)
+    key = generated_keys(r)[1]
+    calls: list[str] = []
+    ssm.meta.events.register("before-call.ssm.GetParameter", lambda model, **_: calls.append(model.name))
+    clock = FakeClock()
+    resolver = Resolver(ssm, "envstack", ttl=300, negative_ttl=30, clock=clock)
+    resolver.resolve(key)
+    clock.now += 300  # the entry's deadline: no longer served from the cache
+    resolver.resolve(key)
+    assert len(calls) == 4
+
+
+def test_a_malformed_key_message_says_what_a_key_looks_like(ssm: Any) -> None:
+    with pytest.raises(MalformedKeyError) as err:
+        Resolver(ssm, "envstack").resolve("pk_short")
+    assert str(err.value) == f"not an envstack API key: expected {KEY_ALLOWED}"
