@@ -410,15 +410,24 @@ def access_matrix(
 @app.command("iam-policy")
 def iam_policy(
     role: Annotated[str, typer.Argument(help="deploy, preview or drift.", show_default=False)],
+    trust: Annotated[bool, typer.Option("--trust", help="Print the role's trust policy instead.")] = False,
+    repository: Annotated[
+        str | None, typer.Option(envvar="ENVSTACK_GITHUB_REPOSITORY", help="For --trust: OWNER/REPO.")
+    ] = None,
+    account: Annotated[str | None, typer.Option(envvar="ENVSTACK_AWS_ACCOUNT", help="For --trust.")] = None,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) of a CI role: deploy, preview or drift.
 
     Derived from the resource types the program declares: deploy (pulumi up of the committed
-    stacks), preview (pull-request environments) or drift (read-only refresh). See docs/iam.md."""
-    from envctl import iam
+    stacks), preview (pull-request environments) or drift (read-only refresh). With --trust,
+    the role's trust policy: which GitHub environments may assume it. See docs/iam.md."""
+    from envctl import iam, iam_trust
 
     if role not in iam.ROLES:
         fail(f"unknown role '{role}'; allowed: {', '.join(iam.ROLES)}", EXIT_USAGE)
+    if trust:
+        emit(formats.to_json(iam_trust.trust_policy(role, repository, account)))
+        return
     # iam.UnmappedTypeError, a program change without its permissions, is a FailureError (exit 1).
     document = guarded(lambda: iam.policy(role), f"deriving the {role} policy")
     emit(formats.to_json(document))
