@@ -240,21 +240,27 @@ def snapshot(
 def pr_config(
     number: Annotated[int, typer.Argument(help="The pull request's number.")],
     cluster_stack: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--cluster-stack",
             envvar="ENVSTACK_CLUSTER_STACK",
             help="Fully qualified stack that owns the shared cluster, e.g. acme/envstack/staging.",
         ),
-    ],
+    ] = None,
     region: Annotated[str | None, typer.Option("--region", help="Default: staging's region.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Write Pulumi.pr-<NUMBER>.yaml instead of printing.")] = False,
+    attachment: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-attachment", envvar="ENVSTACK_CLUSTER_ATTACHMENT", help="Instead: its clusterAttachment JSON."
+        ),
+    ] = None,
 ) -> None:
     """Print the stack config of pull request NUMBER's preview environment.
 
-    Stack pr-NUMBER, type custom, attached to the shared cluster by StackReference; it never
-    creates a cluster."""
-    text = guarded(lambda: pr.pr_config_yaml(number, cluster_stack, region), "generating config")
+    Stack pr-NUMBER, type custom, attached to the shared cluster by StackReference or by the
+    ARNs of staging's clusterAttachment output; it never creates a cluster."""
+    text = guarded(lambda: pr.pr_config_yaml(number, cluster_stack, region, attachment), "generating config")
     if write:
         path = project_root() / f"Pulumi.{pr.pr_stack(number)}.yaml"
         path.write_text(text)

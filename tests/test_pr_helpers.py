@@ -265,3 +265,47 @@ def test_a_numeric_last_update_is_refused_not_read_as_unix_seconds() -> None:
     for value in (5, "1700000000"):
         with pytest.raises(UsageError, match=r"'lastUpdate': got .*; allowed: an ISO 8601 timestamp with a zone"):
             parse_stack_listing([{"name": "pr-7", "lastUpdate": value}])
+
+
+ATTACHMENT = {
+    "name": "shared-nonprod",
+    "arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod",
+    "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-0a1b",
+    "endpoint": "shared-nonprod.cluster-abc.ap-northeast-2.rds.amazonaws.com",
+    "port": 5432,
+    "database": "envstack",
+}
+
+
+def test_pr_config_can_attach_by_arns_so_the_job_never_reads_stagings_state() -> None:
+    """With per-stack secrets providers a StackReference to staging would need staging's key
+    (pulumi/pulumi#11109); the attachment's ARNs need nothing of staging's state."""
+    config = pr_config(42, None, attachment=json.dumps({**ATTACHMENT, "extra": "ignored"}))["config"]
+    assert config["envstack:cluster"] == ATTACHMENT
+    r = render_config("pr-42", config, [], parse_config(config, "pr-42"))
+    assert not r.by_type(conventions.STACK_REFERENCE) and not r.by_type(conventions.CLUSTER)
+
+
+def test_pr_config_cli_reads_the_attachment_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENVSTACK_CLUSTER_ATTACHMENT", json.dumps(ATTACHMENT))
+    out = runner.invoke(app, ["pr-config", "9"])
+    assert out.exit_code == 0, out.output
+    assert yaml.safe_load(out.stdout)["config"]["envstack:cluster"] == ATTACHMENT
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "envctl: give exactly one of --cluster-stack and --cluster-attachment\n"),
+        (["--cluster-stack", REF, "--cluster-attachment", "{}"], "give exactly one of --cluster-stack and"),
+        (["--cluster-attachment", "{"], "envctl: --cluster-attachment: not JSON (Expecting property name"),
+        (["--cluster-attachment", "[]"], "--cluster-attachment: not the attachment of cluster shared-nonprod;"),
+        (["--cluster-attachment", '{"name": "other"}'], "not the attachment of cluster shared-nonprod; allowed: "),
+        (["--cluster-attachment", '{"name": "shared-nonprod"}'], "allowed: exactly one of 'create: true', 'stack'"),
+    ],
+)
+def test_pr_config_refuses_a_bad_attachment(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVSTACK_CLUSTER_STACK", raising=False)
+    monkeypatch.delenv("ENVSTACK_CLUSTER_ATTACHMENT", raising=False)
+    out = runner.invoke(app, ["pr-config", "9", *args])
+    assert out.exit_code == 2 and message in out.output, out.output
