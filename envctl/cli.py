@@ -7,6 +7,9 @@ boundary in envctl/console.py."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
 
 from envctl import cli_ops, cli_plan, cli_stacks
@@ -24,8 +27,20 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 
 
+def _version(given: bool) -> None:
+    if given:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"envctl {version('envstack')}\n")
+        raise typer.Exit
+
+
 @app.callback()
-def main() -> None:
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print envctl's version and exit.")
+    ] = False,
+) -> None:
     """envstack's helper: render, review and check environments offline."""
 
 

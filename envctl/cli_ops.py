@@ -32,18 +32,29 @@ def pr_config(
     ],
     region: Annotated[str | None, typer.Option("--region", help="Default: staging's region.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Write Pulumi.pr-<NUMBER>.yaml instead of printing.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --write: overwrite a file that differs (e.g. edited by hand).")
+    ] = False,
 ) -> None:
     """Print the stack config of pull request NUMBER's preview environment.
 
     Stack pr-NUMBER, type custom, attached to the shared cluster by StackReference; it never
     creates a cluster."""
+    if force and not write:
+        fail("--force does nothing without --write; allowed: --write --force", EXIT_USAGE)
     text = guarded(lambda: pr.pr_config_yaml(number, cluster_stack, region), "generating config")
-    if write:
-        path = project_root() / f"Pulumi.{pr.pr_stack(number)}.yaml"
-        path.write_text(text)
-        err_console.print(f"wrote {path.name}")
-    else:
+    if not write:
         emit(text)
+        return
+    path = project_root() / f"Pulumi.{pr.pr_stack(number)}.yaml"
+    if path.is_file() and not force and path.read_bytes() != text.encode():
+        fail(
+            f"{path.name} exists and differs from what pr-config writes; allowed: --force to overwrite it, "
+            "or edit it by hand",
+            EXIT_USAGE,
+        )
+    path.write_text(text)
+    err_console.print(f"wrote {path.name}")
 
 
 def disposable(

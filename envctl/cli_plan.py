@@ -79,8 +79,15 @@ def snapshot(
 ) -> None:
     """Write tests/snapshots/<stack>.json, the golden rendering, for every committed stack."""
     drifted = []
-    snapshots = project_root() / "tests" / "snapshots"
-    for stack in committed_stacks():
+    root = project_root()
+    snapshots = root / "tests" / "snapshots"
+    stacks = committed_stacks(root)
+    if not stacks:  # a wrong ENVSTACK_ROOT must never pass as "no drift"
+        fail(
+            f"no committed stacks (Pulumi.<stack>.yaml) in {root}: nothing to {'check' if check else 'write'}",
+            EXIT_USAGE,
+        )
+    for stack in stacks:
         text = formats.to_json(rendering_of(stack).to_json())
         path = snapshots / f"{stack}.json"
         if path.is_file() and path.read_text() == text:
@@ -91,7 +98,7 @@ def snapshot(
             path.write_text(text)
     if check and drifted:
         fail(f"snapshots drifted for {', '.join(drifted)}; review, then run `python -m envctl snapshot`")
-    err_console.print(f"snapshots {'checked' if check else 'written'}: {', '.join(committed_stacks())}")
+    err_console.print(f"snapshots {'checked' if check else 'written'}: {', '.join(stacks)}")
 
 
 def check(

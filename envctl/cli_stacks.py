@@ -28,8 +28,12 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
     live: Annotated[
         bool, typer.Option("--live", help="Read the project's environment records from SSM Parameter Store.")
     ] = False,
-    project: Annotated[str, typer.Option("--project", help="With --live: the platform project.")] = PROJECT,
-    region: Annotated[str | None, typer.Option("--region", help="With --live: default, the AWS SDK's.")] = None,
+    project: Annotated[
+        str | None, typer.Option("--project", help=f"With --live: the platform project (default {PROJECT}).")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="With --live: default AWS_REGION, then the AWS SDK's.")
+    ] = None,
     format: Annotated[
         CardsFormat, typer.Option("--format", "-f", help="table (text), json, markdown, or html (one page).")
     ] = CardsFormat.text,
@@ -45,6 +49,10 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
             "or --from files, not both",
             EXIT_USAGE,
         )
+    unused = next((o for o, v in (("--project", project), ("--region", region)) if v is not None and not live), None)
+    if unused:
+        fail(f"{unused} does nothing without --live; allowed: --live {unused} ...", EXIT_USAGE)
+    project = project or PROJECT
     if live:
         from envctl import live as live_mod
 
@@ -52,7 +60,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         client = guarded(lambda: live_mod.ssm_client(region), "checking --region")
         with progress("reading environment records"):
             records = live_mod.read_records(client, project)
-        result = guarded(lambda: live_mod.cards_from_records(records, stacks), "reading records")
+        result = guarded(lambda: live_mod.cards_from_records(records, stacks, committed_stacks()), "reading records")
     elif from_files:
         result = guarded(lambda: cards_mod.cards_from_files(from_files), "reading saved outputs")
     else:
