@@ -313,3 +313,19 @@ def test_plan_markdown_and_manifest_agree_on_what_destroy_does() -> None:
     for x in items:
         assert rows[x["resource"], x["type"]].endswith(f"| {x['fate']}: {x['detail']} |"), x["resource"]
     assert not any("deleted" in rows[x["resource"], x["type"]].rsplit("|", 2)[1] for x in refused)
+
+
+def test_the_encoding_error_counts_lines_to_the_bad_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path, {"dev": DEV.encode() + "  # caf\xe9\n".encode("latin-1")})
+    monkeypatch.setenv("ENVSTACK_ROOT", str(root))
+    code, _, err = invoke("plan", "dev")
+    assert code == 2
+    assert f"(byte 0xe9 at line {DEV.count(chr(10)) + 1})" in one_line(err)
+
+
+def test_a_yaml_reader_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _project(tmp_path, {"dev": DEV + "  # bell \x07\n"})
+    monkeypatch.setenv("ENVSTACK_ROOT", str(root))
+    code, _, err = invoke("plan", "dev")
+    assert code == 2
+    assert one_line(err).startswith("envctl: Pulumi.dev.yaml: not valid YAML: unacceptable character #x0007")
