@@ -10,9 +10,10 @@ generated from the fields below.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -504,22 +505,56 @@ def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _allowed_for(loc: list[str], message: str) -> str:
-    key = loc[0]
+# What each of pydantic's type errors means, in the contract's words (never pydantic's own).
+_SHAPES = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+
+
+def _field(loc: list[str]) -> Any:
+    """The model field at `loc` (a top-level key, or a key of an object-valued key), or None."""
+    model: type[_Strict] | None = StackConfig if len(loc) == 1 else _OBJECT_FIELDS.get(loc[0], (None, None))[1]
+    if model is None or len(loc) > 2:  # a key, or a key inside an object; not an item of a list
+        return None
+    return next((f for n, f in model.model_fields.items() if (f.alias or n) == loc[-1]), None)
+
+
+def _allowed_for(loc: list[str], error: Any) -> str:
+    key, kind, message = loc[0], error["type"], error["msg"]
     if key == "envstack:type" and len(loc) == 1:
         return "one of " + ", ".join(t.value for t in EnvType)
-    if message == "Field required":
-        # the missing field's own description: a top-level key's, or the object's field's
-        model: type[_Strict] = StackConfig if len(loc) == 1 else _OBJECT_FIELDS[key][1]
-        field = next(f for n, f in model.model_fields.items() if (f.alias or n) == loc[-1])
-        return f"must be set ({field.description})"
-    if message.startswith("Extra inputs are not permitted"):
+    if kind == "missing":
+        return f"must be set ({_field(loc).description})"
+    if kind == "extra_forbidden":
         if len(loc) == 1:
-            return "no such key; the envstack keys are " + ", ".join(KNOWN_KEYS)
+            return f"no such key{_did_you_mean(key, KNOWN_KEYS)}; the envstack keys are " + ", ".join(KNOWN_KEYS)
         what, model = _OBJECT_FIELDS[key]
         fields = [f.alias or n for n, f in model.model_fields.items()]
-        return f"no such key; the {what}'s keys are " + ", ".join(fields)
-    return message.removeprefix("Value error, ")
+        return f"no such key{_did_you_mean(loc[-1], fields)}; the {what}'s keys are " + ", ".join(fields)
+    ctx = error.get("ctx") or {}
+    if kind in {"greater_than_equal", "less_than_equal"}:
+        shape = f"a whole number {'>=' if 'ge' in ctx else '<='} {ctx.get('ge', ctx.get('le'))}"
+    elif kind in _SHAPES:
+        shape = _SHAPES[kind]
+    else:
+        return str(message).removeprefix("Value error, ")
+    field = _field(loc)
+    return f"{shape} ({field.description})" if field is not None and field.description else shape
+
+
+def _did_you_mean(word: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _object(key: str, value: Any) -> Any:
@@ -556,7 +591,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
                 continue
             key = loc[0] + "".join(f".{p}" for p in loc[1:])
             got = e["input"] if e["type"] != "missing" else _NOT_SET
-            allowed = _allowed_for(loc, e["msg"])
+            allowed = _allowed_for(loc, e)
             if key == "envstack:name" and defaulted_name:
                 allowed += f" (it defaulted to the stack name '{stack}'; set envstack:name)"
             problems.append((key, _show(got), allowed))

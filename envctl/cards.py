@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from components.conventions import CARD_FIELDS
 from envctl.errors import UsageError
+from envctl.plan import parse_plan
+from envctl.pulumi_cli import pulumi_cli, run_pulumi
 from envctl.stackfiles import read_json_file
 
-__all__ = ["CARD_FIELDS", "NOT_DEPLOYED", "Card", "card_from_outputs", "cards_from_cli", "cards_from_files"]
+__all__ = [
+    "CARD_FIELDS",
+    "NOT_DEPLOYED",
+    "Card",
+    "card_from_outputs",
+    "cards_from_cli",
+    "cards_from_files",
+    "pulumi_cli",
+]
 NOT_DEPLOYED = "not deployed"
 
 
@@ -47,22 +55,28 @@ def card_from_outputs(stack: str, outputs: Any, source: str) -> Card:
     return Card(stack=stack, deployed=True, **{f: str(outputs[f] or "") for f in CARD_FIELDS})
 
 
+def card_from_file(path: Path) -> Card:
+    """A card from a saved file: stack outputs (`pulumi stack output --json --stack S > S.json`,
+    the stack is the file's stem) or a plan JSON (`envctl plan S --format json`, whose card is
+    under `outputs` and whose stack is its `stack`)."""
+    data = read_json_file(path)
+    if isinstance(data, dict) and "resources" in data and "stack" in data:
+        plan = parse_plan(data, str(path))
+        return card_from_outputs(plan.stack, plan.outputs, f"{path} (outputs)")
+    return card_from_outputs(path.stem, data, str(path))
+
+
 def cards_from_files(paths: list[Path]) -> list[Card]:
-    """Cards from saved `pulumi stack output --json --stack S > S.json` files; the stack is the file's stem."""
-    return [card_from_outputs(path.stem, read_json_file(path), str(path)) for path in paths]
-
-
-def pulumi_cli() -> str | None:
-    return shutil.which("pulumi")
+    """Cards from saved output or plan JSON files (see `card_from_file`)."""
+    return [card_from_file(path) for path in paths]
 
 
 def cards_from_cli(stacks: list[str], cli: str) -> list[Card]:
-    """Cards through `pulumi stack output --json --stack S`; a stack with no outputs is not deployed."""
+    """Cards through `pulumi stack output --json --stack S`; a stack with no outputs is not deployed.
+    Each call has envctl/pulumi_cli.py's deadline."""
     cards = []
     for stack in stacks:
-        done = subprocess.run(  # noqa: S603 (fixed argv, no shell)
-            [cli, "stack", "output", "--json", "--stack", stack], capture_output=True, text=True, check=False
-        )
+        done = run_pulumi(cli, ["stack", "output", "--json", "--stack", stack])
         if done.returncode != 0:
             reason = (done.stderr.strip() or done.stdout.strip() or "failed").splitlines()[-1]
             raise UsageError(f"pulumi stack output --stack {stack}: {reason}")

@@ -8,7 +8,8 @@ so no traceback and no misleading verdict reaches the user. ENVCTL_DEBUG=1 shows
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -19,7 +20,7 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from envctl.errors import EXIT_BUG, EXIT_FAILURE, EXIT_USAGE, EnvctlError, FailureError, UsageError
 
-__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "Boundary", "err_console", "fail", "progress", "say_error"]
+__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "Boundary", "err_console", "fail", "progress", "say_error", "usage_line"]
 err_console = Console(stderr=True)
 
 
@@ -32,8 +33,40 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     raise (UsageError if code == EXIT_USAGE else FailureError)(message)
 
 
+def usage_line(err: TyperException) -> str:
+    """Click's usage error as one line: its message and where the help is, never a box."""
+    message = " ".join(err.format_message().split()).replace("Value error, ", "")  # typer's pydantic prefix
+    ctx = getattr(err, "ctx", None)
+    return f"{message} (see `{ctx.command_path} --help`)" if ctx is not None else message
+
+
 class Boundary(TyperGroup):
-    """The CLI's one error boundary: every command, subcommands included, runs inside `invoke`."""
+    """The CLI's one error boundary: every command, subcommands included, runs inside `invoke`;
+    `main` turns click's own usage errors (unknown option, missing argument, bad value) into one
+    line and exit 2, where typer would draw a box."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        inner = {"args": args, "prog_name": prog_name, "complete_var": complete_var, **extra}
+        if not standalone_mode:
+            return super().main(**inner, standalone_mode=False, windows_expand_args=windows_expand_args)
+        try:
+            code = super().main(**inner, standalone_mode=False, windows_expand_args=windows_expand_args)
+        except TyperException as err:  # click's usage errors, as typer vendors them
+            if type(err).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+                say_error(usage_line(err))
+            sys.exit(err.exit_code)
+        except Abort:  # Ctrl-C at a prompt
+            say_error("aborted")
+            sys.exit(EXIT_FAILURE)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -5,8 +5,9 @@ on stderr and an exit code:
 
     0  ok
     1  findings or differences: a check ran and said no (a mandatory rule, a refused destroy,
-       `diff --exit-code`, AWS refusing a request)
-    2  bad input or usage: an unknown stack, an invalid config, a malformed or missing file
+       `diff --exit-code`, AWS refusing a request, a Pulumi CLI call past its deadline)
+    2  bad input or usage: an unknown stack, an invalid config, a malformed or missing file,
+       a usage error, an option that would do nothing, no AWS region
     3  an unexpected internal error: a bug in envctl, never a finding about the stacks
 """
 

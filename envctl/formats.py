@@ -13,7 +13,7 @@ from rich.tree import Tree
 
 from envctl.cards import NOT_DEPLOYED, Card
 from envctl.diff import PlanDiff
-from envctl.manifest import Manifest
+from envctl.manifest import Manifest, fate
 from envctl.plan import Rendering, Resource
 
 
@@ -72,7 +72,8 @@ def plan_markdown(rendering: Rendering) -> str:
         "|---|---|---|---|",
     ]
     for r in rendering.resources:
-        deletion = flags(r).strip(" []") or "deleted by destroy"
+        verdict, detail = fate(r.to_json())  # the manifest's own reading (envctl/manifest.py)
+        deletion = verdict if detail == verdict else f"{verdict}: {detail}"
         lines.append(f"| `{r.name}` | `{r.type}` | {f'`{r.parent}`' if r.parent else ''} | {deletion} |")
     lines += ["", "| output | value |", "|---|---|"]
     lines += [f"| `{k}` | `{json.dumps(v, sort_keys=True)}` |" for k, v in sorted(rendering.outputs.items())]

@@ -91,7 +91,9 @@ _FATES = {
 }
 
 
-def _fate(r: dict[str, Any]) -> tuple[str, str]:
+def fate(r: dict[str, Any]) -> tuple[str, str]:
+    """What `pulumi destroy` does to one resource of a plan JSON: (fate, why). The one source of
+    this fact: the manifest and `plan --format markdown` both read it here."""
     if r.get("protect"):
         then = "; even then it is retained on delete" if r.get("retainOnDelete") else ""
         return "refused", f"protected: `pulumi destroy` stops here until envstack:confirmDeletion is applied{then}"
@@ -102,8 +104,8 @@ def _fate(r: dict[str, Any]) -> tuple[str, str]:
                 "recovery window stay readable; retire it by hand later (docs/lifecycle.md)"
             )
         return "retained", "retained on delete: Pulumi forgets it, the cloud resource and its data stay"
-    fate = _FATES.get(r["type"])
-    return fate(r.get("inputs", {})) if fate else ("deleted", "deleted")
+    by_inputs = _FATES.get(r["type"])
+    return by_inputs(r.get("inputs", {})) if by_inputs else ("deleted", "deleted")
 
 
 @dataclass
@@ -146,8 +148,8 @@ def manifest(plan: dict[str, Any]) -> Manifest:
         category = _category(r)
         if category is None:
             continue
-        fate, detail = _fate(r)
-        items.append(Loss(category=category, resource=r["name"], type=r["type"], fate=fate, detail=detail))
+        verdict, detail = fate(r)
+        items.append(Loss(category=category, resource=r["name"], type=r["type"], fate=verdict, detail=detail))
     order = ["tables and data", "tables and data (whole cluster)", "users", "files", "API keys"]
     items.sort(key=lambda x: (order.index(x.category) if x.category in order else len(order), x.resource))
     outputs = plan.get("outputs", {})

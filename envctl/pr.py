@@ -1,5 +1,5 @@
 """Helpers the pull-request workflows call: per-PR stack config, the disposable-stack guard,
-and the TTL sweep's selection. Pure functions here; the CLI wrappers are in cli.py."""
+and the TTL sweep's selection. Pure functions here; the CLI wrappers are in cli_ops.py."""
 
 from __future__ import annotations
 

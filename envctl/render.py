@@ -17,11 +17,13 @@ from components.config import PROJECT, ConfigError, StackConfig, parse_config
 from envctl.errors import UsageError
 from envctl.plan import Rendering, read_plan_file
 from envctl.runtime import record
-from envctl.stackfiles import project_root, read_stack_config
+from envctl.stackfiles import program_file, project_root, read_stack_config, stack_name
 
 
 def render(stack: str, root: Path | None = None) -> Rendering:
-    """Run the program for `stack`'s committed config under mocks and return what it declares."""
+    """Run the program for `stack`'s committed config under mocks and return what it declares.
+    `stack` is a committed stack's name or its stack file (`Pulumi.dev.yaml`)."""
+    stack = stack_name(stack, root)
     raw, secret_keys = read_stack_config(stack, root)
     try:
         config = parse_config(raw, stack)
@@ -35,11 +37,12 @@ def render_config(
 ) -> Rendering:
     """Render the program with an already validated config (see `render`)."""
     root = root or project_root()
+    program_path = program_file(root)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
 
     def program() -> None:
-        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(program_path), run_name="__main__")
 
     resources, outputs = record(
         program, stack=stack, region=config.region, raw=raw, secret_keys=secret_keys, env=config.name
@@ -48,13 +51,15 @@ def render_config(
 
 
 def is_plan_file(ref: str) -> bool:
-    """A reference names a saved plan file when it ends in .json or holds a path separator."""
-    return ref.endswith(".json") or "/" in ref
+    """A reference names a saved plan file when it ends in .json or holds a path separator, and
+    is not a stack file (`Pulumi.<stack>.yaml`)."""
+    return ref.endswith(".json") or ("/" in ref and not ref.endswith(".yaml"))
 
 
 def load_plan(ref: str) -> dict[str, Any]:
     """A plan by reference, where either may be given (diff, manifest, access): a saved plan
-    JSON file (a path ending in .json or holding a `/`), or else a committed stack's name."""
+    JSON file (a path ending in .json or holding a `/`), or else a committed stack's name or
+    stack file."""
     if is_plan_file(ref):
         return read_plan_file(Path(ref))
     return render(ref).to_json()

@@ -4,8 +4,10 @@ JSON inputs. Every problem is one UsageError line naming the file."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,54 @@ def read_json_file(path: Path) -> Any:
         raise UsageError(f"{path}: malformed JSON ({err.msg} at line {err.lineno})") from None
 
 
+PROJECT_ALLOWED = "an envstack project directory (Pulumi.yaml, __main__.py and the stack files)"
+_STACK_FILE = re.compile(r"Pulumi\.(?P<stack>.+)\.yaml")
+
+
 def project_root() -> Path:
-    """The project directory: where Pulumi.yaml and the stack files are (ENVSTACK_ROOT overrides)."""
-    return Path(os.environ.get("ENVSTACK_ROOT") or ROOT)
+    """The project directory: where Pulumi.yaml and the stack files are (ENVSTACK_ROOT overrides).
+    A root that does not exist is refused, so a typo never reads as a project with no stacks."""
+    given = os.environ.get("ENVSTACK_ROOT")
+    if not given:
+        return ROOT
+    root = Path(given)
+    if not root.is_dir():
+        raise UsageError(f"ENVSTACK_ROOT={given}: no such directory; allowed: {PROJECT_ALLOWED}")
+    return root
+
+
+def program_file(root: Path) -> Path:
+    """The Pulumi program of the project at `root`; a root without one is refused."""
+    program = root / "__main__.py"
+    if not program.is_file():
+        raise UsageError(f"ENVSTACK_ROOT={root}: no __main__.py; allowed: {PROJECT_ALLOWED}")
+    return program
 
 
 def stack_file(stack: str, root: Path | None = None) -> Path:
     return (root or project_root()) / f"Pulumi.{stack}.yaml"
+
+
+def did_you_mean(word: str, known: list[str]) -> str:
+    """`did you mean X? ` when one of `known` is close to `word` (difflib), else nothing."""
+    close = difflib.get_close_matches(word, known, n=1)
+    return f"did you mean {close[0]}? " if close else ""
+
+
+def stack_name(ref: str, root: Path | None = None) -> str:
+    """A stack by its name or by its stack file (`Pulumi.dev.yaml`, with or without this project's
+    directory): the stack's name. A stack file of another directory is refused."""
+    path = Path(ref)
+    match = _STACK_FILE.fullmatch(path.name)
+    if match is None:
+        return ref
+    root = root or project_root()
+    if path.parent != Path() and path.parent.resolve() != root.resolve():
+        raise UsageError(
+            f"{ref}: a stack file outside this project ({root}); "
+            "allowed: a committed stack's name or file, or set ENVSTACK_ROOT to its project"
+        )
+    return match["stack"]
 
 
 def committed_stacks(root: Path | None = None) -> list[str]:
@@ -58,17 +101,16 @@ def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, A
     root = root or project_root()
     path = stack_file(stack, root)
     if not path.is_file():
-        known = ", ".join(committed_stacks(root)) or "none"
-        raise UsageError(f"unknown stack '{stack}': {path.name} does not exist (committed stacks: {known})")
+        committed = committed_stacks(root)
+        known = ", ".join(committed) or "none"
+        hint = did_you_mean(stack, committed)
+        raise UsageError(f"unknown stack '{stack}': {path.name} does not exist ({hint}committed stacks: {known})")
     raw: dict[str, Any] = {}
     secret_keys: list[str] = []
     for source in (root / "Pulumi.yaml", path):
         if not source.is_file():
             continue
-        try:
-            doc = yaml.safe_load(source.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise UsageError(f"{source.name} is not valid YAML: {err}".splitlines()[0]) from None
+        doc = _read_yaml(source)
         if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
             raise UsageError(f"{source.name} must hold a YAML mapping, with `config:` a mapping")
         for name, value in (doc.get("config") or {}).items():
@@ -82,3 +124,25 @@ def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, A
             else:
                 raw[key] = value
     return raw, secret_keys
+
+
+def _read_yaml(source: Path) -> Any:
+    """A YAML file's content; not UTF-8 or not YAML is one UsageError line with where it is."""
+    data = source.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise UsageError(
+            f"{source.name}: not UTF-8 text (byte 0x{data[err.start]:02x} at line {line}); "
+            "allowed: a UTF-8 YAML file, as Pulumi reads it (re-save it as UTF-8)"
+        ) from None
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = " ".join(str(err.problem or err.context or "").split())
+        raise UsageError(f"{source.name}{where}: not valid YAML: {problem}") from None
+    except yaml.YAMLError as err:
+        raise UsageError(f"{source.name}: not valid YAML: {err}".splitlines()[0]) from None

@@ -159,7 +159,7 @@ def test_provider_keys_other_than_region_are_ignored() -> None:
             {"aws:region": REGION, "envstack:type": "dev", "envstack:apiKeyVersion": "0"},
             "envstack:apiKeyVersion",
             '"0"',
-            "greater than or equal to 1",
+            "a whole number >= 1 (Bump to rotate the publishable API key.",
         ),
         (
             {"aws:region": REGION, "envstack:type": "dev", "envstack:project": "Acme_1"},
@@ -229,7 +229,7 @@ def test_provider_keys_other_than_region_are_ignored() -> None:
             {"aws:region": REGION, "envstack:type": "dev", "envstack:network": {"subnetGrp": "g"}},
             "envstack:network.subnetGrp",
             '"g"',
-            "no such key; the network's keys are subnetGroup, securityGroupIds",
+            "no such key (did you mean subnetGroup?); the network's keys are subnetGroup, securityGroupIds",
         ),
         (
             {"aws:region": REGION, "envstack:type": "dev", "envstack:network": {}},
@@ -614,17 +614,20 @@ EXACT_MESSAGES = [
             "envstack:name: got \"PR_7\"; allowed: lowercase letters, digits and '-', starting with a letter, at most 32 characters, no trailing or doubled '-'"
         ],
     ),
-    ("name_date", ['envstack:name: got "2024-01-02"; allowed: Input should be a valid string']),
+    (
+        "name_date",
+        ['envstack:name: got "2024-01-02"; allowed: a string (The environment\'s name; defaults to the stack name.)'],
+    ),
     (
         "unknown_key",
         [
-            'envstack:clster: got "x"; allowed: no such key; the envstack keys are envstack:type, envstack:name, envstack:cluster, envstack:network, envstack:confirmDeletion, envstack:apiKeyVersion, envstack:apiKeyRetiring, envstack:project, envstack:dbPasswordVersion, envstack:dbConnectionLimit, envstack:platformPrincipals, envstack:permissionsBoundary'
+            'envstack:clster: got "x"; allowed: no such key (did you mean envstack:cluster?); the envstack keys are envstack:type, envstack:name, envstack:cluster, envstack:network, envstack:confirmDeletion, envstack:apiKeyVersion, envstack:apiKeyRetiring, envstack:project, envstack:dbPasswordVersion, envstack:dbConnectionLimit, envstack:platformPrincipals, envstack:permissionsBoundary'
         ],
     ),
     (
         "unknown_cluster_key",
         [
-            "envstack:cluster.creat: got true; allowed: no such key; the cluster assignment's keys are name, create, stack, arn, secretArn, endpoint, port, database, maxCapacity"
+            "envstack:cluster.creat: got true; allowed: no such key (did you mean create?); the cluster assignment's keys are name, create, stack, arn, secretArn, endpoint, port, database, maxCapacity"
         ],
     ),
     (
@@ -725,7 +728,7 @@ EXACT_MESSAGES = [
             'envstack:network.securityGroupIds: got ["sg-0123456789abcdef0", "sg-1", "sg-2"]; allowed: security group IDs such as sg-0123456789abcdef0 (not \'sg-1\')'
         ],
     ),
-    ("network_sg_type", ["envstack:network.securityGroupIds.0: got 1; allowed: Input should be a valid string"]),
+    ("network_sg_type", ["envstack:network.securityGroupIds.0: got 1; allowed: a string"]),
     (
         "network_subnet",
         [
@@ -742,7 +745,7 @@ EXACT_MESSAGES = [
     (
         "network_unknown",
         [
-            'envstack:network.subnetGrp: got "g"; allowed: no such key; the network\'s keys are subnetGroup, securityGroupIds'
+            'envstack:network.subnetGrp: got "g"; allowed: no such key (did you mean subnetGroup?); the network\'s keys are subnetGroup, securityGroupIds'
         ],
     ),
     (

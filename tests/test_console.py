@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import typer
 
-from envctl import cli
+from envctl import cli_plan
 from envctl.cli import app
 from envctl.stackfiles import ROOT
 from tests.conftest import runner
@@ -120,7 +120,7 @@ def test_an_unexpected_error_is_exit_3_and_says_it_is_a_bug(monkeypatch: pytest.
     def broken(plan: dict[str, Any]) -> Any:
         raise KeyError("executor")
 
-    monkeypatch.setattr(cli, "manifest_of", broken)
+    monkeypatch.setattr(cli_plan, "manifest_of", broken)
     result = invoke("manifest", str(SNAPSHOT))
     assert result.exit_code == 3 and result.stdout == ""
     line = one_line(result)
@@ -129,7 +129,7 @@ def test_an_unexpected_error_is_exit_3_and_says_it_is_a_bug(monkeypatch: pytest.
 
 
 def test_envctl_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "manifest_of", lambda plan: 1 / 0)
+    monkeypatch.setattr(cli_plan, "manifest_of", lambda plan: 1 / 0)
     monkeypatch.setenv("ENVCTL_DEBUG", "1")
     result = invoke("manifest", str(SNAPSHOT))
     assert isinstance(result.exception, ZeroDivisionError)
@@ -170,7 +170,7 @@ def test_the_internal_error_line_says_how_to_see_the_traceback(monkeypatch: pyte
     def broken(plan: dict[str, Any]) -> Any:
         raise KeyError("executor")
 
-    monkeypatch.setattr(cli, "manifest_of", broken)
+    monkeypatch.setattr(cli_plan, "manifest_of", broken)
     line = one_line(invoke("manifest", str(SNAPSHOT)))
     assert line.endswith("; rerun with ENVCTL_DEBUG=1 for the traceback and report it")
 

@@ -113,7 +113,7 @@ def test_a_config_error_shows_the_program_message_and_exits_2(tmp_path: Path, mo
 def test_a_malformed_stack_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENVSTACK_ROOT", str(_project(tmp_path, "broken", "config: [unclosed\n")))
     code, _, err = invoke("plan", "broken")
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "Pulumi.broken.yaml is not valid YAML" in err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Pulumi.broken.yaml:2:1: not valid YAML" in err
 
 
 # --- secrets never appear ------------------------------------------------------------------

@@ -106,7 +106,9 @@ def test_resolve_without_a_region_says_how_to_give_one(monkeypatch: pytest.Monke
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     code, _, err = invoke("resolve", "pk_" + "a" * 43)
-    assert code == 1 and err.strip() == "envctl: no AWS region: pass --region or set AWS_REGION"
+    assert code == 2 and err.strip() == (
+        "envctl: no AWS region: pass --region, or set AWS_REGION, AWS_DEFAULT_REGION or a profile's region"
+    )
 
 
 # --- cards: sources -------------------------------------------------------------------------
