@@ -36,8 +36,14 @@ def read_json_file(path: Path) -> Any:
 
 
 def project_root() -> Path:
-    """The project directory: where Pulumi.yaml and the stack files are (ENVSTACK_ROOT overrides)."""
-    return Path(os.environ.get("ENVSTACK_ROOT") or ROOT)
+    """The project directory: where Pulumi.yaml and the stack files are. ENVSTACK_ROOT if set;
+    else, as the Pulumi CLI finds its project, the nearest directory from the working directory
+    up that holds a Pulumi.yaml; else the checkout envctl runs from (an editable install). An
+    installed envctl (`pip install .`) lives in site-packages, so it needs one of the first two."""
+    if os.environ.get("ENVSTACK_ROOT"):
+        return Path(os.environ["ENVSTACK_ROOT"])
+    here = Path.cwd()
+    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), ROOT)
 
 
 def stack_file(stack: str, root: Path | None = None) -> Path:
