@@ -264,7 +264,7 @@ def test_diff_formats() -> None:
     assert code == 0 and out.startswith("### envstack diff: `staging` → `prod`")
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"stack": "x"}'])
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"schemaVersion": 2, "stack": "x"}'])
 def test_diff_refuses_a_malformed_saved_plan(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(content)
