@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components import names
 from components.config import ClusterAssignment
 from components.provider import child
 from components.settings import TypeSettings
@@ -62,7 +63,7 @@ class ClusterAttachment:
 class ClusterArgs:
     identifier: str
     settings: TypeSettings
-    database: str = "envstack"
+    database: str = names.DATABASE
     max_capacity: float | None = None
     subnet_group: str | None = None
     security_group_ids: tuple[str, ...] = ()

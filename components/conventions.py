@@ -1,6 +1,7 @@
 """Conventions that the program, envctl, the policy pack and the tests all share, in one place.
 
 This module owns:
+- the Pulumi project's name (`PULUMI_PROJECT`, Pulumi.yaml's `name`);
 - the resource type tokens the program declares (Pulumi's `package:module:Type` strings), and
   the component types of envstack's own ComponentResources;
 - which of those types hold data (`STATEFUL`): protected and guarded by type, listed in the
@@ -22,6 +23,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+
+# --- the Pulumi project ------------------------------------------------------------------------------
+# Pulumi.yaml's `name`, and so the namespace of the stack config keys (`envstack:type`, ...). Not the
+# physical-name prefix (names.PREFIX) nor the default platform project (names.DEFAULT_PROJECT),
+# which happen to be spelled alike: each is its own fact, and may change without the others.
+PULUMI_PROJECT = "envstack"
 
 # --- AWS resource types ----------------------------------------------------------------------
 BUCKET = "aws:s3/bucket:Bucket"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from components.config import PROJECT
+from components.names import DEFAULT_PROJECT
 from envctl import access as access_mod
 from envctl import cards as cards_mod
 from envctl import comment, formats, pr
@@ -162,7 +162,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
     live: Annotated[
         bool, typer.Option("--live", help="Read the project's environment records from SSM Parameter Store.")
     ] = False,
-    project: Annotated[str, typer.Option("--project", help="With --live: the platform project.")] = PROJECT,
+    project: Annotated[str, typer.Option("--project", help="With --live: the platform project.")] = DEFAULT_PROJECT,
     region: Annotated[str | None, typer.Option("--region", help="With --live: default, the AWS SDK's.")] = None,
     format: Annotated[
         CardsFormat, typer.Option("--format", "-f", help="table (text), json, markdown, or html (one page).")
@@ -431,7 +431,7 @@ def iam_policy(
 def resolve(
     key: Annotated[str, typer.Argument(help="The publishable key (pk_...), or - to read it from stdin.")],
     region: Annotated[str | None, typer.Option("--region", help="Default: the AWS SDK's.")] = None,
-    project: Annotated[str, typer.Option("--project", help="The platform project.")] = PROJECT,
+    project: Annotated[str, typer.Option("--project", help="The platform project.")] = DEFAULT_PROJECT,
     format: FormatOption = ViewFormat.text,
 ) -> None:
     """Print the environment record of an API key, from the project's key index in SSM.

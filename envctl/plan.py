@@ -115,7 +115,7 @@ class PlanModel(_Strict):
 
     schema_version: StrictInt = Field(alias="schemaVersion")
     stack: StrictStr
-    project: StrictStr = names.DEFAULT_PROJECT
+    project: StrictStr = conventions.PULUMI_PROJECT
     resources: list[ResourceModel]
     outputs: dict[str, Any] = Field(default_factory=dict)
 

@@ -11,8 +11,7 @@ from typing import Any
 
 import yaml
 
-from components.config import PROJECT
-from components.conventions import SECRET_PLACEHOLDER
+from components.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 from envctl.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +77,7 @@ def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, A
         if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
             raise UsageError(f"{source.name} must hold a YAML mapping, with `config:` a mapping")
         for name, value in (doc.get("config") or {}).items():
-            key = name if ":" in name else f"{PROJECT}:{name}"
+            key = name if ":" in name else f"{PULUMI_PROJECT}:{name}"
             if isinstance(value, dict) and "secure" in value:
                 raw[key] = SECRET_PLACEHOLDER
                 secret_keys.append(key)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components import names
+from components import conventions, names
 from components.config import parse_config
 from components.names import NAME_MAX, NAME_PATTERN
 from envctl.diff import diff_plans
-from envctl.plan import Rendering, env_name
+from envctl.plan import Rendering, env_name, env_project
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
 from policies import rules
+from tests.conftest import ROOT
 
 # The words envstack puts into names: roles, component children, prefixes, ARN and region
 # parts, environment types, and the placeholder the normaliser writes.
@@ -278,3 +280,16 @@ def test_pg_identifier_takes_63_bytes_and_refuses_64() -> None:
     for env, project in (("A", "envstack"), ("dev", "B"), ("a" * 33, "envstack")):
         with pytest.raises(names.UnmappableNameError):
             names.pg_identifier(env, project=project)
+
+
+def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[str, Rendering]) -> None:
+    """The Pulumi project (Pulumi.yaml's name, the config namespace), the physical-name prefix and
+    the default platform project are spelled alike but are three facts, each used for its own."""
+    assert yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"] == conventions.PULUMI_PROJECT
+    plan = rendered["dev"].to_json()
+    assert plan["project"] == conventions.PULUMI_PROJECT
+    assert env_project(plan) == names.DEFAULT_PROJECT  # the envstack:project tag of dev's provider
+    assert all(r["name"].startswith(f"{names.PREFIX}-") for r in plan["resources"] if r["type"].startswith("aws:"))
+    assert parse_config({"aws:region": "us-east-1", "envstack:type": "dev"}, "dev").project == names.DEFAULT_PROJECT
+    raw, _ = read_stack_config("dev")
+    assert {key.split(":")[0] for key in raw} == {"aws", conventions.PULUMI_PROJECT}
