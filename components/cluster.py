@@ -1,6 +1,6 @@
 """Cluster: an Aurora PostgreSQL Serverless v2 cluster, and how an environment reaches one.
 
-Design (documented in the README, "How a stack reaches its cluster"):
+Design (documented in docs/reference.md, "envstack:cluster"):
 - dev creates a small private cluster of its own that pauses when idle (no assignment);
 - staging and prod may create their assigned cluster (`create: true`) and then export
   `clusterAttachment` for other stacks;

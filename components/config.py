@@ -491,7 +491,7 @@ _OBJECT_FIELDS: dict[str, tuple[str, type[_Strict]]] = {
 OBJECT_KEYS = set(_OBJECT_FIELDS)
 # Keys whose values are lists; Pulumi hands them to the program as JSON text too.
 LIST_KEYS = {"envstack:platformPrincipals"}
-# The envstack keys, in the order the README documents them.
+# The envstack keys, in the order docs/reference.md lists them (generated from this model).
 KNOWN_KEYS = tuple(
     field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
 )
