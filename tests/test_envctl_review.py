@@ -310,7 +310,7 @@ def test_manifest_after_prod_confirmation_shows_the_loss() -> None:
     assert fates["tables and data:envstack-prod-tables"] == "deleted"
     assert fates["files:envstack-prod-files"] == "deleted"
     assert fates["API keys:envstack-prod-api-key"] == "recoverable"
-    assert fates["encryption key:envstack-prod-key"] == "retained"  # the key outlives what it encrypts (docs/lifecycle.md)
+    assert fates["encryption key:envstack-prod-key"] == "retained"  # it outlives its data (docs/lifecycle.md)
 
 
 def test_manifest_formats() -> None:
