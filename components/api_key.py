@@ -1,6 +1,6 @@
 """ApiKey: the environment's publishable key (`pk_...`), kept in Secrets Manager.
 
-Rotation with an overlap (README, "Rotating the API key"): each key version has a
+Rotation with an overlap (docs/runbooks.md, "Rotating the API key"): each key version has a
 RandomPassword of its own, so bumping `envstack:apiKeyVersion` while
 `envstack:apiKeyRetiring` names the previous version adds the new key and keeps the old
 one; unsetting `apiKeyRetiring` then deletes the old key. Version 1 keeps the logical name

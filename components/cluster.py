@@ -1,6 +1,6 @@
 """Cluster: an Aurora PostgreSQL Serverless v2 cluster, and how an environment reaches one.
 
-Design (documented in the README, "How a stack reaches its cluster"):
+Design (documented in docs/reference.md, "envstack:cluster"):
 - dev creates a small private cluster of its own that pauses when idle (no assignment);
 - staging and prod may create their assigned cluster (`create: true`) and then export
   `clusterAttachment` for other stacks;
@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components import names
 from components.config import ClusterAssignment
 from components.provider import child
 from components.settings import TypeSettings
@@ -62,7 +63,7 @@ class ClusterAttachment:
 class ClusterArgs:
     identifier: str
     settings: TypeSettings
-    database: str = "envstack"
+    database: str = names.DATABASE
     max_capacity: float | None = None
     subnet_group: str | None = None
     security_group_ids: tuple[str, ...] = ()

@@ -20,9 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from components.names import NAME_MAX, is_valid_name
-
-PROJECT = "envstack"
+from components.conventions import PULUMI_PROJECT
+from components.names import DATABASE, DEFAULT_PROJECT, NAME_MAX, is_valid_name
 
 # NAME_PATTERN and NAME_MAX (environment and cluster assignment names) belong to the name
 # grammar: import them from components.names.
@@ -137,7 +136,7 @@ class ClusterAssignment(_Strict):
     secret_arn: str | None = Field(default=None, alias="secretArn", description="ARN of the cluster's master secret.")
     endpoint: str | None = Field(default=None, description="The cluster's writer endpoint host name.")
     port: int = Field(default=5432, ge=1, le=65535, description="The cluster's PostgreSQL port.")
-    database: str = Field(default="envstack", description="The database that holds the environment schemas.")
+    database: str = Field(default=DATABASE, description="The database that holds the environment schemas.")
     max_capacity: float | None = Field(
         default=None, alias="maxCapacity", ge=1, le=256, description="Serverless v2 ACU ceiling of a created cluster."
     )
@@ -223,7 +222,7 @@ class StackConfig(_Strict):
         ),
     )
     project: str = Field(
-        default=PROJECT,
+        default=DEFAULT_PROJECT,
         alias="envstack:project",
         description=(
             "The platform project the environment belongs to; the environment name's rules. Outside the "
@@ -416,7 +415,7 @@ def _check_cluster_rules(config: StackConfig) -> StackConfig:
             f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
             f"({config.api_key_version - 1}), or unset",
         )
-    if config.project != PROJECT and len(config.project) + len(config.name) > PROJECT_NAME_BUDGET:
+    if config.project != DEFAULT_PROJECT and len(config.project) + len(config.name) > PROJECT_NAME_BUDGET:
         raise _KeyError(
             "envstack:project",
             config.project,
@@ -493,7 +492,7 @@ _OBJECT_FIELDS: dict[str, tuple[str, type[_Strict]]] = {
 OBJECT_KEYS = set(_OBJECT_FIELDS)
 # Keys whose values are lists; Pulumi hands them to the program as JSON text too.
 LIST_KEYS = {"envstack:platformPrincipals"}
-# The envstack keys, in the order the README documents them.
+# The envstack keys, in the order docs/reference.md lists them (generated from this model).
 KNOWN_KEYS = tuple(
     field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
 )
@@ -575,7 +574,7 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     """
     data: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "aws:region" or key.startswith(f"{PROJECT}:"):
+        if key == "aws:region" or key.startswith(f"{PULUMI_PROJECT}:"):
             data[key] = _object(key, value) if key in OBJECT_KEYS | LIST_KEYS else value
     defaulted_name = "envstack:name" not in data
     data.setdefault("envstack:name", stack)

@@ -1,14 +1,16 @@
 """Conventions that the program, envctl, the policy pack and the tests all share, in one place.
 
 This module owns:
+- the Pulumi project's name (`PULUMI_PROJECT`, Pulumi.yaml's `name`);
 - the resource type tokens the program declares (Pulumi's `package:module:Type` strings), and
   the component types of envstack's own ComponentResources;
 - which of those types hold data (`STATEFUL`): protected and guarded by type, listed in the
   data-loss manifest, checked by the policy pack;
 - the tag keys that every AWS resource carries (values: components/tags.py);
 - the placeholder shown instead of a secret value (`SECRET_PLACEHOLDER`);
-- the plan JSON's schema version (`PLAN_SCHEMA_VERSION`), which envctl writes and the policy
-  pack's offline adapter requires;
+- the plan JSON's schema version (`PLAN_SCHEMA_VERSION`), which envctl writes, and the one rule
+  for reading it (`plan_version_refusal`) that envctl's plan reader and the policy pack's offline
+  adapter both apply;
 - the environment card's fields (`CARD_FIELDS`), in the product's order, and its cloud provider.
 
 Standard library only, and importing nothing of this project: the policy pack imports it in
@@ -17,6 +19,16 @@ The name grammar (how environment names become resource names) is components/nam
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# --- the Pulumi project ------------------------------------------------------------------------------
+# Pulumi.yaml's `name`, and so the namespace of the stack config keys (`envstack:type`, ...). Not the
+# physical-name prefix (names.PREFIX) nor the default platform project (names.DEFAULT_PROJECT),
+# which happen to be spelled alike: each is its own fact, and may change without the others.
+PULUMI_PROJECT = "envstack"
 
 # --- AWS resource types ----------------------------------------------------------------------
 BUCKET = "aws:s3/bucket:Bucket"
@@ -76,11 +88,25 @@ TAG_PURPOSE = "envstack:purpose"  # per resource: what the resource holds, e.g. 
 
 # --- what review output shows ----------------------------------------------------------------------
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 (shown instead of every secret value)
-PLAN_SCHEMA_VERSION = 2  # the plan JSON's "schemaVersion": 2 records dependencies
 
 # --- the plan JSON (`envctl plan STACK --format json`) ----------------------------------------------
-# Version 2 records each resource's dependsOn and propertyDependencies (by resource name).
+# Version 2 records each resource's dependsOn and propertyDependencies (by resource name). It is
+# the only version read: a plan of any other, or without one (written before versions), is refused
+# by plan_version_refusal, which both readers apply (envctl/plan.py, policies/plan_adapter.py).
 PLAN_SCHEMA_VERSION = 2
+
+
+def plan_version_refusal(plan: Mapping[str, Any]) -> str | None:
+    """Why a plan JSON's schemaVersion cannot be read, in one line; None when it can."""
+    version = plan.get("schemaVersion")
+    if type(version) is int and version == PLAN_SCHEMA_VERSION:
+        return None
+    found = "has no schemaVersion" if version is None else f"has schemaVersion {json.dumps(version, default=str)[:40]}"
+    return (
+        f"the plan {found}; this envctl reads schemaVersion {PLAN_SCHEMA_VERSION} only: "
+        "re-render it with this envctl (`envctl plan STACK --format json`)"
+    )
+
 
 # --- the environment card ---------------------------------------------------------------------------
 CARD_FIELDS = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")

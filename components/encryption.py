@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import PROJECT
+from components.names import DEFAULT_PROJECT
 from components.naming import kms_alias
 from components.provider import child
 
@@ -15,7 +15,7 @@ from components.provider import child
 @dataclass(frozen=True)
 class EncryptionKeyArgs:
     env: str
-    project: str = PROJECT
+    project: str = DEFAULT_PROJECT
 
 
 class EncryptionKey(pulumi.ComponentResource):

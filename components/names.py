@@ -31,8 +31,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-PREFIX = "envstack"
+PREFIX = "envstack"  # the physical-name prefix: every name envstack forms starts with it
 PG_PREFIX = "env_"
+# The database that holds the environment schemas, on a cluster envstack creates.
+DATABASE = PREFIX
 # + the name: descriptions, and the comment that marks every schema and role envstack owns
 # (components/sql.py): existing databases carry it, so it must never change.
 LABEL = f"{PREFIX} environment "
@@ -67,9 +69,11 @@ def is_valid_name(name: str) -> bool:
     return len(name) <= NAME_MAX and NAME_PATTERN.match(name) is not None
 
 
-# The platform project (envstack:project) that every environment belongs to; by default the
-# Pulumi project's name, and then every name is exactly what it was before projects existed.
-DEFAULT_PROJECT = PREFIX
+# The platform project (envstack:project) an environment belongs to unless its config names
+# another. Its own fact, not the prefix nor the Pulumi project: it is stored, in the record's SSM
+# path and the envstack:project tag of every environment, so it must never change. In it every
+# name is exactly what it was before projects existed (see `stem`).
+DEFAULT_PROJECT = "envstack"
 _STEM = re.compile(r"^(?P<n>[1-9][0-9]*)-(?P<rest>.*)$")
 
 

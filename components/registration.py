@@ -31,7 +31,7 @@ class RegistrationArgs:
     fields: Mapping[str, pulumi.Input[str]]
     # Each active key version and its key (a secret Output).
     keys: Mapping[int, pulumi.Output[str]]
-    runtime_role_arn: pulumi.Input[str] | None = None  # the Access component's role (issue 10)
+    runtime_role_arn: pulumi.Input[str] | None = None  # the Access component's role (docs/access.md)
 
 
 def _parameter(

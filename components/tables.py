@@ -34,7 +34,7 @@ import pulumi_random as random
 from pulumi.runtime import rpc
 
 from components.cluster import ClusterAttachment
-from components.config import PROJECT
+from components.names import DEFAULT_PROJECT
 from components.naming import pg_identifier
 from components.provider import child
 from components.settings import TypeSettings
@@ -185,7 +185,7 @@ class TableStoreArgs:
     deletion_confirmed: bool
     kms_key_arn: pulumi.Input[str] | None = None
     depends_on: tuple[pulumi.Resource, ...] = ()  # a cluster this stack creates must exist first
-    project: str = PROJECT
+    project: str = DEFAULT_PROJECT
 
 
 def credentials_document(*, password: str, host: str, port: int, database: str, role: str, schema: str) -> str:

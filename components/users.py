@@ -22,7 +22,7 @@ class Users(pulumi.ComponentResource):
     The password policy tightens by type (length, then every character class); MFA is
     OPTIONAL outside prod and ON in prod, with TOTP as the factor; deletion protection is
     ACTIVE for staging and prod; prod runs threat protection in ENFORCED mode, which needs
-    Cognito's paid PLUS tier (a cost decision recorded in the README).
+    Cognito's paid PLUS tier (a cost decision recorded in docs/reference.md, "Settings by type").
     """
 
     user_pool: aws.cognito.UserPool

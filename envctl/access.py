@@ -8,6 +8,7 @@ plus a few that none should be (PROBES). docs/access.md states the engine's limi
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from envctl.errors import UsageError
 ROLE_POLICY = conventions.ROLE_POLICY
 ROLE = conventions.ROLE
 SCHEMA_ROLE = conventions.SCHEMA_ROLE
+EXTRA = "envstack[access]"  # pyproject.toml's extra that installs moto, the evaluator
 OBJECT_KEY = "example-object"  # the object an S3 object action is evaluated on
 
 # Actions no runtime role is granted; the matrix probes them to show they stay denied.
@@ -128,12 +130,23 @@ def via_service_context(action: str, region: str, service: str = "s3") -> dict[s
     return {"kms:ViaService": f"{service}.{region}.amazonaws.com"} if action.startswith("kms:") else None
 
 
+def evaluator() -> Any:
+    """moto's IAM policy engine (`moto.iam.access_control`), installed by the `access` extra: a
+    missing one is one line naming the extra (exit 2), never an internal error."""
+    try:
+        return importlib.import_module("moto.iam.access_control")
+    except ModuleNotFoundError as err:
+        raise UsageError(
+            f"access needs moto's IAM policy engine, which is not installed (no module {err.name!r}): "
+            f"install the extra, `pip install '{EXTRA}'`"
+        ) from None
+
+
 def allowed(document: dict[str, Any], action: str, resource: str, context: dict[str, str] | None = None) -> bool:
     """moto's verdict: does the identity policy `document` allow `action` on `resource`?"""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
-
-    verdict = IAMPolicy(json.dumps(document)).is_action_permitted(action, resource, None, context)
-    return bool(verdict == PermissionResult.PERMITTED)
+    engine = evaluator()
+    verdict = engine.IAMPolicy(json.dumps(document)).is_action_permitted(action, resource, None, context)
+    return bool(verdict == engine.PermissionResult.PERMITTED)
 
 
 @dataclass
@@ -176,6 +189,7 @@ class Matrix:
 
 def matrix(plans: list[dict[str, Any]]) -> Matrix:
     """Evaluate every role against every environment's stores."""
+    evaluator()  # a missing evaluator is refused before any role is read
     envs = [env_access(p) for p in plans]
     result = Matrix(roles=envs)
     probed = actions()

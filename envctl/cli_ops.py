@@ -20,7 +20,7 @@ from envctl.stackfiles import committed_stacks, project_root, read_json_file
 # --- pull-request environments -------------------------------------------------------------
 
 
-def pr_config(
+def pr_config(  # noqa: PLR0917 (one parameter per option, as typer wants)
     number: Annotated[int, typer.Argument(help="The pull request's number.")],
     cluster_stack: Annotated[
         str | None,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from components.config import PROJECT
+from components.names import DEFAULT_PROJECT
 from envctl import cards as cards_mod
 from envctl import formats
 from envctl.cli_common import CardsFormat, FormatOption, ViewFormat, emit, guarded, show
@@ -29,7 +29,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         bool, typer.Option("--live", help="Read the project's environment records from SSM Parameter Store.")
     ] = False,
     project: Annotated[
-        str | None, typer.Option("--project", help=f"With --live: the platform project (default {PROJECT}).")
+        str | None, typer.Option("--project", help=f"With --live: the platform project (default {DEFAULT_PROJECT}).")
     ] = None,
     region: Annotated[
         str | None, typer.Option("--region", help="With --live: default AWS_REGION, then the AWS SDK's.")
@@ -52,7 +52,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
     unused = next((o for o, v in (("--project", project), ("--region", region)) if v is not None and not live), None)
     if unused:
         fail(f"{unused} does nothing without --live; allowed: --live {unused} ...", EXIT_USAGE)
-    project = project or PROJECT
+    project = project or DEFAULT_PROJECT
     if live:
         from envctl import live as live_mod
 
@@ -89,7 +89,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
 def resolve(
     key: Annotated[str, typer.Argument(help="The publishable key (pk_...), or - to read it from stdin.")],
     region: Annotated[str | None, typer.Option("--region", help="Default: the AWS SDK's.")] = None,
-    project: Annotated[str, typer.Option("--project", help="The platform project.")] = PROJECT,
+    project: Annotated[str, typer.Option("--project", help="The platform project.")] = DEFAULT_PROJECT,
     format: FormatOption = ViewFormat.text,
 ) -> None:
     """Print the environment record of an API key, from the project's key index in SSM.

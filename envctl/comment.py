@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from components import conventions
 from envctl import access, formats
 from envctl.diff import diff_plans
 from envctl.errors import UsageError
@@ -36,7 +37,7 @@ def section(stack: str, base_file: Path) -> dict[str, str]:
     if base_file.is_file():
         base = read_plan_file(base_file)
     else:  # a stack this change adds: everything in it is new
-        base = {"stack": stack, "project": "envstack", "resources": [], "outputs": {}}
+        base = {"stack": stack, "project": conventions.PULUMI_PROJECT, "resources": [], "outputs": {}}
     result = diff_plans(base, head, f"base:{stack}", stack)
     summary = "new stack" if not base["resources"] else "no change" if result.empty else "changes infrastructure"
     parts = {

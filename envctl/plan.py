@@ -110,11 +110,12 @@ class ResourceModel(_Strict):
 
 
 class PlanModel(_Strict):
-    """A plan JSON. Plans written before schemaVersion 2 carry no schemaVersion (version 1)."""
+    """A plan JSON of schemaVersion PLAN_SCHEMA_VERSION, the only one read (`parse_plan` applies
+    conventions.plan_version_refusal first, as the policy pack's offline adapter does)."""
 
-    schema_version: StrictInt = Field(default=1, alias="schemaVersion", ge=1, le=PLAN_SCHEMA_VERSION)
+    schema_version: StrictInt = Field(alias="schemaVersion")
     stack: StrictStr
-    project: StrictStr = names.DEFAULT_PROJECT
+    project: StrictStr = conventions.PULUMI_PROJECT
     resources: list[ResourceModel]
     outputs: dict[str, Any] = Field(default_factory=dict)
 
@@ -145,6 +146,9 @@ def parse_plan(data: Any, source: str) -> PlanModel:
     """A plan JSON's content, validated; the first problem is one UsageError line."""
     if not isinstance(data, dict):
         raise UsageError(f"{source}: not a plan JSON file (a JSON {type(data).__name__}; {PLAN_HINT})")
+    refusal = conventions.plan_version_refusal(data)
+    if refusal:
+        raise UsageError(f"{source}: {refusal}")
     try:
         return PlanModel.model_validate(data)
     except ValidationError as err:
@@ -152,8 +156,6 @@ def parse_plan(data: Any, source: str) -> PlanModel:
         where = _where(tuple(first["loc"]), data) or "the plan"
         if first["type"] == "missing":
             problem = f"{where} is missing"
-        elif first["loc"] == ("schemaVersion",):
-            problem = f"schemaVersion {json.dumps(first['input'])[:40]}: this envctl reads 1 to {PLAN_SCHEMA_VERSION}"
         else:
             got = json.dumps(first["input"], default=str)
             got = got if len(got) <= 60 else got[:57] + "..."

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.config import PROJECT, ConfigError, StackConfig, parse_config
+from components.config import ConfigError, StackConfig, parse_config
+from components.conventions import PULUMI_PROJECT
 from envctl.errors import UsageError
 from envctl.plan import Rendering, read_plan_file
 from envctl.runtime import record
@@ -47,7 +48,7 @@ def render_config(
     resources, outputs = record(
         program, stack=stack, region=config.region, raw=raw, secret_keys=secret_keys, env=config.name
     )
-    return Rendering(stack=stack, project=PROJECT, config=config, resources=resources, outputs=outputs)
+    return Rendering(stack=stack, project=PULUMI_PROJECT, config=config, resources=resources, outputs=outputs)
 
 
 def is_plan_file(ref: str) -> bool:

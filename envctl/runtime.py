@@ -24,8 +24,7 @@ from pulumi.runtime import mocks, rpc, settings, sync_await
 from pulumi.runtime.stack import run_in_stack
 
 from components import conventions, names
-from components.config import PROJECT
-from components.conventions import SECRET_PLACEHOLDER
+from components.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 from envctl.errors import RenderError
 from envctl.plan import Rendering, Resource
 
@@ -149,7 +148,7 @@ class _Mocks(pulumi.runtime.Mocks):
             "secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{owner}",
             "endpoint": f"{owner}-cluster.cluster-mock.{self.region}.rds.amazonaws.com",
             "port": 5432,
-            "database": "envstack",
+            "database": names.DATABASE,
         }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
@@ -267,13 +266,13 @@ def record(
     try:
         # What `pulumi.runtime.set_mocks` does, minus its eager root Stack: `run_in_stack`
         # below creates the stack resource, as the real Python language host does.
-        settings.reset_options(project=PROJECT, stack=stack)
+        settings.reset_options(project=PULUMI_PROJECT, stack=stack)
         settings.configure(
             mocks.MockSettings(  # type: ignore[no-untyped-call]
                 monitor=monitor,
                 monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
                 engine=mocks.MockEngine(None),
-                project=PROJECT,
+                project=PULUMI_PROJECT,
                 stack=stack,
                 dry_run=False,
                 organization="organization",

@@ -13,8 +13,7 @@ from typing import Any
 
 import yaml
 
-from components.config import PROJECT
-from components.conventions import SECRET_PLACEHOLDER
+from components.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 from envctl.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,15 +41,19 @@ _STACK_FILE = re.compile(r"Pulumi\.(?P<stack>.+)\.yaml")
 
 
 def project_root() -> Path:
-    """The project directory: where Pulumi.yaml and the stack files are (ENVSTACK_ROOT overrides).
-    A root that does not exist is refused, so a typo never reads as a project with no stacks."""
+    """The project directory: where Pulumi.yaml and the stack files are. ENVSTACK_ROOT if set
+    (a root that does not exist is refused, so a typo never reads as a project with no stacks);
+    else, as the Pulumi CLI finds its project, the nearest directory from the working directory
+    up that holds a Pulumi.yaml; else the checkout envctl runs from (an editable install). An
+    installed envctl (`pip install .`) lives in site-packages, so it needs one of the first two."""
     given = os.environ.get("ENVSTACK_ROOT")
-    if not given:
-        return ROOT
-    root = Path(given)
-    if not root.is_dir():
-        raise UsageError(f"ENVSTACK_ROOT={given}: no such directory; allowed: {PROJECT_ALLOWED}")
-    return root
+    if given:
+        root = Path(given)
+        if not root.is_dir():
+            raise UsageError(f"ENVSTACK_ROOT={given}: no such directory; allowed: {PROJECT_ALLOWED}")
+        return root
+    here = Path.cwd()
+    return next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), ROOT)
 
 
 def program_file(root: Path) -> Path:
@@ -114,7 +117,7 @@ def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, A
         if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
             raise UsageError(f"{source.name} must hold a YAML mapping, with `config:` a mapping")
         for name, value in (doc.get("config") or {}).items():
-            key = name if ":" in name else f"{PROJECT}:{name}"
+            key = name if ":" in name else f"{PULUMI_PROJECT}:{name}"
             if isinstance(value, dict) and "secure" in value:
                 raw[key] = SECRET_PLACEHOLDER
                 secret_keys.append(key)

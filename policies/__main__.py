@@ -1,7 +1,10 @@
 """The envstack CrossGuard policy pack: `pulumi preview --policy-pack policies`.
 
-Pulumi runs this file with policies/ as the working directory; the project root goes on
-sys.path so that the rules load as the same `policies` package that `envctl check` imports."""
+The Pulumi CLI runs this folder (`python -m pulumi.policy`) in the pack's own virtualenv, where
+requirements.txt installed the folder as the `policies` package (pyproject.toml here). The
+project root goes on sys.path only for the shared contracts, components/names.py and
+components/conventions.py, until they move into this package (docs/policies.md, "How the pack
+is packaged")."""
 
 import sys
 from pathlib import Path

@@ -1,9 +1,9 @@
 """The offline adapter: a plan JSON (`envctl plan STACK --format json`) becomes the rules' model.
 
-This module owns how the plan JSON's fields map onto `Res` (policies/model.py), and which plan
-versions it reads: schemaVersion 2 (components/conventions.PLAN_SCHEMA_VERSION), whose resources
-record their `propertyDependencies` by resource name. Those are the only links between
-resources: nothing is inferred from property values. Standard library only.
+This module owns how the plan JSON's fields map onto `Res` (policies/model.py). It reads the plan
+versions that components/conventions.plan_version_refusal admits, as envctl's plan reader does:
+schemaVersion 2, whose resources record their `propertyDependencies` by resource name. Those are
+the only links between resources: nothing is inferred from property values. Standard library only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.conventions import PLAN_SCHEMA_VERSION
+from components.conventions import plan_version_refusal
 from policies.model import Res, Stack, provider_tags, stack_of
 
 
@@ -20,15 +20,11 @@ class PlanVersionError(ValueError):
 
 
 def check_schema(plan: Mapping[str, Any]) -> None:
-    """Refuse a plan of another schemaVersion (older plans record no property dependencies)."""
-    version = plan.get("schemaVersion")
-    if version == PLAN_SCHEMA_VERSION:
-        return
-    found = "has no schemaVersion" if version is None else f"has schemaVersion {version!r}"
-    raise PlanVersionError(
-        f"the plan {found}; this envctl reads schemaVersion {PLAN_SCHEMA_VERSION} only: "
-        "re-render it with this envctl (`envctl plan STACK --format json`)"
-    )
+    """Refuse a plan of another schemaVersion (older plans record no property dependencies), by
+    the rule envctl's plan reader applies too."""
+    refusal = plan_version_refusal(plan)
+    if refusal:
+        raise PlanVersionError(refusal)
 
 
 def _res(raw: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) -> Res:

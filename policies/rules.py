@@ -1,7 +1,7 @@
 """The envstack policy rules, in one list: the registry that envctl and the pack read.
 
 This module owns which rule groups make up the pack and their order (the order of
-`envctl rules` and of the README's rules table), and `evaluate`, which runs every rule on a
+`envctl rules` and of docs/policies.md's rules table), and `evaluate`, which runs every rule on a
 stack. The same rule functions run in two places:
 - in Pulumi CrossGuard (`pulumi preview --policy-pack policies`): pack.py, through
   crossguard.from_policy_args;

@@ -91,7 +91,7 @@ def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
 
 
 def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
-    """Issue 9.3: PutBucketLogging checks the log bucket's policy grant to
+    """docs/lifecycle.md, "Access logging waits for its grant": PutBucketLogging checks the log bucket's policy grant to
     logging.s3.amazonaws.com, so the engine must create that policy (and the ownership
     controls) before the logging configuration. Checked on what the engine is told."""
     res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
@@ -200,7 +200,7 @@ def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  #
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_final_snapshot_is_unique_to_one_cluster_lifetime_or_none(settings) -> None:  # type: ignore[no-untyped-def]
-    """Issue 9.1: `up, destroy, up, destroy` must not collide on the final snapshot's name."""
+    """docs/lifecycle.md, "Final snapshots: unique per cluster lifetime (or none)": `up, destroy, up, destroy` must not collide on the final snapshot's name."""
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
     cluster = only(res, conventions.CLUSTER)
     if not settings.final_snapshot:  # dev: deleting it removes everything for good
@@ -238,7 +238,7 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None:  # type: ignore[no-untyped-def]
-    """Issue 9.4: an AWS minor upgrade must never turn into a diff that tries to go back."""
+    """docs/lifecycle.md, "Engine version: the major only": an AWS minor upgrade must never turn into a diff that tries to go back."""
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
     cluster = only(res, conventions.CLUSTER)
     assert re.fullmatch(r"\d+", cluster.inputs["engineVersion"]), cluster.inputs["engineVersion"]
@@ -250,7 +250,7 @@ def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) -> None:  # type: ignore[no-untyped-def]
-    """Issue 9.5: the cluster and writer keep fixed identifiers, so a replacement must delete
+    """docs/lifecycle.md, "Fixed physical names and replacement": the cluster and writer keep fixed identifiers, so a replacement must delete
     first; where the cluster holds data worth keeping, `protect` refuses the replacement."""
     res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o), settings)
     for type_ in (conventions.CLUSTER, conventions.INSTANCE):
@@ -283,7 +283,7 @@ def test_encryption_key_rotates_and_uses_the_default_key_policy() -> None:
 
 @pytest.mark.parametrize("protect", [True, False])
 def test_encryption_key_outlives_what_it_encrypts(protect: bool) -> None:
-    """Issue 9.2: even with protect lifted (confirmed deletion), destroy must not schedule the
+    """docs/lifecycle.md, "The KMS key outlives what it encrypts": even with protect lifted (confirmed deletion), destroy must not schedule the
     key's deletion: the final snapshot and recoverable secrets still need it."""
     confirmed = dataclasses.replace(PROD, protect=protect)  # confirmed deletion lifts protect
     res = build(lambda o: EncryptionKey("k", EncryptionKeyArgs(env="prod"), o), confirmed)

@@ -264,7 +264,7 @@ def test_diff_formats() -> None:
     assert code == 0 and out.startswith("### envstack diff: `staging` → `prod`")
 
 
-@pytest.mark.parametrize("content", ["{not json", "[]", '{"stack": "x"}'])
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"schemaVersion": 2, "stack": "x"}'])
 def test_diff_refuses_a_malformed_saved_plan(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(content)
@@ -310,7 +310,7 @@ def test_manifest_after_prod_confirmation_shows_the_loss() -> None:
     assert fates["tables and data:envstack-prod-tables"] == "deleted"
     assert fates["files:envstack-prod-files"] == "deleted"
     assert fates["API keys:envstack-prod-api-key"] == "recoverable"
-    assert fates["encryption key:envstack-prod-key"] == "retained"  # issue 9.2
+    assert fates["encryption key:envstack-prod-key"] == "retained"  # it outlives its data (docs/lifecycle.md)
 
 
 def test_manifest_formats() -> None:

@@ -42,7 +42,7 @@ FIELDS: dict[str, list[tuple[tuple[Any, ...], Callable[[Any], bool]]]] = {
         (("stack",), STR),
         (("resources",), LIST),
         (("outputs",), DICT),
-        (("schemaVersion",), lambda v: type(v) is int and 1 <= v <= 2),
+        (("schemaVersion",), lambda v: type(v) is int and v == 2),
         *(
             (("resources", 5, key), allowed)
             for key, allowed in [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mutation import UsageError, module_name, parse_results, read_equivalents, render_table, tabulate
+from devtools.mutation import UsageError, module_name, parse_results, read_equivalents, render_table, tabulate
 
 LISTING = """
     components.sql.x_quote_ident__mutmut_1: killed
@@ -62,7 +62,7 @@ def test_module_names_come_from_source_paths_only() -> None:
 
 
 def test_the_listed_equivalents_file_is_well_formed() -> None:
-    from tests.mutation import EQUIVALENTS
+    from devtools.mutation import EQUIVALENTS
 
     read_equivalents(EQUIVALENTS.read_text())  # raises on a listed mutant without a reason
 
@@ -75,7 +75,7 @@ def test_timeouts_count_as_killed_and_unchecked_mutants_as_alive() -> None:
 
 
 def test_only_a_module_without_functions_may_have_no_mutants() -> None:
-    from tests.mutation import defines_functions
+    from devtools.mutation import defines_functions
 
     assert defines_functions("components/names.py")
     assert not defines_functions("components/naming.py")  # re-exports: nothing for mutmut to mutate

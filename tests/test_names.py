@@ -9,19 +9,17 @@ a reader guessing where a name ends gets wrong (`new-users`, `team-files`, `api-
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components import names
+from components import conventions, names
 from components.config import parse_config
 from components.names import NAME_MAX, NAME_PATTERN
 from envctl.diff import diff_plans
-from envctl.plan import Rendering, env_name
+from envctl.plan import Rendering, env_name, env_project
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
 from policies import rules
@@ -183,89 +181,6 @@ def test_every_valid_name_renders_passes_check_and_diffs_only_by_its_name(
     assert {c.path for c in diff.outputs} <= {"name"}
 
 
-def test_the_policy_pack_loads_the_grammar_with_only_its_own_virtualenv() -> None:
-    """The pack's virtualenv holds only what policies/requirements.txt lists (pulumi,
-    pulumi-policy and their dependencies). Run the pack's imports in a fresh interpreter that
-    refuses every other third-party module, as that virtualenv would."""
-    script = r"""
-import importlib.metadata as md, re, sys
-from pathlib import Path
-
-root = Path(sys.argv[1])
-wanted = [re.split(r"[<>=!~ ;\[]", line.strip())[0] for line in (root / "policies/requirements.txt").read_text().splitlines()
-          if line.strip() and not line.startswith("#")]
-def norm(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-allowed_dists, todo = set(), list(wanted)
-while todo:
-    dist = md.distribution(todo.pop())
-    if norm(dist.metadata["Name"]) in allowed_dists:
-        continue
-    allowed_dists.add(norm(dist.metadata["Name"]))
-    for req in dist.requires or []:
-        if "extra ==" not in req:
-            todo.append(re.split(r"[<>=!~ ;\[(]", req)[0])
-allowed = set(sys.stdlib_module_names) | {"policies", "components", "__future__"}
-for top, dists in md.packages_distributions().items():
-    if any(norm(d) in allowed_dists for d in dists):
-        allowed.add(top)
-
-class Refuse:
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] not in allowed:
-            raise ImportError(f"{name} is not in the policy pack's virtualenv")
-        return None
-
-sys.meta_path.insert(0, Refuse())
-sys.path.insert(0, str(root))
-for outside in ("pydantic", "yaml" if "pyyaml" not in allowed_dists else "typer"):
-    try:
-        __import__(outside)
-    except ImportError:
-        pass
-    else:
-        raise SystemExit(f"the guard let {outside} in")
-from policies import pack, rules_isolation
-from components import names
-pack.policies()
-assert rules_isolation.names is names
-loaded = sorted(m for m in sys.modules if m.startswith(("components", "policies")))
-print(" ".join(loaded))
-"""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    proc = subprocess.run(
-        [sys.executable, "-c", script, str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-        cwd=ROOT / "policies",
-    )
-    assert proc.returncode == 0, proc.stderr
-    # The two standard-library modules, never config.py (pydantic); and the pack's own modules.
-    assert proc.stdout.split() == [
-        "components",
-        "components.conventions",
-        "components.names",
-        "policies",
-        "policies.crossguard",
-        "policies.model",
-        "policies.pack",
-        "policies.plan_adapter",
-        "policies.rules",
-        "policies.rules_access",
-        "policies.rules_cognito",
-        "policies.rules_isolation",
-        "policies.rules_kms",
-        "policies.rules_lifecycle",
-        "policies.rules_rds",
-        "policies.rules_s3",
-        "policies.rules_secrets",
-    ]
-
-
 def test_the_committed_stacks_hold_only_their_own_names(rendered: dict[str, Rendering]) -> None:
     for stack in ("dev", "staging", "prod"):
         plan = rendered[stack].to_json()
@@ -365,3 +280,16 @@ def test_pg_identifier_takes_63_bytes_and_refuses_64() -> None:
     for env, project in (("A", "envstack"), ("dev", "B"), ("a" * 33, "envstack")):
         with pytest.raises(names.UnmappableNameError):
             names.pg_identifier(env, project=project)
+
+
+def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[str, Rendering]) -> None:
+    """The Pulumi project (Pulumi.yaml's name, the config namespace), the physical-name prefix and
+    the default platform project are spelled alike but are three facts, each used for its own."""
+    assert yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"] == conventions.PULUMI_PROJECT
+    plan = rendered["dev"].to_json()
+    assert plan["project"] == conventions.PULUMI_PROJECT
+    assert env_project(plan) == names.DEFAULT_PROJECT  # the envstack:project tag of dev's provider
+    assert all(r["name"].startswith(f"{names.PREFIX}-") for r in plan["resources"] if r["type"].startswith("aws:"))
+    assert parse_config({"aws:region": "us-east-1", "envstack:type": "dev"}, "dev").project == names.DEFAULT_PROJECT
+    raw, _ = read_stack_config("dev")
+    assert {key.split(":")[0] for key in raw} == {"aws", conventions.PULUMI_PROJECT}

@@ -554,7 +554,7 @@ def test_the_plan_adapter_refuses_a_plan_of_another_schema_version(prod_plan: di
         rules.from_plan(plan)
     message = str(refused.value)
     assert isinstance(refused.value, rules.PlanVersionError)
-    found = "has no schemaVersion" if version is None else f"has schemaVersion {version!r}"
+    found = "has no schemaVersion" if version is None else f"has schemaVersion {json.dumps(version)}"
     assert f"the plan {found}; this envctl reads schemaVersion 2 only" in message
     assert "re-render it with this envctl" in message
     assert "\n" not in message
@@ -567,9 +567,8 @@ def test_check_refuses_a_plan_of_another_schema_version_in_one_line(prod_plan: d
     out = runner.invoke(app, ["check", "--plan", str(path)])
     assert out.exit_code == 2  # bad input, never a traceback (1) nor "violation found"
     assert out.stdout == ""
-    # envctl's plan reader reads a plan without schemaVersion as version 1 (envctl/plan.py).
     assert out.stderr.strip().splitlines() == [
-        f"envctl: {path}: the plan has schemaVersion 1; this envctl reads schemaVersion 2 only: "
+        f"envctl: {path}: the plan has no schemaVersion; this envctl reads schemaVersion 2 only: "
         "re-render it with this envctl (`envctl plan STACK --format json`)"
     ]
 

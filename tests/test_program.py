@@ -102,7 +102,7 @@ def test_prod_deletion_confirmed_lifts_every_guard_but_keeps_recovery_and_snapsh
     cluster = only(r.resources, conventions.CLUSTER)
     assert cluster.inputs["deletionProtection"] is False and cluster.inputs["skipFinalSnapshot"] is False
     assert {x.inputs["recoveryWindowInDays"] for x in r.by_type(conventions.SECRET)} == {30}
-    # The key that the kept snapshot and secrets need is not scheduled for deletion (issue 9.2).
+    # The key that the kept snapshot and secrets need is not scheduled for deletion (docs/lifecycle.md).
     key = only(r.resources, conventions.KMS_KEY)
     assert key.retain_on_delete is True
     assert cluster.inputs["kmsKeyId"] == key.arn
@@ -204,7 +204,7 @@ def test_a_bad_config_stops_the_program_with_the_config_message() -> None:
     ],
 )
 def test_the_network_key_places_every_created_cluster(stack: str, cluster: dict[str, object] | None) -> None:
-    """Issue 9.6: dev too can leave the default VPC (many organisation accounts have none)."""
+    """docs/lifecycle.md, "A network for every created cluster": dev too can leave the default VPC (many organisation accounts have none)."""
     raw: dict[str, object] = {
         "envstack:type": stack,
         "envstack:network": {"subnetGroup": "private-db", "securityGroupIds": ["sg-0123456789abcdef0"]},

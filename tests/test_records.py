@@ -101,7 +101,7 @@ def test_each_stack_declares_its_record_and_one_index_entry_per_key(rendered: di
         assert record[field] == out[field], field
     assert record["databaseClusterArn"].startswith("arn:aws:rds:") and record["project"] == "envstack"
     assert record["stack"] == stack
-    # The role a request for this environment assumes (issue 10), as the stack outputs it.
+    # The role a request for this environment assumes (docs/access.md), as the stack outputs it.
     assert record["runtimeRoleArn"] == r.outputs["runtimeRoleArn"]
     assert out["environmentRecord"] == record_name("envstack", r.config.name)
 
