@@ -7,9 +7,9 @@ import json
 import psycopg
 import pytest
 
+from devtools.postgres import Server
 from envctl.cli import app
 from tests.conftest import runner
-from tests.postgres import Server
 
 
 def test_db_up_json_gives_the_environment_role_dsn_and_is_idempotent(pg: Server) -> None:

@@ -27,9 +27,9 @@ from components.tables import (
     is_unknown,
     password_hash,
 )
+from devtools.postgres import DATABASE, Server
 from envctl.plan import Rendering
 from tests.conftest import ROOT, STACKS, only
-from tests.postgres import DATABASE, Server
 
 
 def props(pg: Server, env: str, **over: Any) -> dict[str, Any]:
