@@ -33,6 +33,9 @@ from dataclasses import dataclass
 
 PREFIX = "envstack"
 PG_PREFIX = "env_"
+# The provisioner login of a shared cluster (components/provisioner.py): outside `env_`, so no
+# environment's schema or role can ever take its name.
+PG_PROVISIONER = f"{PREFIX}_provisioner"
 # + the name: descriptions, and the comment that marks every schema and role envstack owns
 # (components/sql.py): existing databases carry it, so it must never change.
 LABEL = f"{PREFIX} environment "
@@ -235,3 +238,8 @@ def normaliser(env: str, placeholder: str, project: str = DEFAULT_PROJECT) -> Ca
         return (m.group("prefix") or m.group("label") or m.group("record")) + placeholder
 
     return lambda text: pattern.sub(replace, text)
+
+
+def provisioner_secret_name(cluster: str) -> str:
+    """The Secrets Manager name of the provisioner login's credentials on cluster `cluster`."""
+    return f"{cluster}-provisioner"
