@@ -47,7 +47,7 @@ NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
 NAME_MAX = 32
 
 # The role of each store in its logical name `envstack-<env>-<role>`.
-ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime", "registry")
+ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime", "registry", "provisioner")
 
 PG_MAX_IDENTIFIER = 63
 # The longest physical name formed from a logical name is an S3 bucket: 63 characters, of

@@ -360,6 +360,21 @@ def provisioner_plan(database: str, password: str, *, salt: bytes | None = None)
     ]
 
 
+def disable_provisioner_plan() -> list[Statement]:
+    """Run by the owner when the provisioner resource is deleted: the login is disabled, the role
+    kept (it owns the schemas of the previews it created). Idempotent."""
+    role_lit = quote_literal(PG_PROVISIONER)
+    return [
+        Statement(
+            "DO $envstack$ BEGIN\n"
+            f"  IF EXISTS (SELECT FROM pg_roles WHERE rolname = {role_lit}) THEN\n"
+            f"    ALTER ROLE {quote_ident(PG_PROVISIONER)} NOLOGIN;\n"
+            "  END IF;\n"
+            "END $envstack$"
+        )
+    ]
+
+
 def hand_over_plan(layout: Layout) -> list[Statement]:
     """Run once by the cluster's owner (the master) for an environment it created before the
     provisioner existed (an older preview): the provisioner gets ADMIN OPTION on its role, owns

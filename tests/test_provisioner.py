@@ -382,3 +382,34 @@ def test_handing_over_an_environment_that_does_not_exist_changes_nothing(cluster
     as_master(cluster).apply(hand_over_plan(layout("prov-pr-404")))
     with connect(cluster, MASTER, MASTER_PW) as conn:
         assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'env_prov_pr_404'").fetchone() == (0,)
+
+
+# --- the Pulumi provider that the owning stack runs ------------------------------------------------
+
+
+def test_the_provider_creates_rotates_and_on_delete_disables_the_login(cluster: Server) -> None:
+    from components.provisioner import ProvisionerProvider
+
+    provider = ProvisionerProvider()
+    props = {
+        "database": DB,
+        "password": "provider-Password-1",
+        "executor": {"kind": "dsn", "dsn": cluster.dsn(MASTER, MASTER_PW, DB)},
+    }
+    created = provider.create(props)
+    assert created.id == f"{DB}/{PG_PROVISIONER}" and "password" not in created.outs
+    with connect(cluster, PG_PROVISIONER, "provider-Password-1") as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (PG_PROVISIONER,)
+    assert not provider.diff(created.id, created.outs, props).changes
+    rotated = {**props, "password": "provider-Password-2"}
+    diff = provider.diff(created.id, created.outs, rotated)
+    assert diff.changes and not diff.replaces
+    moved = provider.diff(created.id, created.outs, {**props, "database": "other"})
+    assert moved.replaces == ["database"]
+    provider.delete(created.id, created.outs)
+    with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+        connect(cluster, PG_PROVISIONER, "provider-Password-1")
+    provider.delete(created.id, created.outs)  # idempotent
+    provider.update(created.id, created.outs, {**props, "password": PROVISIONER_PW})  # back, for the other tests
+    with connect(cluster, PG_PROVISIONER, PROVISIONER_PW) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (PG_PROVISIONER,)
