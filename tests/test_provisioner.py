@@ -397,19 +397,20 @@ def test_the_provider_creates_rotates_and_on_delete_disables_the_login(cluster: 
         "executor": {"kind": "dsn", "dsn": cluster.dsn(MASTER, MASTER_PW, DB)},
     }
     created = provider.create(props)
-    assert created.id == f"{DB}/{PG_PROVISIONER}" and "password" not in created.outs
+    outs = created.outs
+    assert outs is not None and created.id == f"{DB}/{PG_PROVISIONER}" and "password" not in outs
     with connect(cluster, PG_PROVISIONER, "provider-Password-1") as conn:
         assert conn.execute("SELECT current_user").fetchone() == (PG_PROVISIONER,)
-    assert not provider.diff(created.id, created.outs, props).changes
+    assert not provider.diff(created.id, outs, props).changes
     rotated = {**props, "password": "provider-Password-2"}
-    diff = provider.diff(created.id, created.outs, rotated)
+    diff = provider.diff(created.id, outs, rotated)
     assert diff.changes and not diff.replaces
-    moved = provider.diff(created.id, created.outs, {**props, "database": "other"})
+    moved = provider.diff(created.id, outs, {**props, "database": "other"})
     assert moved.replaces == ["database"]
-    provider.delete(created.id, created.outs)
+    provider.delete(created.id, outs)
     with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
         connect(cluster, PG_PROVISIONER, "provider-Password-1")
-    provider.delete(created.id, created.outs)  # idempotent
-    provider.update(created.id, created.outs, {**props, "password": PROVISIONER_PW})  # back, for the other tests
+    provider.delete(created.id, outs)  # idempotent
+    provider.update(created.id, outs, {**props, "password": PROVISIONER_PW})  # back, for the other tests
     with connect(cluster, PG_PROVISIONER, PROVISIONER_PW) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (PG_PROVISIONER,)
