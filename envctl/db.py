@@ -116,6 +116,7 @@ def provisioner(
     ] = None,
 ) -> None:
     """As the cluster's master: create or update the provisioner login that attached stacks use.
+
     Stacks that own their cluster do this themselves; this is for a cluster managed elsewhere."""
     layout, params = _layout("provisioner", dsn, 1)  # validates the DSN; the name is a placeholder
     password = password or "".join(secrets.choice(ALPHABET) for _ in range(32))
@@ -138,9 +139,10 @@ def hand_over(
     dsn: Annotated[str, typer.Option("--dsn", help="The cluster master's libpq DSN or postgresql:// URL.")],
     envs: Annotated[list[str], typer.Option("--env", help="A preview created by the master, e.g. pr-42; repeatable.")],
 ) -> None:
-    """As the cluster's master, once: give the provisioner the previews the master created before
-    it existed (ADMIN OPTION on the role, the schema, the CONNECT grant), so their updates and
-    the sweep work. Only pr-<number> previews: the owner's own environments stay with the master."""
+    """As the cluster's master, once: give the provisioner the previews the master created.
+
+    The provisioner gets ADMIN OPTION on each role, the schema and the CONNECT grant, so their
+    updates and the sweep work. Only pr-<number> previews: the owner's own stay with the master."""
     for env in envs:
         if not PR_STACK.match(env):
             fail(f"--env {env!r}: only previews named pr-<number> are handed over (the owner's stay)", EXIT_USAGE)

@@ -373,7 +373,7 @@ def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], sta
     assert r.outputs["databaseSchema"] == i["schema"]
     assert r.outputs["databaseSecretArn"].startswith("arn:aws:secretsmanager:")
     assert r.outputs["databaseCluster"] == (r.config.cluster.name if r.config.cluster else f"envstack-{r.config.name}")
-    creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-credentials"))
+    creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-tables-credentials"))
     assert creds.inputs["tags"] == {"envstack:purpose": "database-credentials"}
 
 
