@@ -5,7 +5,9 @@ Design (documented in docs/reference.md, "envstack:cluster"):
 - staging and prod may create their assigned cluster (`create: true`) and then export
   `clusterAttachment` for other stacks;
 - every other stack, and every custom (preview) stack always, attaches by reference:
-  a StackReference to the owning stack, or ARNs of a cluster managed elsewhere.
+  a StackReference to the owning stack, or ARNs of a cluster managed elsewhere, and
+  provisions through the cluster's provisioner login (components/provisioner.py), never
+  through its master secret.
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ IGNORED_CHANGES = ["engineVersion"]
 
 @dataclass(frozen=True)
 class ClusterAttachment:
-    """What the table store needs of a cluster: the Data API's two ARNs and a network endpoint."""
+    """What the table store needs of a cluster: the Data API's two ARNs and a network endpoint.
+
+    `secret_arn` is the secret this stack's Data API calls log in with: the master's for the
+    stack that owns the cluster, the provisioner's for a stack attached to it. The owner also
+    carries `provisioner_secret_arn`, which it exports for the attached stacks."""
 
     name: pulumi.Input[str]
     arn: pulumi.Input[str]
@@ -46,6 +52,7 @@ class ClusterAttachment:
     endpoint: pulumi.Input[str]
     port: pulumi.Input[int]
     database: pulumi.Input[str]
+    provisioner_secret_arn: pulumi.Input[str] | None = None
 
     def as_output(self) -> pulumi.Output[dict[str, Any]]:
         """The `clusterAttachment` stack output that other stacks' StackReferences read."""
@@ -53,6 +60,7 @@ class ClusterAttachment:
             name=self.name,
             arn=self.arn,
             secretArn=self.secret_arn,
+            provisionerSecretArn=self.provisioner_secret_arn,
             endpoint=self.endpoint,
             port=self.port,
             database=self.database,
@@ -180,15 +188,27 @@ def _managed_secret_arn(secrets: Sequence[aws.rds.outputs.ClusterMasterUserSecre
     return secrets[0].secret_arn
 
 
+def _provisioner_secret_arn(attachment: dict[str, Any], owner: str) -> str:
+    arn = attachment.get("provisionerSecretArn")
+    if not arn:
+        raise ValueError(
+            f"the cluster owner's stack {owner} exports no provisionerSecretArn in clusterAttachment: "
+            "run `pulumi up` on it first, so it creates the provisioner login (docs/runbooks.md)"
+        )
+    return str(arn)
+
+
 def attach(assignment: ClusterAssignment) -> ClusterAttachment:
     """Reach an existing cluster by reference, as the assignment says (`stack` or `arn`)."""
     if assignment.stack is not None:
         ref = pulumi.StackReference(f"cluster-{assignment.name}", stack_name=assignment.stack)
         out = ref.require_output("clusterAttachment")
+        owner = assignment.stack
         return ClusterAttachment(
             name=assignment.name,
             arn=out.apply(lambda a: a["arn"]),
-            secret_arn=out.apply(lambda a: a["secretArn"]),
+            # The provisioner's login, never the master's (docs/tables.md).
+            secret_arn=out.apply(lambda a: _provisioner_secret_arn(a, owner)),
             endpoint=out.apply(lambda a: a["endpoint"]),
             port=out.apply(lambda a: int(a["port"])),
             database=out.apply(lambda a: a["database"]),

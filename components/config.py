@@ -133,7 +133,11 @@ class ClusterAssignment(_Strict):
     create: bool = Field(default=False, description="Create and own the cluster in this stack.")
     stack: str | None = Field(default=None, description="StackReference `org/project/stack` of the owning stack.")
     arn: str | None = Field(default=None, description="RDS cluster ARN, for a cluster managed outside envstack.")
-    secret_arn: str | None = Field(default=None, alias="secretArn", description="ARN of the cluster's master secret.")
+    secret_arn: str | None = Field(
+        default=None,
+        alias="secretArn",
+        description="ARN of the cluster's provisioner login secret (`envctl db provisioner`), never the master's.",
+    )
     endpoint: str | None = Field(default=None, description="The cluster's writer endpoint host name.")
     port: int = Field(default=5432, ge=1, le=65535, description="The cluster's PostgreSQL port.")
     database: str = Field(default=DATABASE, description="The database that holds the environment schemas.")
@@ -347,7 +351,7 @@ def _check_one_way_to_reach(cluster: ClusterAssignment) -> ClusterAssignment:
     if len(ways) != 1:
         raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
     if cluster.arn and not (cluster.secret_arn and cluster.endpoint):
-        raise ValueError("'arn' needs 'secretArn' (the master secret) and 'endpoint' beside it")
+        raise ValueError("'arn' needs 'secretArn' (the provisioner login's secret) and 'endpoint' beside it")
     if not cluster.create and cluster.max_capacity:
         raise ValueError("'maxCapacity' only with 'create: true'")
     return cluster

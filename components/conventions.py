@@ -55,6 +55,7 @@ AWS_PROVIDER = "pulumi:providers:aws"
 
 # --- resources computed locally or by the Pulumi engine -----------------------------------------
 SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"  # the table store's dynamic resource
+PROVISIONER_ROLE = "pulumi-python:dynamic/envstack:ProvisionerRole"  # a shared cluster's provisioner login
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105
 RANDOM_ID = "random:index/randomId:RandomId"
 # Not declared by the program today; the policy pack accepts them as generated name suffixes.
@@ -74,6 +75,7 @@ CLUSTER_COMPONENT = "envstack:index:Cluster"
 ENCRYPTION_KEY = "envstack:index:EncryptionKey"
 ACCESS = "envstack:index:Access"
 REGISTRATION = "envstack:index:Registration"
+PROVISIONER = "envstack:index:Provisioner"
 
 # The types that hold an environment's data: what `protect`, the deletion guards, the
 # data-loss manifest and the policy pack's protection rule are about.
@@ -131,8 +133,9 @@ OUTPUTS: dict[str, str] = {
     "apiKey": "The publishable key itself, a **secret** output: `pulumi stack output apiKey --show-secrets`.",
     "kmsKeyArn": "prod only: the environment's customer-managed KMS key.",
     "clusterAttachment": (
-        "Only on a stack that owns a shared cluster: `{name, arn, secretArn, endpoint, port, database}` "
-        "for StackReferences."
+        "Only on a stack that owns a shared cluster: `{name, arn, secretArn, provisionerSecretArn, endpoint, "
+        "port, database}` for StackReferences; attached stacks use `provisionerSecretArn` (the provisioner "
+        "login, docs/tables.md), never `secretArn` (the master's)."
     ),
     "databaseSchema": "The environment's PostgreSQL schema (and role), e.g. `env_dev`.",
     "databaseSecretArn": "The secret holding the environment role's credentials.",

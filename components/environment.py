@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -18,6 +18,7 @@ from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
 from components.naming import private_cluster_identifier
 from components.protection import protection
+from components.provisioner import Provisioner, ProvisionerArgs
 from components.records import RECORD_FIELDS
 from components.registration import Registration, RegistrationArgs
 from components.settings import TypeSettings, settings_for
@@ -45,6 +46,7 @@ class Environment(pulumi.ComponentResource):
     users: Users
     api_key: ApiKey
     owned_cluster: Cluster | None
+    provisioner: Provisioner | None
     attachment: ClusterAttachment
     tables: TableStore
     access: Access
@@ -120,6 +122,20 @@ class Environment(pulumi.ComponentResource):
                 under_me,
             )
         self.attachment = self.owned_cluster.attachment if self.owned_cluster else attach(cfg.cluster)  # type: ignore[arg-type]
+        self.provisioner = None
+        if cfg.cluster is not None and cfg.cluster.create and self.owned_cluster is not None:
+            # A shared cluster: the login that the stacks attached to it provision with.
+            self.provisioner = Provisioner(
+                resource_name(name, "provisioner"),
+                ProvisionerArgs(
+                    cluster=self.attachment,
+                    settings=s,
+                    kms_key_arn=kms_key_arn,
+                    depends_on=(self.owned_cluster,),
+                ),
+                under_me,
+            )
+            self.attachment = replace(self.attachment, provisioner_secret_arn=self.provisioner.secret.arn)
         self.tables = TableStore(
             resource_name(name, "tables"),
             TableStoreArgs(

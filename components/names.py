@@ -35,6 +35,9 @@ PREFIX = "envstack"  # the physical-name prefix: every name envstack forms start
 PG_PREFIX = "env_"
 # The database that holds the environment schemas, on a cluster envstack creates.
 DATABASE = PREFIX
+# The provisioner login of a shared cluster (components/provisioner.py): outside `env_`, so no
+# environment's schema or role can ever take its name.
+PG_PROVISIONER = f"{PREFIX}_provisioner"
 # + the name: descriptions, and the comment that marks every schema and role envstack owns
 # (components/sql.py): existing databases carry it, so it must never change.
 LABEL = f"{PREFIX} environment "
@@ -46,7 +49,7 @@ NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$")
 NAME_MAX = 32
 
 # The role of each store in its logical name `envstack-<env>-<role>`.
-ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime", "registry")
+ROLES = ("files", "users", "api-key", "tables", "key", "cluster", "created-at", "runtime", "registry", "provisioner")
 
 PG_MAX_IDENTIFIER = 63
 # The longest physical name formed from a logical name is an S3 bucket: 63 characters, of
@@ -239,3 +242,8 @@ def normaliser(env: str, placeholder: str, project: str = DEFAULT_PROJECT) -> Ca
         return (m.group("prefix") or m.group("label") or m.group("record")) + placeholder
 
     return lambda text: pattern.sub(replace, text)
+
+
+def provisioner_secret_name(cluster: str) -> str:
+    """The Secrets Manager name of the provisioner login's credentials on cluster `cluster`."""
+    return f"{cluster}-provisioner"

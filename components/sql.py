@@ -8,9 +8,16 @@ one transaction. Concurrent plans on one database are safe: see `database_lock` 
 `environment_lock`.
 
 The recipe (docs/tables.md explains it):
-- the schema is owned by the administering role (the cluster's master user) and the
-  environment's role gets USAGE and CREATE on it, so the role can create and use tables
-  there but cannot grant its schema to anyone else;
+- the plans run as the administering role: the cluster's master user for the environments of
+  the stack that owns the cluster, its provisioner login (`provisioner_plan`) for every stack
+  attached to it. The schema is owned by the administering role and the environment's role
+  gets USAGE and CREATE on it, so the role can create and use tables there but cannot grant
+  its schema to anyone else;
+- the provisioner is `CREATEROLE` without any other attribute: PostgreSQL 16 lets it alter,
+  grant and drop only the roles it holds ADMIN OPTION on (those it created), and it owns only
+  the schemas it created, so it never reaches the owner's own environments. Environments
+  created by the master before the provisioner existed are handed over once by the owner
+  (`hand_over_plan`);
 - the role is NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS with a
   connection limit, and its search_path is pinned to its own schema;
 - every schema and role envstack creates carries a comment naming its environment; an
@@ -25,10 +32,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from components.names import LABEL
+from components.names import LABEL, PG_PROVISIONER, PREFIX
 from components.naming import pg_identifier
 
 MARKER = LABEL  # the comment prefix on every schema and role envstack owns: never change it
+PROVISIONER_MARKER = f"{PREFIX} provisioner"  # the comment on the provisioner login
 
 # SCRAM-SHA-256 verifiers as PostgreSQL builds them (src/common/scram-common.c): 4096
 # iterations, a 16-byte random salt.
@@ -146,13 +154,37 @@ def environment_lock(layout: Layout) -> Statement:
 
 def hardening_plan(database: str) -> list[Statement]:
     """Once per database, idempotent: nothing reaches the database or `public` by default.
-    Under the database lock, which the plan then holds until it commits."""
+    Under the database lock, which the plan then holds until it commits.
+    The two database-level revokes belong to the database's owner (the cluster's master): the
+    provisioner, which cannot make them, skips them. The default-privileges revoke is every
+    administering role's own."""
     return [
         database_lock(),
-        Statement(f"REVOKE ALL ON DATABASE {quote_ident(database)} FROM PUBLIC"),
-        Statement("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        Statement(
+            "DO $envstack$ BEGIN\n"
+            "  IF pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = "
+            f"{quote_literal(database)}), 'USAGE') THEN\n"
+            f"    REVOKE ALL ON DATABASE {quote_ident(database)} FROM PUBLIC;\n"
+            "    REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n"
+            "  END IF;\n"
+            "END $envstack$"
+        ),
         Statement("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"),
     ]
+
+
+def _administers(oid: str, role_lit: str) -> str:
+    """PL/pgSQL lines: refuse, with what to do, a role the current administrator cannot
+    administer: a preview's role created by the master, seen by the provisioner before the
+    hand-over (42501, as PostgreSQL's own refusal would be, but saying why)."""
+    return (
+        f"    IF NOT pg_has_role(current_user, {oid}, 'MEMBER WITH ADMIN OPTION') THEN\n"
+        "      RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = format("
+        "'role %s was created by another administrator, and %s holds no ADMIN OPTION on it: the "
+        "cluster owner hands it over first (envctl db hand-over)', "
+        f"{role_lit}, current_user);\n"
+        "    END IF;\n"
+    )
 
 
 def create_plan(layout: Layout, password: str, *, salt: bytes | None = None) -> list[Statement]:
@@ -189,16 +221,19 @@ def create_plan(layout: Layout, password: str, *, salt: bytes | None = None) -> 
             f"      RAISE EXCEPTION 'role % exists but was not created by envstack for this environment "
             f"(comment %); refusing to adopt it', {role_lit}, coalesce(note, 'none');\n"
             "    END IF;\n"
-            "    IF r.rolsuper OR r.rolreplication OR r.rolbypassrls THEN\n"
-            f"      RAISE EXCEPTION 'role % has SUPERUSER, REPLICATION or BYPASSRLS; refusing to use it', {role_lit};\n"
+            # CREATEDB too: PostgreSQL 16 lets only a CREATEDB role reset it, which the provisioner is not.
+            "    IF r.rolsuper OR r.rolreplication OR r.rolbypassrls OR r.rolcreatedb THEN\n"
+            f"      RAISE EXCEPTION 'role % has SUPERUSER, REPLICATION, BYPASSRLS or CREATEDB; refusing to use it', "
+            f"{role_lit};\n"
             "    END IF;\n"
+            f"{_administers('r.oid', role_lit)}"
             "  END IF;\n"
             "END $envstack$"
         ),
-        # Password rotation and limit changes are applied in place, on every run.
+        # Password rotation and limit changes are applied in place, on every run (not NOCREATEDB:
+        # PostgreSQL 16 refuses it from a role without CREATEDB; the check above refuses the attribute).
         Statement(
-            f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT {limit} "
-            f"PASSWORD {verifier}",
+            f"ALTER ROLE {role} WITH LOGIN NOCREATEROLE NOINHERIT CONNECTION LIMIT {limit} PASSWORD {verifier}",
             secret=True,
         ),
         # The administering role joins the environment's role: PostgreSQL 16 requires it for
@@ -260,6 +295,7 @@ def teardown_plan(layout: Layout) -> list[Statement]:
             f" {role_lit};\n"
             "  END IF;\n"
             "  IF found_oid IS NOT NULL THEN\n"
+            f"{_administers('found_oid', role_lit)}"
             f"    ALTER ROLE {role} NOLOGIN;\n"
             f"    REVOKE CONNECT ON DATABASE {db} FROM {role};\n"
             f"    GRANT {role} TO CURRENT_USER;\n"
@@ -276,6 +312,103 @@ def teardown_plan(layout: Layout) -> list[Statement]:
             f"  IF EXISTS (SELECT FROM pg_roles WHERE rolname = {role_lit}) THEN\n"
             f"    DROP OWNED BY {role};\n"
             f"    DROP ROLE {role};\n"
+            "  END IF;\n"
+            "END $envstack$"
+        ),
+    ]
+
+
+def provisioner_plan(database: str, password: str, *, salt: bytes | None = None) -> list[Statement]:
+    """Run by the cluster's owner (the master): create or update the provisioner login that
+    attached stacks administer their environments with. Idempotent; refuses a role of that name
+    that envstack did not create, or one with SUPERUSER, REPLICATION or BYPASSRLS.
+
+    `CREATEROLE` and nothing else among the attributes; on the database CREATE (for schemas) and
+    CONNECT with grant option (each environment role it creates needs CONNECT, and PUBLIC has
+    none after hardening). INHERIT, so that the environment roles it grants itself give it
+    what teardown needs (DROP OWNED BY, ending their sessions)."""
+    role, role_lit = quote_ident(PG_PROVISIONER), quote_literal(PG_PROVISIONER)
+    marker, db = quote_literal(PROVISIONER_MARKER), quote_ident(database)
+    return [
+        Statement("SET LOCAL standard_conforming_strings = on"),
+        *hardening_plan(database),
+        Statement(
+            "DO $envstack$ DECLARE r pg_roles%ROWTYPE; note text; BEGIN\n"
+            f"  SELECT * INTO r FROM pg_roles WHERE rolname = {role_lit};\n"
+            "  IF NOT FOUND THEN\n"
+            f"    CREATE ROLE {role} LOGIN CREATEROLE INHERIT NOSUPERUSER NOCREATEDB NOREPLICATION NOBYPASSRLS;\n"
+            f"    COMMENT ON ROLE {role} IS {marker};\n"
+            "  ELSE\n"
+            "    note := shobj_description(r.oid, 'pg_authid');\n"
+            f"    IF note IS DISTINCT FROM {marker} THEN\n"
+            f"      RAISE EXCEPTION 'role % exists but was not created by envstack as the provisioner "
+            f"(comment %); refusing to adopt it', {role_lit}, coalesce(note, 'none');\n"
+            "    END IF;\n"
+            "    IF r.rolsuper OR r.rolreplication OR r.rolbypassrls THEN\n"
+            f"      RAISE EXCEPTION 'role % has SUPERUSER, REPLICATION or BYPASSRLS; refusing to use it', {role_lit};\n"
+            "    END IF;\n"
+            "  END IF;\n"
+            "END $envstack$"
+        ),
+        Statement(
+            f"ALTER ROLE {role} WITH LOGIN CREATEROLE INHERIT NOCREATEDB PASSWORD "
+            f"{quote_literal(scram_verifier(password, salt))}",
+            secret=True,
+        ),
+        Statement(f"GRANT CREATE ON DATABASE {db} TO {role}"),
+        Statement(f"GRANT CONNECT ON DATABASE {db} TO {role} WITH GRANT OPTION"),
+    ]
+
+
+def disable_provisioner_plan() -> list[Statement]:
+    """Run by the owner when the provisioner resource is deleted: the login is disabled, the role
+    kept (it owns the schemas of the previews it created). Idempotent."""
+    role_lit = quote_literal(PG_PROVISIONER)
+    return [
+        Statement(
+            "DO $envstack$ BEGIN\n"
+            f"  IF EXISTS (SELECT FROM pg_roles WHERE rolname = {role_lit}) THEN\n"
+            f"    ALTER ROLE {quote_ident(PG_PROVISIONER)} NOLOGIN;\n"
+            "  END IF;\n"
+            "END $envstack$"
+        )
+    ]
+
+
+def hand_over_plan(layout: Layout) -> list[Statement]:
+    """Run once by the cluster's owner (the master) for an environment it created before the
+    provisioner existed (an older preview): the provisioner gets ADMIN OPTION on its role, owns
+    its schema, and becomes the grantor of its CONNECT, so the provisioner's update and teardown
+    plans work on it. Idempotent; refuses a schema or role envstack did not create for it; an
+    environment with neither is nothing to do."""
+    schema, role = quote_ident(layout.schema), quote_ident(layout.role)
+    role_lit, schema_lit = quote_literal(layout.role), quote_literal(layout.schema)
+    marker, db = quote_literal(layout.marker), quote_ident(layout.database)
+    provisioner = quote_ident(PG_PROVISIONER)
+    return [
+        environment_lock(layout),
+        database_lock(),
+        Statement(
+            "DO $envstack$ DECLARE role_oid oid; schema_oid oid; BEGIN\n"
+            f"  SELECT oid INTO role_oid FROM pg_roles WHERE rolname = {role_lit};\n"
+            f"  SELECT oid INTO schema_oid FROM pg_namespace WHERE nspname = {schema_lit};\n"
+            f"  IF role_oid IS NOT NULL AND shobj_description(role_oid, 'pg_authid') IS DISTINCT FROM {marker}\n"
+            f"     OR schema_oid IS NOT NULL AND obj_description(schema_oid, 'pg_namespace') IS DISTINCT FROM {marker}"
+            " THEN\n"
+            f"    RAISE EXCEPTION 'schema or role % was not created by envstack for this environment; refusing to "
+            f"hand it over', {role_lit};\n"
+            "  END IF;\n"
+            # The owner may SET ROLE to the provisioner it created: ALTER SCHEMA … OWNER needs it.
+            f"  GRANT {provisioner} TO CURRENT_USER;\n"
+            "  IF role_oid IS NOT NULL THEN\n"
+            f"    GRANT {role} TO {provisioner} WITH ADMIN OPTION;\n"
+            f"    REVOKE CONNECT ON DATABASE {db} FROM {role};\n"
+            f"    SET LOCAL ROLE {provisioner};\n"
+            f"    GRANT CONNECT ON DATABASE {db} TO {role};\n"
+            "    RESET ROLE;\n"
+            "  END IF;\n"
+            "  IF schema_oid IS NOT NULL THEN\n"
+            f"    ALTER SCHEMA {schema} OWNER TO {provisioner};\n"
             "  END IF;\n"
             "END $envstack$"
         ),

@@ -188,20 +188,22 @@ class TableStoreArgs:
     project: str = DEFAULT_PROJECT
 
 
-def credentials_document(*, password: str, host: str, port: int, database: str, role: str, schema: str) -> str:
-    """The database secret, in the shape RDS uses for its own secrets, plus the schema."""
-    return json.dumps(
-        {
-            "engine": "postgres",
-            "host": host,
-            "port": int(port),
-            "dbname": database,
-            "username": role,
-            "password": password,
-            "schema": schema,
-        },
-        sort_keys=True,
-    )
+def credentials_document(
+    *, password: str, host: str, port: int, database: str, role: str, schema: str | None = None
+) -> str:
+    """A database secret, in the shape RDS uses for its own secrets (which the Data API reads),
+    plus the environment's schema when there is one (the provisioner's login has none)."""
+    document: dict[str, str | int] = {
+        "engine": "postgres",
+        "host": host,
+        "port": int(port),
+        "dbname": database,
+        "username": role,
+        "password": password,
+    }
+    if schema is not None:
+        document["schema"] = schema
+    return json.dumps(document, sort_keys=True)
 
 
 class TableStore(pulumi.ComponentResource):

@@ -1,5 +1,7 @@
 """`envctl db`: local mode. The same SQL plan and direct executor as the TableStore, on any
-PostgreSQL reachable by a DSN, so developers get the environment layout locally."""
+PostgreSQL reachable by a DSN, so developers get the environment layout locally; and the
+cluster owner's two steps for the provisioner login (docs/tables.md): `provisioner` creates it
+on a cluster managed outside envstack, `hand-over` migrates previews the master created."""
 
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ from typing import Annotated
 import typer
 
 from components.executors import ExecutionError, PsycopgExecutor
+from components.names import PG_PROVISIONER
 from components.naming import UnmappableNameError
-from components.sql import Layout, PlanError, create_plan, teardown_plan
+from components.sql import Layout, PlanError, create_plan, hand_over_plan, provisioner_plan, teardown_plan
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
+from envctl.pr import PR_STACK
 
 db_app = typer.Typer(help="Create or remove an environment's schema and role on any PostgreSQL.", no_args_is_help=True)
 ALPHABET = string.ascii_letters + string.digits
@@ -99,3 +103,53 @@ def down(dsn: DsnOption, env: EnvOption) -> None:
     except ExecutionError as err:
         fail(str(err), EXIT_FAILURE)
     typer.echo(f"environment {env}: schema {layout.schema} and role {layout.role} removed")
+
+
+@db_app.command("provisioner")
+def provisioner(
+    dsn: Annotated[str, typer.Option("--dsn", help="The cluster master's libpq DSN or postgresql:// URL.")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password", envvar="ENVCTL_DB_PASSWORD", help="The login's password; a new random one if unset."
+        ),
+    ] = None,
+) -> None:
+    """As the cluster's master: create or update the provisioner login that attached stacks use.
+
+    Stacks that own their cluster do this themselves; this is for a cluster managed elsewhere."""
+    layout, params = _layout("provisioner", dsn, 1)  # validates the DSN; the name is a placeholder
+    password = password or "".join(secrets.choice(ALPHABET) for _ in range(32))
+    try:
+        plan = provisioner_plan(layout.database, password)
+    except PlanError as err:
+        fail(f"--password: {err}", EXIT_USAGE)
+    try:
+        PsycopgExecutor(dsn).apply(plan)
+    except ExecutionError as err:
+        fail(str(err), EXIT_FAILURE)
+    from psycopg import conninfo
+
+    own = {**params, "user": PG_PROVISIONER, "password": password, "dbname": layout.database}
+    typer.echo(f"provisioner {PG_PROVISIONER} on database {layout.database}: {conninfo.make_conninfo(**own)}")
+
+
+@db_app.command("hand-over")
+def hand_over(
+    dsn: Annotated[str, typer.Option("--dsn", help="The cluster master's libpq DSN or postgresql:// URL.")],
+    envs: Annotated[list[str], typer.Option("--env", help="A preview created by the master, e.g. pr-42; repeatable.")],
+) -> None:
+    """As the cluster's master, once: give the provisioner the previews the master created.
+
+    The provisioner gets ADMIN OPTION on each role, the schema and the CONNECT grant, so their
+    updates and the sweep work. Only pr-<number> previews: the owner's own stay with the master."""
+    for env in envs:
+        if not PR_STACK.match(env):
+            fail(f"--env {env!r}: only previews named pr-<number> are handed over (the owner's stay)", EXIT_USAGE)
+    for env in envs:
+        layout, _ = _layout(env, dsn, 1)
+        try:
+            PsycopgExecutor(dsn).apply(hand_over_plan(layout))
+        except ExecutionError as err:
+            fail(f"{env}: {err}", EXIT_FAILURE)
+        typer.echo(f"environment {env}: schema {layout.schema} and role {layout.role} handed to {PG_PROVISIONER}")

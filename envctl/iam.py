@@ -281,6 +281,9 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         Access("ssm-key-index", read=_SSM_READ, write=_SSM_WRITE),
     ),
 }
+# The provisioner login (components/provisioner.py): the same Data API calls with the master
+# secret, made only by the stack that owns the cluster.
+TYPE_ACCESS[conventions.PROVISIONER_ROLE] = TYPE_ACCESS[conventions.SCHEMA_ROLE]
 
 # Custom resources that make no AWS call of their own.
 NO_CLOUD_ACCESS = {
@@ -340,7 +343,11 @@ class Scopes:
         by_scope = {
             "bucket": [f"arn:aws:s3:::{p}-{s}-*" for s in stems],
             "object": [f"arn:aws:s3:::{p}-{s}-*/*" for s in stems],
-            "secret": [f"arn:aws:secretsmanager:*:*:secret:{p}-{s}-*" for s in stems],
+            "secret": [
+                *(f"arn:aws:secretsmanager:*:*:secret:{p}-{s}-*" for s in stems),
+                # The provisioner login's secret of each cluster the role's stacks create (a fixed name).
+                *(f"arn:aws:secretsmanager:*:*:secret:{names.provisioner_secret_name(c)}-*" for c in self.clusters),
+            ],
             # RDS names the secrets it manages rds!cluster-<uuid>; they carry no envstack name.
             "master-secret": ["arn:aws:secretsmanager:*:*:secret:rds!cluster-*"],
             "user-pool": ["arn:aws:cognito-idp:*:*:userpool/*"],

@@ -129,9 +129,11 @@ class _Mocks(pulumi.runtime.Mocks):
         shapes: dict[str, Callable[[], str]] = {
             conventions.BUCKET: lambda: f"arn:aws:s3:::{name}-0000000",
             conventions.USER_POOL: lambda: f"arn:aws:cognito-idp:{self.region}:{FAKE_ACCOUNT}:userpool/{name}-id",
-            # Secrets Manager appends 6 random characters to the secret's name.
+            # Secrets Manager appends 6 random characters to the secret's name: the given one, or
+            # the auto-name.
             conventions.SECRET: lambda: (
-                f"{head}:secret:{name}-0000000-{_token(self._seed(name), 6, string.ascii_letters)}"
+                f"{head}:secret:{inputs.get('name') or name + '-0000000'}-"
+                f"{_token(self._seed(name), 6, string.ascii_letters)}"
             ),
             conventions.KMS_KEY: lambda: f"{head}:key/{_key_uuid(self._seed(name))}",
             conventions.CLUSTER: lambda: f"{head}:cluster:{inputs.get('clusterIdentifier') or name}",
@@ -146,6 +148,10 @@ class _Mocks(pulumi.runtime.Mocks):
             "name": f"{owner}-cluster",
             "arn": f"arn:aws:rds:{self.region}:{FAKE_ACCOUNT}:cluster:{owner}-cluster",
             "secretArn": f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:rds!{owner}",
+            "provisionerSecretArn": (
+                f"arn:aws:secretsmanager:{self.region}:{FAKE_ACCOUNT}:secret:"
+                f"{names.provisioner_secret_name(owner + '-cluster')}-AbCdEf"
+            ),
             "endpoint": f"{owner}-cluster.cluster-mock.{self.region}.rds.amazonaws.com",
             "port": 5432,
             "database": names.DATABASE,

@@ -4,8 +4,9 @@ connection, as N pull-request previews on one shared cluster. Reports environmen
 (N / wall time) and the p50/p95 latency of one create. A benchmark, not a test: nothing here
 asserts a time.
 
-Without --dsn it starts a throw-away local server (the test suite's, tests/postgres.py; as
-root it runs as the `postgres` user). Every environment it creates is torn down at the end.
+Without --dsn it starts a throw-away local PostgreSQL 16 server (the test suite's,
+devtools/postgres.py; as root it runs as the unprivileged `envstack-pg` user). Every
+environment it creates is torn down at the end.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def main() -> int:
     if args.dsn:
         report(args.dsn, args.database, args.count, args.rounds)
         return 0
-    from tests.postgres import DATABASE, ServerUnavailableError, running_server
+    from devtools.postgres import DATABASE, ServerUnavailableError, running_server
 
     try:
         with running_server(f"-c max_connections={args.count + 20}") as server:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +15,30 @@ from typer.testing import CliRunner
 from components.config import parse_config
 from components.protection import protection
 from components.settings import TypeSettings
+from devtools.postgres import Server, ServerUnavailableError, running_server
 from envctl.plan import Rendering, Resource
 from envctl.render import render, render_config
 from envctl.runtime import record
 from envctl.stackfiles import committed_stacks
-from tests.postgres import pg  # noqa: F401 (the session fixture of the database tests)
 
 REGION = "ap-northeast-2"
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 runner = CliRunner()  # envctl's commands, invoked in-process
 STACKS = committed_stacks()
 TEST_PROVIDER = "test-provider"
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Server]:
+    """The real PostgreSQL 16 server of the database tests (devtools/postgres.py), one per
+    session. With CI=true a server that cannot start is a failure, never a skip."""
+    try:
+        with running_server() as server:
+            yield server
+    except ServerUnavailableError as err:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and {err}", pytrace=False)
+        pytest.skip(f"PostgreSQL not available: {err}")
 
 
 @pytest.fixture(scope="session")

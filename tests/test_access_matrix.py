@@ -26,10 +26,10 @@ from components.access import PROD_KEY, STATEMENTS, TABLES_DATA_API
 from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
 from components.tables import credentials_document
+from devtools.postgres import DATABASE, Server
 from envctl import access
 from envctl.plan import Rendering
 from tests.conftest import PLATFORM_ROLE, REGION, render_raw
-from tests.postgres import DATABASE, Server
 
 PREVIEW = "pr-7"
 # Which store each statement of the runtime policy grants on.

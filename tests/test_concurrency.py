@@ -14,7 +14,7 @@ import pytest
 
 from components.executors import PsycopgExecutor
 from components.sql import MARKER, Layout, Statement, create_plan, teardown_plan
-from tests.postgres import DATABASE, Server
+from devtools.postgres import DATABASE, Server
 
 pytestmark = pytest.mark.postgres
 

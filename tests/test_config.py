@@ -675,13 +675,13 @@ EXACT_MESSAGES = [
     (
         "arn_alone",
         [
-            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"}; allowed: \'arn\' needs \'secretArn\' (the master secret) and \'endpoint\' beside it'
+            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "name": "x", "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"}; allowed: \'arn\' needs \'secretArn\' (the provisioner login\'s secret) and \'endpoint\' beside it'
         ],
     ),
     (
         "arn_no_secret",
         [
-            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "endpoint": "h", "name": "x"}; allowed: \'arn\' needs \'secretArn\' (the master secret) and \'endpoint\' beside it'
+            'envstack:cluster: got {"arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod", "endpoint": "h", "name": "x"}; allowed: \'arn\' needs \'secretArn\' (the provisioner login\'s secret) and \'endpoint\' beside it'
         ],
     ),
     (

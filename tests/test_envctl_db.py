@@ -1,4 +1,4 @@
-"""`envctl db up/down`: local mode against the real server."""
+"""`envctl db up/down/provisioner/hand-over`: local mode against the real server."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import json
 import psycopg
 import pytest
 
+from components.names import PG_PROVISIONER
+from devtools.postgres import DATABASE, Server
 from envctl.cli import app
 from tests.conftest import runner
-from tests.postgres import Server
 
 
 def test_db_up_json_gives_the_environment_role_dsn_and_is_idempotent(pg: Server) -> None:
@@ -85,3 +86,38 @@ def test_db_up_takes_the_shared_format_option_and_keeps_json_as_a_hidden_alias(p
     assert json.loads(as_format.stdout)["schema"] == "env_local_fmt"
     assert "--json" not in runner.invoke(app, ["db", "up", "--help"]).stdout
     runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "local-fmt"])
+
+
+def test_hand_over_takes_only_previews_and_says_so() -> None:
+    result = runner.invoke(app, ["db", "hand-over", "--dsn", "host=/nowhere", "--env", "pr-1", "--env", "staging"])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        "--env 'staging': only previews named pr-<number> are handed over (the owner's stay)"
+    )
+
+
+@pytest.mark.postgres
+def test_a_preview_the_master_made_is_handed_to_the_provisioner_which_then_removes_it(pg: Server) -> None:
+    """The runbook's steps with the CLI: a preview created the old way (as the administrator), the
+    provisioner created, the hand-over, then `db down` as the provisioner (the sweep)."""
+    up = runner.invoke(app, ["db", "up", "--dsn", pg.admin_url, "--env", "pr-77", "--password", "pr77-pw-1"])
+    assert up.exit_code == 0, up.output
+    made = runner.invoke(app, ["db", "provisioner", "--dsn", pg.admin_url, "--password", "prov-pw-1"])
+    assert made.exit_code == 0, made.output
+    assert made.stdout.startswith(f"provisioner {PG_PROVISIONER} on database {DATABASE}: ")
+    as_provisioner = pg.dsn(PG_PROVISIONER, "prov-pw-1")
+    try:
+        refused = runner.invoke(app, ["db", "down", "--dsn", as_provisioner, "--env", "pr-77"])
+        assert refused.exit_code == 1 and "envctl db hand-over" in refused.output
+        handed = runner.invoke(app, ["db", "hand-over", "--dsn", pg.admin_url, "--env", "pr-77"])
+        assert handed.exit_code == 0, handed.output
+        assert handed.stdout == f"environment pr-77: schema env_pr_77 and role env_pr_77 handed to {PG_PROVISIONER}\n"
+        down = runner.invoke(app, ["db", "down", "--dsn", as_provisioner, "--env", "pr-77"])
+        assert down.exit_code == 0, down.output
+        with psycopg.connect(pg.admin_dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'env_pr_77'").fetchone() == (0,)
+    finally:
+        runner.invoke(app, ["db", "down", "--dsn", pg.admin_url, "--env", "pr-77"])
+        with psycopg.connect(pg.admin_dsn, autocommit=True) as conn:  # the provisioner is cluster-wide
+            conn.execute(f"REVOKE ALL ON DATABASE {DATABASE} FROM {PG_PROVISIONER} CASCADE")
+            conn.execute(f"DROP ROLE {PG_PROVISIONER}")

@@ -11,7 +11,7 @@ from psycopg import errors
 
 from components.executors import ExecutionError, PsycopgExecutor
 from components.sql import Layout, Statement, create_plan, teardown_plan
-from tests.postgres import DATABASE, Server
+from devtools.postgres import DATABASE, Server
 
 A, B = "iso-alpha", "iso-beta"
 PASSWORDS = {A: "alpha-Password-1", B: "beta-Password-2"}
@@ -375,3 +375,15 @@ def test_a_non_ascii_password_logs_in_as_postgresql_prepares_it(pg: Server) -> N
             assert conn.execute("SELECT current_user").fetchone() == (layout(env).role,)
     finally:
         executor.apply(teardown_plan(layout(env)))
+
+
+@pytest.mark.postgres
+def test_the_suite_runs_postgresql_16_as_production_does(pg: Server) -> None:
+    """Aurora runs major 16 (components/cluster.py); CREATEROLE's limits differ before 16."""
+    from components.cluster import ENGINE_VERSION
+    from devtools.postgres import MAJOR
+
+    with admin(pg) as conn:
+        version = conn.execute("SHOW server_version_num").fetchone()
+    assert version is not None
+    assert int(version[0]) // 10_000 == MAJOR == int(ENGINE_VERSION)

@@ -192,7 +192,7 @@ def test_the_committed_stacks_hold_only_their_own_names(rendered: dict[str, Rend
 
 # --- the grammar's edges and messages (each one a mutant the tests above let through) --------
 
-ROLE_LIST = "files, users, api-key, tables, key, cluster, created-at, runtime, registry"
+ROLE_LIST = "files, users, api-key, tables, key, cluster, created-at, runtime, registry, provisioner"
 
 
 def test_an_unknown_role_is_refused_with_the_roles_allowed() -> None:

@@ -444,7 +444,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "kms-key-outlives-its-data",
         _option(conventions.KMS_KEY, "", retainOnDelete=False),
-        "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main outlive destroy encrypted with it",
+        "not retained on delete, yet envstack-prod-api-key, envstack-prod-provisioner-credentials, envstack-prod-tables-credentials, prod-main outlive destroy encrypted with it",
     ),
     *RUNTIME_CASES,
 ]

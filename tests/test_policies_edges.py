@@ -63,7 +63,7 @@ NO_EXPIRY = "no lifecycle rule expires noncurrent versions"
 
 FIXED_SNAPSHOT = "fixed final snapshot identifier 'prod-main-final': a second destroy fails once it exists"
 KEY_OUTLIVED = (
-    "not retained on delete, yet envstack-prod-api-key, envstack-prod-tables-credentials, prod-main "
+    "not retained on delete, yet envstack-prod-api-key, envstack-prod-provisioner-credentials, envstack-prod-tables-credentials, prod-main "
     "outlive destroy encrypted with it"
 )
 
@@ -638,6 +638,7 @@ CASES: list[Case] = [
             _set(*CLUSTER, "skipFinalSnapshot", value=True),
             _set(*SECRET, "recoveryWindowInDays", value=0),
             _remove_key(conventions.SECRET, "-tables-credentials", "recoveryWindowInDays"),
+            _set(conventions.SECRET, "-provisioner-credentials", "recoveryWindowInDays", value=0),
         ],
         [
             (
@@ -655,6 +656,7 @@ CASES: list[Case] = [
             _remove_key(*CLUSTER, "skipFinalSnapshot"),
             _set(*SECRET, "recoveryWindowInDays", value=0),
             _set(conventions.SECRET, "-tables-credentials", "recoveryWindowInDays", value=UNKNOWN),
+            _set(conventions.SECRET, "-provisioner-credentials", "recoveryWindowInDays", value=0),
         ],
         [(M, "envstack-prod-key", "not retained on delete, yet prod-main outlive destroy encrypted with it")],
     ),
@@ -666,6 +668,7 @@ CASES: list[Case] = [
             _set(*CLUSTER, "skipFinalSnapshot", value=UNKNOWN),
             _set(*SECRET, "recoveryWindowInDays", value=0),
             _set(conventions.SECRET, "-tables-credentials", "recoveryWindowInDays", value=0),
+            _set(conventions.SECRET, "-provisioner-credentials", "recoveryWindowInDays", value=0),
         ],
         [],
     ),
@@ -705,6 +708,7 @@ CASES: list[Case] = [
             _set(*CLUSTER, "skipFinalSnapshot", value=True),
             _set(*SECRET, "recoveryWindowInDays", value=1),
             _set(conventions.SECRET, "-tables-credentials", "recoveryWindowInDays", value=0),
+            _set(conventions.SECRET, "-provisioner-credentials", "recoveryWindowInDays", value=0),
         ],
         [
             (
@@ -1161,14 +1165,17 @@ ADVISORIES = {
         ("s3-access-logging", "envstack-staging-files", "server access logging is off"),
         ("customer-managed-keys", "envstack-staging-files", AWS_MANAGED),
         ("customer-managed-keys", "envstack-staging-api-key", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-staging-provisioner-credentials", AWS_MANAGED),
         ("customer-managed-keys", "envstack-staging-tables-credentials", AWS_MANAGED),
         ("customer-managed-keys", "shared-nonprod", AWS_MANAGED),
         ("aurora-performance-insights", "shared-nonprod-writer", "Performance Insights is off"),
         ("cognito-threat-protection", "envstack-staging-users", "threat protection is not ENFORCED"),
         ("secret-recovery-window", "envstack-staging-api-key", "recovery window is 7 days, below 30"),
+        ("secret-recovery-window", "envstack-staging-provisioner-credentials", "recovery window is 7 days, below 30"),
         ("secret-recovery-window", "envstack-staging-tables-credentials", "recovery window is 7 days, below 30"),
         ("prod-stateful-protected", "envstack-staging-api-key", UNPROTECTED),
         ("prod-stateful-protected", "envstack-staging-files", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-provisioner-credentials", UNPROTECTED),
         ("prod-stateful-protected", "envstack-staging-tables", UNPROTECTED),
         ("prod-stateful-protected", "envstack-staging-tables-credentials", UNPROTECTED),
         ("prod-stateful-protected", "envstack-staging-users", UNPROTECTED),

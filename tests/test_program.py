@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components import conventions
+from components import conventions, names
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from envctl.errors import RenderError
 from envctl.plan import Rendering
@@ -74,7 +74,8 @@ def test_deletion_semantics_by_type(rendered: dict[str, Rendering], stack: str) 
     bucket = next(x for x in r.by_type(conventions.BUCKET) if x.name.endswith("-files"))
     pool = only(r.resources, conventions.USER_POOL)
     secrets = r.by_type(conventions.SECRET)
-    assert len(secrets) == 2  # the API key and the database credentials
+    # The API key and the database credentials, and the provisioner's where the stack owns a shared cluster.
+    assert len(secrets) == (3 if "clusterAttachment" in r.outputs else 2)
     windows = {x.inputs["recoveryWindowInDays"] for x in secrets}
     if kind in ("dev", "custom"):
         assert bucket.inputs["forceDestroy"] is True
@@ -159,6 +160,14 @@ def test_custom_preview_attaches_by_stack_reference_and_creates_nothing_slow() -
     # hourly-billed) must be added on purpose.
     assert {x.type for x in r.resources} == PAY_PER_USE_PREVIEW_TYPES
     assert "clusterAttachment" not in r.outputs
+    # It provisions through the owner's provisioner login, never the cluster's master secret.
+    store = only(r.resources, conventions.SCHEMA_ROLE)
+    assert (
+        store.inputs["executor"]["secretArn"]
+        .split(":secret:")[1]
+        .startswith(names.provisioner_secret_name("staging-cluster") + "-")
+    )
+    assert not r.by_type(conventions.PROVISIONER_ROLE)
 
 
 def test_custom_preview_can_attach_by_arns() -> None:
@@ -177,7 +186,16 @@ def test_custom_preview_can_attach_by_arns() -> None:
 
 def test_stacks_that_own_a_shared_cluster_export_its_attachment(rendered: dict[str, Rendering]) -> None:
     attachment = rendered["staging"].outputs["clusterAttachment"]
-    assert set(attachment) == {"name", "arn", "secretArn", "endpoint", "port", "database"}
+    assert set(attachment) == {"name", "arn", "secretArn", "provisionerSecretArn", "endpoint", "port", "database"}
+    r = rendered["staging"]
+    # The owner: its own table store and the provisioner's plan log in as the master; the secret it
+    # exports holds the provisioner's login, under the name the CI roles' policies grant by.
+    master = attachment["secretArn"]
+    assert only(r.resources, conventions.SCHEMA_ROLE).inputs["executor"]["secretArn"] == master
+    assert only(r.resources, conventions.PROVISIONER_ROLE).inputs["executor"]["secretArn"] == master
+    secret = next(x for x in r.by_type(conventions.SECRET) if x.arn == attachment["provisionerSecretArn"])
+    assert secret.inputs["name"] == names.provisioner_secret_name("shared-nonprod") != master
+    assert not rendered["dev"].by_type(conventions.PROVISIONER_ROLE)  # a private cluster has none
     assert "clusterAttachment" not in rendered["dev"].outputs  # dev's cluster is private
 
 

@@ -18,6 +18,8 @@ from components.sql import (
     create_plan,
     database_lock,
     environment_lock,
+    hand_over_plan,
+    provisioner_plan,
     quote_ident,
     quote_literal,
     scram_verifier,
@@ -66,13 +68,18 @@ def test_create_plan_is_deterministic_and_ordered() -> None:
     sql = [s.sql for s in plan]
     hardening = [
         f"SELECT pg_advisory_xact_lock({LOCK_DATABASE}, 0)",
-        'REVOKE ALL ON DATABASE "envstack" FROM PUBLIC',
-        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        # Only the database's owner revokes on the database; the provisioner cannot, and skips it.
+        "DO $envstack$ BEGIN\n"
+        "  IF pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = 'envstack'), 'USAGE') THEN\n"
+        '    REVOKE ALL ON DATABASE "envstack" FROM PUBLIC;\n'
+        "    REVOKE CREATE ON SCHEMA public FROM PUBLIC;\n"
+        "  END IF;\n"
+        "END $envstack$",
         "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
     ]
     # The environment's lock comes first, the database-wide steps last, under the database lock.
     assert sql[1] == environment_lock(layout).sql
-    assert sql[-5:-1] == hardening
+    assert sql[-4:-1] == hardening
     assert sql[-1] == 'GRANT CONNECT ON DATABASE "envstack" TO "env_dev"'
     create_role = next(s for s in sql if "CREATE ROLE" in s)
     assert (
@@ -84,7 +91,7 @@ def test_create_plan_is_deterministic_and_ordered() -> None:
     assert sql.index(create_role) < alter < next(i for i, s in enumerate(sql) if "CREATE SCHEMA" in s)
     assert sql[alter].endswith(f"PASSWORD '{scram_verifier('pw', SALT)}'")
     assert 'GRANT USAGE, CREATE ON SCHEMA "env_dev" TO "env_dev"' in sql
-    assert sql[-6] == 'ALTER ROLE "env_dev" SET search_path = "env_dev"'
+    assert sql[-5] == 'ALTER ROLE "env_dev" SET search_path = "env_dev"'
     assert any(s.startswith('ALTER DEFAULT PRIVILEGES IN SCHEMA "env_dev"') for s in sql)
 
 
@@ -93,7 +100,7 @@ def test_every_statement_that_touches_a_shared_row_runs_under_the_database_lock(
     environment: each plan must hold the database lock before it changes them."""
     layout = Layout(env="dev", database="envstack", connection_limit=20)
     shared = ("ON DATABASE", "ON SCHEMA public", "ALTER DEFAULT PRIVILEGES REVOKE", "DROP OWNED")
-    for plan in (create_plan(layout, "pw"), teardown_plan(layout)):
+    for plan in (create_plan(layout, "pw"), teardown_plan(layout), hand_over_plan(layout)):
         sql = [s.sql for s in plan]
         locked = sql.index(database_lock().sql)
         assert sql.index(environment_lock(layout).sql) < locked  # always in this order: no deadlock
@@ -218,11 +225,17 @@ PLAN_TEXT = Path(__file__).parent / "fixtures" / "sql-plans.sql"
 
 
 def render_plans() -> str:
-    """The create and teardown plans of one environment, every statement in full (the verifier
+    """The create, teardown and hand-over plans of one environment and the provisioner's plan, every statement in full (the verifier
     from a fixed salt), as reviewed against shared/reference/security-controls.md."""
     layout = Layout(env="pr-7", database="envstack", connection_limit=10)
     out = []
-    for name, plan in (("create", create_plan(layout, "pw", salt=SALT)), ("teardown", teardown_plan(layout))):
+    plans = (
+        ("create", create_plan(layout, "pw", salt=SALT)),
+        ("teardown", teardown_plan(layout)),
+        ("provisioner", provisioner_plan("envstack", "pw", salt=SALT)),
+        ("hand-over", hand_over_plan(layout)),
+    )
+    for name, plan in plans:
         for number, statement in enumerate(plan, 1):
             flags = (" secret" if statement.secret else "") + (
                 f" params={statement.params}" if statement.params else ""

@@ -27,9 +27,9 @@ from components.tables import (
     is_unknown,
     password_hash,
 )
+from devtools.postgres import DATABASE, Server
 from envctl.plan import Rendering
 from tests.conftest import ROOT, STACKS, only
-from tests.postgres import DATABASE, Server
 
 
 def props(pg: Server, env: str, **over: Any) -> dict[str, Any]:
@@ -373,7 +373,7 @@ def test_table_store_is_in_every_stack_graph(rendered: dict[str, Rendering], sta
     assert r.outputs["databaseSchema"] == i["schema"]
     assert r.outputs["databaseSecretArn"].startswith("arn:aws:secretsmanager:")
     assert r.outputs["databaseCluster"] == (r.config.cluster.name if r.config.cluster else f"envstack-{r.config.name}")
-    creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-credentials"))
+    creds = next(x for x in r.by_type(conventions.SECRET) if x.name.endswith("-tables-credentials"))
     assert creds.inputs["tags"] == {"envstack:purpose": "database-credentials"}
 
 
