@@ -122,6 +122,24 @@ def kms_alias(env: str, project: str = DEFAULT_PROJECT) -> str:
     return f"alias/{PREFIX}-{stem(env, project)}"
 
 
+# The runtime roles' permissions boundary (`envctl iam-policy boundary`): one managed policy per
+# platform project, under the IAM path BOUNDARY_PATH, created once by an administrator.
+BOUNDARY_PATH = f"/{PREFIX}/"
+
+
+def boundary_policy_name(project: str) -> str:
+    """The name of the managed policy that caps every runtime role of `project`."""
+    return f"{project}-runtime-boundary"
+
+
+KEY_INDEX = "api-keys"
+
+
+def key_index_path(project: str) -> str:
+    """The hierarchy of a project's API key index entries, named by a key's hash."""
+    return f"{ssm_root(project)}/{KEY_INDEX}"
+
+
 def ssm_root(project: str) -> str:
     """The SSM Parameter Store hierarchy of a platform project (components/records.py)."""
     return f"/{PREFIX}/{project}"
@@ -235,3 +253,8 @@ def normaliser(env: str, placeholder: str, project: str = DEFAULT_PROJECT) -> Ca
         return (m.group("prefix") or m.group("label") or m.group("record")) + placeholder
 
     return lambda text: pattern.sub(replace, text)
+
+
+def provisioner_secret_name(cluster: str) -> str:
+    """The Secrets Manager name of the provisioner login's credentials on cluster `cluster`."""
+    return f"{cluster}-provisioner"

@@ -409,16 +409,17 @@ def access_matrix(
 
 @app.command("iam-policy")
 def iam_policy(
-    role: Annotated[str, typer.Argument(help="deploy, preview or drift.", show_default=False)],
+    role: Annotated[str, typer.Argument(help="deploy, preview, drift or boundary.", show_default=False)],
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) of a CI role: deploy, preview or drift.
+    """Print the least-privilege IAM policy (JSON) of a CI role: deploy, preview or drift; or
+    the runtime roles' permissions boundary: boundary.
 
     Derived from the resource types the program declares: deploy (pulumi up of the committed
     stacks), preview (pull-request environments) or drift (read-only refresh). See docs/iam.md."""
     from envctl import iam
 
-    if role not in iam.ROLES:
-        fail(f"unknown role '{role}'; allowed: {', '.join(iam.ROLES)}", EXIT_USAGE)
+    if role not in iam.DOCUMENTS:
+        fail(f"unknown role '{role}'; allowed: {', '.join(iam.DOCUMENTS)}", EXIT_USAGE)
     # iam.UnmappedTypeError, a program change without its permissions, is a FailureError (exit 1).
     document = guarded(lambda: iam.policy(role), f"deriving the {role} policy")
     emit(formats.to_json(document))
