@@ -476,7 +476,7 @@ def _check_access_rules(config: StackConfig) -> StackConfig:
         raise _KeyError(
             "envstack:deployRoleArn",
             _NOT_SET,
-            f"the CI deploy role's ARN, named in the key policy of the key a {config.type.value} stack creates; "
+            f"the CI deploy role's ARN, required where a key is created (a {config.type.value} stack): its key policy names it; "
             "set it once for the project in Pulumi.yaml",
         )
     for key, arns in (

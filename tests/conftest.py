@@ -17,7 +17,7 @@ from components.settings import TypeSettings
 from envctl.plan import Rendering, Resource
 from envctl.render import render, render_config
 from envctl.runtime import record
-from envctl.stackfiles import committed_stacks
+from envctl.stackfiles import committed_stacks, project_config
 from tests.postgres import pg  # noqa: F401 (the session fixture of the database tests)
 
 REGION = "ap-northeast-2"
@@ -45,9 +45,15 @@ CONFIRMED_PROD = {
 }
 
 
+# The project-wide defaults of Pulumi.yaml (the boundary, the trusted principals, the deploy role),
+# which the Pulumi CLI applies beneath every stack's own config.
+PROJECT_DEFAULTS = project_config()
+
+
 def render_raw(raw: dict[str, Any], stack: str = "test") -> Rendering:
-    """Render the program for an ad-hoc config (as `pulumi config` would hold it)."""
-    raw = {"aws:region": REGION, **raw}
+    """Render the program for an ad-hoc config (as `pulumi config` would hold it, over the
+    project's defaults)."""
+    raw = {**PROJECT_DEFAULTS, "aws:region": REGION, **raw}
     return render_config(stack, raw, [], parse_config(raw, stack))
 
 
