@@ -22,7 +22,8 @@ from envctl.plan import Rendering
 from envctl.render import load_plan
 from envctl.runtime import FAKE_ACCOUNT
 from envctl.stackfiles import ROOT
-from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, only, render_raw, runner
+from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, UNSET, only, render_raw, runner
+from tests.conftest import over_defaults as merged_over_defaults
 from tests.test_policies import policy_args, run_pack
 
 ROLE = conventions.ROLE
@@ -128,14 +129,12 @@ def test_docs_explain_every_granted_action() -> None:
 # --- config refusals -------------------------------------------------------------------------
 
 
-UNSET = object()  # a key the test removes from the project's defaults
 BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/envstack-runtime-boundary"
 
 
 def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     """A stack's config as the Pulumi CLI hands it over: the project's defaults, then the stack's."""
-    merged = {**PROJECT_DEFAULTS, "aws:region": REGION, **raw}
-    return {k: v for k, v in merged.items() if v is not UNSET}
+    return merged_over_defaults({"aws:region": REGION, **raw})
 
 
 def refused(raw: dict[str, Any], stack: str = "staging") -> ConfigError:
