@@ -411,11 +411,10 @@ def access_matrix(
 def iam_policy(
     role: Annotated[str, typer.Argument(help="deploy, preview, drift or boundary.", show_default=False)],
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) of a CI role: deploy, preview or drift; or
-    the runtime roles' permissions boundary: boundary.
+    """Print the IAM policy (JSON) of a CI role (deploy, preview, drift) or the runtime roles' boundary.
 
     Derived from the resource types the program declares: deploy (pulumi up of the committed
-    stacks), preview (pull-request environments) or drift (read-only refresh). See docs/iam.md."""
+    stacks), preview (pull-request environments), drift (read-only refresh). See docs/iam.md."""
     from envctl import iam
 
     if role not in iam.DOCUMENTS:
