@@ -193,6 +193,8 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
             read=("rds:DescribeDBInstances", "rds:ListTagsForResource"),
             write=("rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", *_TAGGED),
         ),
+        # resourceClusterInstanceRead reads the instance's cluster too (Pike's mapping lists it).
+        Access("rds-cluster", read=("rds:DescribeDBClusters",)),
     ),
     # The table store (TableStore's dynamic provider): the SQL plan through the Data API, with the
     # master secret of a cluster the stack owns (encrypted with prod's own key in prod), or the
