@@ -476,8 +476,8 @@ def _check_access_rules(config: StackConfig) -> StackConfig:
         raise _KeyError(
             "envstack:deployRoleArn",
             _NOT_SET,
-            f"the CI deploy role's ARN, required where a key is created (a {config.type.value} stack): its key policy names it; "
-            "set it once for the project in Pulumi.yaml",
+            f"the CI deploy role's ARN, required where a key is created (a {config.type.value} stack): "
+            "its key policy names it; set it once for the project in Pulumi.yaml",
         )
     for key, arns in (
         ("envstack:platformPrincipals", config.platform_principals),

@@ -113,7 +113,9 @@ class Scopes:
             "object": [self.arn("s3", f"{p}-{s}-*/*", region="", account="") for s in stems],
             "secret": [self.arn("secretsmanager", f"secret:{p}-{s}-*") for s in stems],
             # RDS names the secrets it manages rds!cluster-<uuid>; they carry no envstack name.
-            "master-secret": [self.arn("secretsmanager", "secret:rds!cluster-*")] if self.master_secret_clusters else [],
+            "master-secret": [self.arn("secretsmanager", "secret:rds!cluster-*")]
+            if self.master_secret_clusters
+            else [],
             # Secrets Manager appends `-` and six random characters to a secret's name.
             "provisioner-secret": [
                 self.arn("secretsmanager", f"secret:{names.provisioner_secret_name(c)}-??????")
@@ -155,20 +157,22 @@ class Scopes:
         """Resources whose ARNs carry no name are held to the environments' tags; what creates a
         role or widens it, to the boundary; what writes tags, to the environments' tags."""
         bounded = {"StringEquals": {"iam:PermissionsBoundary": _one(list(self.boundaries))}}
-        if scope in ("user-pool", "kms-key", "ssm-key-index"):
-            return self.tag_condition
-        if scope in ("tagged-create", "iam-role-tag", "ssm-key-index-create"):
-            return _request(self.tag_condition)
-        if scope == "iam-role-bounded":
-            return bounded
-        if scope == "iam-role-create":
-            return _merge(bounded, _request(self.tag_condition))
-        if scope == "ssm-key-index-tag":
-            return _merge(self.tag_condition, _request(self.tag_condition))
-        if scope == "master-secret" and self.master_secret_clusters:
+        tags, request = self.tag_condition, _request(self.tag_condition)
+        by_scope = {
+            "user-pool": tags,
+            "kms-key": tags,
+            "ssm-key-index": tags,
+            "tagged-create": request,
+            "iam-role-tag": request,
+            "ssm-key-index-create": request,
+            "iam-role-bounded": bounded,
+            "iam-role-create": _merge(bounded, request),
+            "ssm-key-index-tag": _merge(tags, request),
+        }
+        if self.master_secret_clusters:
             arns = [self.arn("rds", f"cluster:{c}") for c in self.master_secret_clusters]
-            return {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": _one(arns)}}
-        return None
+            by_scope["master-secret"] = {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": _one(arns)}}
+        return by_scope.get(scope)
 
 
 def _merge(*conditions: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -196,7 +200,8 @@ def check_coverage(types: Iterable[str]) -> None:
     unmapped = sorted(t for t in types if t not in TYPE_ACCESS and t not in NO_CLOUD_ACCESS)
     if unmapped:
         raise UnmappedTypeError(
-            f"no IAM mapping for resource type(s) {', '.join(unmapped)}: add them to TYPE_ACCESS in envctl/iam_actions.py"
+            f"no IAM mapping for resource type(s) {', '.join(unmapped)}: "
+            "add them to TYPE_ACCESS in envctl/iam_actions.py"
         )
 
 
@@ -233,7 +238,7 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
         rendering = preview_rendering()
         owner_raw, _ = read_stack_config(pr.CLUSTER_OWNER_STACK)
         shared = parse_config(owner_raw, pr.CLUSTER_OWNER_STACK).cluster  # the cluster previews attach to
-        attached = (shared.name,) if shared else ()
+        attached: tuple[str, ...] = (shared.name,) if shared else ()
         project = rendering.config.project
         scopes = Scopes(
             partition=partition_of([rendering]),
@@ -257,13 +262,13 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
             for r in rendering.by_type(conventions.CLUSTER)
         )
     )
-    attached = tuple(sorted({c for c in (_cluster_of(r) for r in renderings) if c}))
+    used = tuple(sorted({c for c in (_cluster_of(r) for r in renderings) if c}))
     projects = sorted({project for project, _ in pairs})
     scopes = Scopes(
         partition=partition_of(renderings),
         environments=pairs,
         clusters=created,
-        data_api_clusters=attached,
+        data_api_clusters=used,
         tag_condition={
             "StringEquals": {
                 _tag(TAG_PROJECT): _one(projects),
@@ -271,8 +276,8 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
             }
         },
         boundaries=tuple(sorted({r.config.permissions_boundary for r in renderings})),
-        master_secret_clusters=tuple(c for c in attached if c in created),
-        provisioner_clusters=tuple(c for c in attached if c not in created),
+        master_secret_clusters=tuple(c for c in used if c in created),
+        provisioner_clusters=tuple(c for c in used if c not in created),
     )
     return renderings, scopes, role == "deploy"
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from components import conventions
 
+
 @dataclass(frozen=True)
 class Access:
     """What one resource type needs on one kind of resource (`scope`, see Scopes.resources)."""
@@ -259,7 +260,11 @@ TYPE_ACCESS: dict[str, tuple[Access, ...]] = {
         Access("ssm-record", read=_SSM_READ, write=_SSM_WRITE),
         # Key index entries: an existing one by its tags; a new one (PutParameter with Tags) and
         # any tag change only with the role's own environments' tags in the request.
-        Access("ssm-key-index", read=_SSM_READ, write=("ssm:PutParameter", "ssm:DeleteParameter", "ssm:RemoveTagsFromResource")),
+        Access(
+            "ssm-key-index",
+            read=_SSM_READ,
+            write=("ssm:PutParameter", "ssm:DeleteParameter", "ssm:RemoveTagsFromResource"),
+        ),
         Access("ssm-key-index-create", write=("ssm:PutParameter",)),
         Access("ssm-key-index-tag", write=("ssm:AddTagsToResource",)),
     ),
@@ -295,5 +300,3 @@ ON_ALL_RESOURCES = ("kms:TagResource",)
 BOUNDED_ACTIONS = ("iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary")
 # Never granted to a CI role.
 FORBIDDEN_ACTIONS = ("iam:DeleteRolePermissionsBoundary", "iam:PassRole", "iam:CreatePolicyVersion")
-
-

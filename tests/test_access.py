@@ -20,7 +20,6 @@ from envctl import access
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import load_plan
-from envctl.runtime import FAKE_ACCOUNT
 from envctl.stackfiles import ROOT
 from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, UNSET, only, render_raw, runner
 from tests.conftest import over_defaults as merged_over_defaults
@@ -161,7 +160,11 @@ BOUNDARY_KEY = "envstack:permissionsBoundary"
         ({**STAGING, PRINCIPALS: [PLATFORM_ROLE, PLATFORM_ROLE]}, PRINCIPALS, "each IAM role ARN once"),
         ({**STAGING, PRINCIPALS: PLATFORM_ROLE}, PRINCIPALS, "a list"),
         ({"envstack:type": "dev", BOUNDARY_KEY: UNSET}, BOUNDARY_KEY, "must be set"),
-        ({"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::123456789012:role/x"}, BOUNDARY_KEY, "IAM managed policy"),
+        (
+            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::123456789012:role/x"},
+            BOUNDARY_KEY,
+            "IAM managed policy",
+        ),
         (
             {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws-us-gov:iam::123456789012:policy/b"},
             BOUNDARY_KEY,
@@ -200,7 +203,13 @@ def test_the_project_defaults_satisfy_every_type_and_china_takes_aws_cn() -> Non
     assert parse_config(over_defaults({"envstack:type": "dev", "envstack:deployRoleArn": UNSET}), "dev")
     cn = "arn:aws-cn:iam::123456789012:role/platform-api"
     cn_boundary = "arn:aws-cn:iam::123456789012:policy/envstack/envstack-runtime-boundary"
-    cn_raw = {"aws:region": "cn-north-1", **STAGING, PRINCIPALS: [cn], BOUNDARY_KEY: cn_boundary, "envstack:deployRoleArn": UNSET}
+    cn_raw = {
+        "aws:region": "cn-north-1",
+        **STAGING,
+        PRINCIPALS: [cn],
+        BOUNDARY_KEY: cn_boundary,
+        "envstack:deployRoleArn": UNSET,
+    }
     assert parse_config(over_defaults(cn_raw), "staging").platform_principals == (cn,)
     # As `pulumi config set --path` stores a list, Pulumi hands it to the program as JSON text.
     raw = over_defaults({**STAGING, PRINCIPALS: json.dumps([PLATFORM_ROLE])})

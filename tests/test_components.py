@@ -299,7 +299,13 @@ def test_the_key_policy_grants_the_deploy_role_what_its_iam_policy_grants_on_key
     """The key policy's deploy-role statement and envctl's `kms-key` scope for deploy stay in step."""
     from envctl import iam_actions
 
-    on_keys = {a for accesses in iam_actions.TYPE_ACCESS.values() for x in accesses if x.scope == "kms-key" for a in (*x.read, *x.write)}
+    on_keys = {
+        a
+        for accesses in iam_actions.TYPE_ACCESS.values()
+        for x in accesses
+        if x.scope == "kms-key"
+        for a in (*x.read, *x.write)
+    }
     assert set(DEPLOY_ROLE_ACTIONS) == on_keys
 
 

@@ -571,7 +571,12 @@ EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "project": ({**_DEV, "envstack:name": "a" * 20, "envstack:project": "b" * 12}, "dev"),
     "confirm": ({**_DEV, "envstack:confirmDeletion": "prod"}, "dev"),
     "principals_missing": (
-        {"aws:region": REGION, "envstack:type": "prod", "envstack:cluster": ATTACH, "envstack:platformPrincipals": UNSET},
+        {
+            "aws:region": REGION,
+            "envstack:type": "prod",
+            "envstack:cluster": ATTACH,
+            "envstack:platformPrincipals": UNSET,
+        },
         "prod",
     ),
     "principal_wild": ({**_DEV, "envstack:platformPrincipals": ["arn:aws:iam::123456789012:role/*"]}, "dev"),

@@ -25,7 +25,7 @@ from envctl.plan import Rendering
 from envctl.render import load_plan, render
 from envctl.runtime import generated_password, record
 from envctl.stackfiles import ROOT
-from tests.conftest import over_defaults, CONFIRMED_PROD, STACKS, render_raw, runner
+from tests.conftest import CONFIRMED_PROD, STACKS, over_defaults, render_raw, runner
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 

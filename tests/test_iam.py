@@ -321,7 +321,11 @@ def test_prods_first_up_may_tag_the_key_it_creates() -> None:
 def test_the_runtime_roles_calls_are_covered() -> None:
     """What terraform-provider-aws's aws_iam_role and aws_iam_role_policy call (role.go, role_policy.go)."""
     by_sid = {st["Sid"]: st for st in document("deploy")["Statement"]}
-    role = {"Action": [a for sid in ("IamRole", "IamRoleCreate", "IamRoleBounded", "IamRoleTag") for a in by_sid[sid]["Action"]]}
+    role = {
+        "Action": [
+            a for sid in ("IamRole", "IamRoleCreate", "IamRoleBounded", "IamRoleTag") for a in by_sid[sid]["Action"]
+        ]
+    }
     assert {
         "iam:CreateRole",
         "iam:GetRole",

@@ -6,7 +6,7 @@ from components.config import parse_config
 from components.conventions import CARD_FIELDS, OUTPUTS
 from envctl.plan import Rendering
 from envctl.reference import reference
-from tests.conftest import over_defaults, ROOT
+from tests.conftest import ROOT, over_defaults
 
 
 def test_the_reference_is_generated_from_the_code() -> None:
