@@ -181,7 +181,7 @@ BOUNDARY_KEY = "envstack:permissionsBoundary"
             "aws sts get-caller-identity",
         ),
         (
-            {"envstack:type": "dev", "envstack:project": "shop"},
+            {"envstack:type": "dev", "envstack:project": "shop", BOUNDARY_KEY: BOUNDARY},
             BOUNDARY_KEY,
             "policy/envstack/shop-runtime-boundary",
         ),

@@ -14,7 +14,7 @@ from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws
 from components.config import parse_config as parse_merged
 from components.names import NAME_MAX
 from components.naming import kms_alias, parse_stem, pg_identifier, private_cluster_identifier, resource_name, stem
-from tests.conftest import UNSET, over_defaults
+from tests.conftest import PROJECT_DEFAULTS, UNSET, over_defaults
 
 REGION = "ap-northeast-2"
 ATTACH = {"name": "shared-nonprod", "stack": "acme/envstack/staging"}
@@ -357,8 +357,9 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:  # noqa: PLR0912 (one flat 
     cluster = raw.get("envstack:cluster")
     if (type_ == "dev") != (cluster is None):
         return False
-    principals = raw.get("envstack:platformPrincipals", [])
-    if type_ in {"staging", "prod"} and not principals:
+    # Pulumi.yaml's project defaults name the principals, the boundary and the deploy role.
+    principals = raw.get("envstack:platformPrincipals", PROJECT_DEFAULTS["envstack:platformPrincipals"])
+    if not principals:
         return False
     role = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
     if any("*" in p or not re.fullmatch(role, p) for p in principals):
