@@ -128,8 +128,10 @@ BOUNDARY_PATH = f"/{PREFIX}/"
 
 
 def boundary_policy_name(project: str) -> str:
-    """The name of the managed policy that caps every runtime role of `project`."""
-    return f"{project}-runtime-boundary"
+    """The name of the managed policy that caps every runtime role of `project`. It starts
+    outside the grammar's `envstack-<env>-...` form, so that no environment (`runtime`, say)
+    reads it as one of its own names."""
+    return f"runtime-boundary-{project}"
 
 
 KEY_INDEX = "api-keys"

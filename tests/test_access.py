@@ -128,7 +128,7 @@ def test_docs_explain_every_granted_action() -> None:
 # --- config refusals -------------------------------------------------------------------------
 
 
-BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/envstack-runtime-boundary"
+BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-envstack"
 
 
 def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
@@ -173,17 +173,17 @@ BOUNDARY_KEY = "envstack:permissionsBoundary"
         (
             {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::123456789012:policy/org/boundary"},
             BOUNDARY_KEY,
-            "arn:aws:iam::<account>:policy/envstack/envstack-runtime-boundary",
+            "arn:aws:iam::<account>:policy/envstack/runtime-boundary-envstack",
         ),
         (
-            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::aws:policy/envstack/envstack-runtime-boundary"},
+            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::aws:policy/envstack/runtime-boundary-envstack"},
             BOUNDARY_KEY,
             "aws sts get-caller-identity",
         ),
         (
             {"envstack:type": "dev", "envstack:project": "shop", BOUNDARY_KEY: BOUNDARY},
             BOUNDARY_KEY,
-            "policy/envstack/shop-runtime-boundary",
+            "policy/envstack/runtime-boundary-shop",
         ),
         ({**PROD, "envstack:deployRoleArn": UNSET}, "envstack:deployRoleArn", "required"),
         ({**PROD, "envstack:deployRoleArn": "arn:aws:iam::123456789012:user/ci"}, "envstack:deployRoleArn", "role ARN"),
@@ -202,7 +202,7 @@ def test_the_project_defaults_satisfy_every_type_and_china_takes_aws_cn() -> Non
         assert cfg.platform_principals == tuple(PROJECT_DEFAULTS[PRINCIPALS]) and cfg.permissions_boundary == BOUNDARY
     assert parse_config(over_defaults({"envstack:type": "dev", "envstack:deployRoleArn": UNSET}), "dev")
     cn = "arn:aws-cn:iam::123456789012:role/platform-api"
-    cn_boundary = "arn:aws-cn:iam::123456789012:policy/envstack/envstack-runtime-boundary"
+    cn_boundary = "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack"
     cn_raw = {
         "aws:region": "cn-north-1",
         **STAGING,

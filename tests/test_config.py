@@ -847,13 +847,13 @@ EXACT_MESSAGES = [
     (
         "boundary_not_envstacks",
         [
-            'envstack:permissionsBoundary: got "arn:aws:iam::123456789012:policy/org/boundary"; allowed: the boundary policy of project envstack, arn:aws:iam::<account>:policy/envstack/envstack-runtime-boundary (<account> from `aws sts get-caller-identity --query Account`; `envctl iam-policy boundary` prints it)'
+            'envstack:permissionsBoundary: got "arn:aws:iam::123456789012:policy/org/boundary"; allowed: the boundary policy of project envstack, arn:aws:iam::<account>:policy/envstack/runtime-boundary-envstack (<account> from `aws sts get-caller-identity --query Account`; `envctl iam-policy boundary` prints it)'
         ],
     ),
     (
         "boundary_missing",
         [
-            "envstack:permissionsBoundary: got nothing (the key is not set); allowed: must be set (ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` prints: arn:<partition>:iam::<account>:policy/envstack/<project>-runtime-boundary (docs/iam.md); usually set once for the project in Pulumi.yaml.)"
+            "envstack:permissionsBoundary: got nothing (the key is not set); allowed: must be set (ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` prints: arn:<partition>:iam::<account>:policy/envstack/runtime-boundary-<project> (docs/iam.md); usually set once for the project in Pulumi.yaml.)"
         ],
     ),
     (
@@ -879,7 +879,7 @@ def test_the_edges_the_rules_accept() -> None:
     # project and environment names take exactly 31 characters together
     assert parse_config({**_DEV, "envstack:name": "a" * 20, "envstack:project": "b" * 11}, "x").project == "b" * 11
     # ARNs of the region's own partition, outside the commercial one
-    boundary = "arn:aws-cn:iam::123456789012:policy/envstack/envstack-runtime-boundary"
+    boundary = "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack"
     cn = {
         **_DEV,
         "aws:region": "cn-north-1",

@@ -177,7 +177,7 @@ def test_deploy_covers_the_table_store_and_prods_key() -> None:
 
 SHARED_CLUSTER = "arn:aws:rds:*:*:cluster:shared-nonprod"
 PROVISIONER = "arn:aws:secretsmanager:*:*:secret:shared-nonprod-provisioner-??????"
-BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/envstack-runtime-boundary"
+BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-envstack"
 
 
 def test_preview_is_held_to_pull_request_environments() -> None:
@@ -417,7 +417,7 @@ def test_a_projects_stacks_get_a_policy_for_their_names(monkeypatch: pytest.Monk
 
     def render_in_shop(stack: str) -> Rendering:
         raw, secret_keys = read_stack_config(stack)
-        boundary = "arn:aws:iam::123456789012:policy/envstack/shop-runtime-boundary"
+        boundary = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-shop"
         raw = {**raw, "envstack:project": "shop", "envstack:permissionsBoundary": boundary}
         return render_config(stack, raw, secret_keys, parse_config(raw, stack))
 
@@ -488,7 +488,7 @@ def test_a_stack_in_china_gets_aws_cn_arns(monkeypatch: pytest.MonkeyPatch) -> N
     cn = {
         "aws:region": "cn-north-1",
         "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/platform-api"],
-        "envstack:permissionsBoundary": "arn:aws-cn:iam::123456789012:policy/envstack/envstack-runtime-boundary",
+        "envstack:permissionsBoundary": "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack",
         "envstack:deployRoleArn": "arn:aws-cn:iam::123456789012:role/ci/envstack-deploy",
     }
 
@@ -518,7 +518,7 @@ def test_stacks_in_two_partitions_are_refused(monkeypatch: pytest.MonkeyPatch) -
                 **raw,
                 "aws:region": "us-gov-west-1",
                 "envstack:platformPrincipals": ["arn:aws-us-gov:iam::123456789012:role/p"],
-                "envstack:permissionsBoundary": "arn:aws-us-gov:iam::123456789012:policy/envstack/envstack-runtime-boundary",
+                "envstack:permissionsBoundary": "arn:aws-us-gov:iam::123456789012:policy/envstack/runtime-boundary-envstack",
                 "envstack:deployRoleArn": "arn:aws-us-gov:iam::123456789012:role/d",
             }
         return render_config(stack, raw, secret_keys, parse_config(raw, stack))
@@ -617,3 +617,11 @@ def test_another_projects_boundary_names_its_stems() -> None:
 
     doc = json.dumps(iam_boundary.document("shop", "aws"))
     assert f"arn:aws:s3:::envstack-4-shop-{ENV_VAR}-*" in doc and '"aws:ResourceTag/envstack:project": "shop"' in doc
+
+
+def test_the_boundarys_name_is_no_environments_name() -> None:
+    """The diff normaliser and the isolation rule read `envstack-<env>-...` as environment env's."""
+    from components import names
+
+    for project in ("envstack", "shop"):
+        assert list(names.tokens(names.boundary_policy_name(project))) == []
