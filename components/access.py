@@ -9,9 +9,11 @@ read another environment's files, users or keys. docs/access.md explains every a
   `iam:`, `sts:` or `*` action. The cluster ARN appears only with `rds-data:` actions: the
   cluster is shared, and table isolation comes from the credentials secret, which logs in as
   the environment's own PostgreSQL role.
-- Trust: `envstack:platformPrincipals` (IAM role ARNs); dev and custom may omit it, and then
-  the role trusts the deploying account (`arn:<partition>:iam::<account>:root`). Never `*`.
-- Maximum session: one hour. Optional permissions boundary: `envstack:permissionsBoundary`.
+- Trust: `envstack:platformPrincipals`, named IAM roles, for every type. Never `*` and never an
+  account root (`arn:<partition>:iam::<account>:root`, which would let any identity of the
+  account that its own policies allow assume the role; Checkov CKV_AWS_61).
+- Maximum session: one hour. Permissions boundary: `envstack:permissionsBoundary`, mandatory,
+  the policy `envctl iam-policy boundary` prints (envctl/iam_boundary.py).
 """
 
 from __future__ import annotations
@@ -126,8 +128,8 @@ def permissions_document(t: Targets) -> dict[str, Any]:
 
 
 def trust_document(principals: Sequence[str]) -> dict[str, Any]:
-    """Who may assume the runtime role: the listed IAM principals, never `*`."""
-    if not principals or any("*" in p for p in principals):
+    """Who may assume the runtime role: the listed IAM roles, never `*`, never an account root."""
+    if not principals or any("*" in p or p.endswith(":root") for p in principals):
         raise ValueError(f"a runtime role trusts named principals only, got {list(principals)!r}")
     return {
         "Version": "2012-10-17",
@@ -142,12 +144,6 @@ def trust_document(principals: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def account_root(partition: str, account_id: str) -> str:
-    """The principal that stands for a whole account: any of its IAM identities that its own
-    identity policies allow to call sts:AssumeRole on the role."""
-    return f"arn:{partition}:iam::{account_id}:root"
-
-
 def _to_json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True)
 
@@ -156,9 +152,8 @@ def _to_json(document: dict[str, Any]) -> str:
 class AccessArgs:
     env: str
     region: str
-    partition: str
-    principals: tuple[str, ...]  # empty: trust the deploying account (dev and custom only)
-    permissions_boundary: str | None
+    principals: tuple[str, ...]  # named IAM roles, never empty
+    permissions_boundary: str
     bucket_arn: pulumi.Input[str]
     user_pool_arn: pulumi.Input[str]
     api_key_secret_arn: pulumi.Input[str]
@@ -177,11 +172,7 @@ class Access(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("envstack:index:Access", name, None, opts)
-        if args.principals:
-            trust: pulumi.Input[str] = _to_json(trust_document(args.principals))
-        else:
-            identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-            trust = identity.account_id.apply(lambda a: _to_json(trust_document([account_root(args.partition, a)])))
+        trust = _to_json(trust_document(args.principals))
         self.role = aws.iam.Role(
             name,
             aws.iam.RoleArgs(

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from components.conventions import PULUMI_PROJECT
-from components.names import DATABASE, DEFAULT_PROJECT, NAME_MAX, is_valid_name
+from components.names import BOUNDARY_PATH, DATABASE, DEFAULT_PROJECT, NAME_MAX, boundary_policy_name, is_valid_name
 
 # NAME_PATTERN and NAME_MAX (environment and cluster assignment names) belong to the name
 # grammar: import them from components.names.
@@ -45,6 +45,9 @@ SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _IAM_NAME = r"(?:/[\w+=,.@-]+)*/[\w+=,.@-]+"
 IAM_ROLE_ARN = re.compile(rf"^arn:(?P<partition>aws[a-z-]*):iam::\d{{12}}:role{_IAM_NAME}$")
 IAM_POLICY_ARN = re.compile(rf"^arn:(?P<partition>aws[a-z-]*):iam::(?:\d{{12}}|aws):policy{_IAM_NAME}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+# Where the account id of these ARNs comes from: `aws sts get-caller-identity --query Account`.
+ACCOUNT_HINT = "<account> from `aws sts get-caller-identity --query Account`"
 
 
 _NOT_SET = object()  # marks a key that is not set, as opposed to one set to null
@@ -247,15 +250,26 @@ class StackConfig(_Strict):
         default=(),
         alias="envstack:platformPrincipals",
         description=(
-            "IAM role ARNs of the platform's API (the region's partition, never *), trusted to assume the "
-            "runtime role; required for staging and prod. Without it a dev or custom role trusts the deploying "
-            "account: any of its users or roles allowed sts:AssumeRole on it (docs/access.md)."
+            "IAM role ARNs trusted to assume the runtime role (the region's partition, never * and never an "
+            "account root): the platform's API, and for dev a developer role (docs/access.md); required for every "
+            "type, usually set once for the project in Pulumi.yaml."
         ),
     )
-    permissions_boundary: str | None = Field(
-        default=None,
+    permissions_boundary: str = Field(
         alias="envstack:permissionsBoundary",
-        description="ARN of an IAM managed policy set as the runtime role's permissions boundary, if required.",
+        description=(
+            "ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` "
+            "prints: arn:<partition>:iam::<account>:policy/envstack/runtime-boundary-<project> (docs/iam.md); "
+            "usually set once for the project in Pulumi.yaml."
+        ),
+    )
+    deploy_role_arn: str | None = Field(
+        default=None,
+        alias="envstack:deployRoleArn",
+        description=(
+            "ARN of the CI deploy role, named in the key policy of an environment's own KMS key; required where "
+            "the type creates one (prod), usually set once for the project in Pulumi.yaml (docs/iam.md)."
+        ),
     )
 
     @field_validator("region")
@@ -275,8 +289,13 @@ class StackConfig(_Strict):
 
     @field_validator("permissions_boundary")
     @classmethod
-    def _boundary(cls, value: str | None) -> str | None:
+    def _boundary(cls, value: str) -> str:
         return _check_boundary(value)
+
+    @field_validator("deploy_role_arn")
+    @classmethod
+    def _deploy_role(cls, value: str | None) -> str | None:
+        return _check_deploy_role(value)
 
     @model_validator(mode="after")
     def _cluster_rules(self) -> StackConfig:
@@ -378,10 +397,21 @@ def _check_principals(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-def _check_boundary(value: str | None) -> str | None:
-    if value is not None and not IAM_POLICY_ARN.match(value):
-        raise ValueError("an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>'")
+def _check_boundary(value: str) -> str:
+    if not IAM_POLICY_ARN.match(value):
+        raise ValueError(f"an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>', {ACCOUNT_HINT}")
     return value
+
+
+def _check_deploy_role(value: str | None) -> str | None:
+    if value is not None and not IAM_ROLE_ARN.match(value):
+        raise ValueError(f"an IAM role ARN 'arn:aws:iam::<account>:role/<name>', {ACCOUNT_HINT}")
+    return value
+
+
+def boundary_arn(partition: str, account: str, project: str) -> str:
+    """The ARN `envstack:permissionsBoundary` must hold: the boundary policy of `project`."""
+    return f"arn:{partition}:iam::{account}:policy{BOUNDARY_PATH}{boundary_policy_name(project)}"
 
 
 def _check_cluster_rules(config: StackConfig) -> StackConfig:
@@ -436,21 +466,39 @@ def _check_cluster_rules(config: StackConfig) -> StackConfig:
 
 
 def _check_access_rules(config: StackConfig) -> StackConfig:
+    from components.settings import settings_for  # settings reads this module's StackConfig
+
     partition = region_partition(config.region)
-    if not config.platform_principals and config.type in (EnvType.STAGING, EnvType.PROD):
+    if not config.platform_principals:
         raise _KeyError(
             "envstack:platformPrincipals",
             _NOT_SET,
-            f"the platform API's IAM role ARNs, required for type {config.type.value} "
-            "(only dev and custom may trust the deploying account instead)",
+            "the IAM role ARNs that may assume the runtime role, required for every type "
+            "(no runtime role trusts an account root); set them once for the project in Pulumi.yaml",
+        )
+    if config.deploy_role_arn is None and settings_for(config).customer_managed_key:
+        raise _KeyError(
+            "envstack:deployRoleArn",
+            _NOT_SET,
+            f"the CI deploy role's ARN, required where a key is created (a {config.type.value} stack): "
+            "its key policy names it; set it once for the project in Pulumi.yaml",
         )
     for key, arns in (
         ("envstack:platformPrincipals", config.platform_principals),
-        ("envstack:permissionsBoundary", (config.permissions_boundary,) if config.permissions_boundary else ()),
+        ("envstack:permissionsBoundary", (config.permissions_boundary,)),
+        ("envstack:deployRoleArn", (config.deploy_role_arn,) if config.deploy_role_arn else ()),
     ):
         foreign = [a for a in arns if a.split(":")[1] != partition]
         if foreign:
             raise _KeyError(key, foreign[0], f"ARNs of partition {partition}, the partition of {config.region}")
+    account = config.permissions_boundary.split(":")[4]
+    if not ACCOUNT_ID.match(account) or config.permissions_boundary != boundary_arn(partition, account, config.project):
+        raise _KeyError(
+            "envstack:permissionsBoundary",
+            config.permissions_boundary,
+            f"the boundary policy of project {config.project}, {boundary_arn(partition, '<account>', config.project)} "
+            f"({ACCOUNT_HINT}; `envctl iam-policy boundary` prints it)",
+        )
     return config
 
 

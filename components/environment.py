@@ -67,7 +67,12 @@ class Environment(pulumi.ComponentResource):
         self.key = (
             EncryptionKey(
                 resource_name(name, "key"),
-                EncryptionKeyArgs(env=name, project=cfg.project),
+                EncryptionKeyArgs(
+                    env=name,
+                    project=cfg.project,
+                    partition=region_partition(cfg.region),
+                    deploy_role_arn=cfg.deploy_role_arn,
+                ),
                 under_me,
             )
             if s.customer_managed_key
@@ -157,7 +162,6 @@ class Environment(pulumi.ComponentResource):
             AccessArgs(
                 env=name,
                 region=cfg.region,
-                partition=region_partition(cfg.region),
                 principals=cfg.platform_principals,
                 permissions_boundary=cfg.permissions_boundary,
                 bucket_arn=self.files.bucket.arn,

@@ -129,6 +129,26 @@ def kms_alias(env: str, project: str = DEFAULT_PROJECT) -> str:
     return f"alias/{PREFIX}-{stem(env, project)}"
 
 
+# The runtime roles' permissions boundary (`envctl iam-policy boundary`): one managed policy per
+# platform project, under the IAM path BOUNDARY_PATH, created once by an administrator.
+BOUNDARY_PATH = f"/{PREFIX}/"
+
+
+def boundary_policy_name(project: str) -> str:
+    """The name of the managed policy that caps every runtime role of `project`. It starts
+    outside the grammar's `envstack-<env>-...` form, so that no environment (`runtime`, say)
+    reads it as one of its own names."""
+    return f"runtime-boundary-{project}"
+
+
+KEY_INDEX = "api-keys"
+
+
+def key_index_path(project: str) -> str:
+    """The hierarchy of a project's API key index entries, named by a key's hash."""
+    return f"{ssm_root(project)}/{KEY_INDEX}"
+
+
 def ssm_root(project: str) -> str:
     """The SSM Parameter Store hierarchy of a platform project (components/records.py)."""
     return f"/{PREFIX}/{project}"

@@ -161,11 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     patterns = [f"{m}.*" for m in modules]
-    run = subprocess.run([str(MUTMUT), "run", *patterns], cwd=ROOT, check=False)  # noqa: S603 (fixed argv, no shell)
+    run = subprocess.run([str(MUTMUT), "run", *patterns], cwd=ROOT, check=False)
     if run.returncode != 0:  # e.g. the suite failed under mutmut: nothing it printed can be trusted
         print(f"scripts/mutation: mutmut run exited {run.returncode}; see its output above", file=sys.stderr)
         return 1
-    listing = subprocess.run(  # noqa: S603 (fixed argv, no shell)
+    listing = subprocess.run(
         [str(MUTMUT), "results", "--all", "true"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
     rows = tabulate(modules, parse_results(listing), equivalents)

@@ -142,22 +142,24 @@ def access_matrix(
 
 
 def iam_policy(
-    role: Annotated[str, typer.Argument(help="deploy, preview or drift.", show_default=False)],
+    role: Annotated[str, typer.Argument(help="deploy, preview, drift or boundary.", show_default=False)],
     trust: Annotated[bool, typer.Option("--trust", help="Print the role's trust policy instead.")] = False,
     repository: Annotated[
         str | None, typer.Option(envvar="ENVSTACK_GITHUB_REPOSITORY", help="For --trust: OWNER/REPO.")
     ] = None,
     account: Annotated[str | None, typer.Option(envvar="ENVSTACK_AWS_ACCOUNT", help="For --trust.")] = None,
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) of a CI role: deploy, preview or drift.
+    """Print the IAM policy (JSON) of a CI role (deploy, preview, drift) or the runtime roles' boundary.
 
     Derived from the resource types the program declares: deploy (pulumi up of the committed
-    stacks), preview (pull-request environments) or drift (read-only refresh). With --trust,
-    the role's trust policy: which GitHub environments may assume it. See docs/iam.md."""
+    stacks), preview (pull-request environments), drift (read-only refresh). With --trust, a CI
+    role's trust policy: which GitHub environments may assume it. See docs/iam.md."""
     from envctl import iam, iam_trust
 
-    if role not in iam.ROLES:
-        fail(f"unknown role '{role}'; allowed: {', '.join(iam.ROLES)}", EXIT_USAGE)
+    if role not in iam.DOCUMENTS:
+        fail(f"unknown role '{role}'; allowed: {', '.join(iam.DOCUMENTS)}", EXIT_USAGE)
+    if trust and role not in iam.ROLES:
+        fail(f"--trust: '{role}' is a policy, not a role; allowed: {', '.join(iam.ROLES)}", EXIT_USAGE)
     if trust:
         emit(formats.to_json(iam_trust.trust_policy(role, repository, account)))
         return

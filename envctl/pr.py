@@ -25,7 +25,7 @@ from pydantic import (
 
 from components.config import ConfigError, EnvType, parse_config
 from envctl.errors import UsageError
-from envctl.stackfiles import read_stack_config
+from envctl.stackfiles import project_config, read_stack_config
 
 _Model = TypeVar("_Model", bound="_Listed")
 PR_STACK = re.compile(r"^pr-([1-9][0-9]{0,8})$")
@@ -65,6 +65,8 @@ def pr_config(
 ) -> dict[str, Any]:
     """The config of the ephemeral environment of pull request `number`: type custom,
     attached to the cluster that the staging stack owns, never creating one.
+    The project-wide keys (the boundary, the trusted principals) come from Pulumi.yaml's
+    defaults, which the Pulumi CLI applies to every stack; the config is validated with them.
 
     `cluster_stack` is the fully qualified staging stack (`org/envstack/staging`, or
     `organization/envstack/staging` on a self-managed backend), read by StackReference;
@@ -80,7 +82,8 @@ def pr_config(
         "envstack:cluster": _cluster_entry(owner.cluster.name, cluster_stack, attachment),
     }
     try:
-        parse_config(config, stack)  # the same contract as the program: refuse what it would refuse
+        # the same contract as the program, over the project defaults: refuse what it would refuse
+        parse_config({**project_config(), **config}, stack)
     except ConfigError as err:
         raise UsageError(str(err)) from None
     return {"config": config}

@@ -95,6 +95,36 @@ def committed_stacks(root: Path | None = None) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (root or project_root()).glob("Pulumi.*.yaml"))
 
 
+def _config_block(source: Path) -> dict[str, Any]:
+    """The `config:` mapping of a project or stack file ({} when the file does not exist)."""
+    if not source.is_file():
+        return {}
+    doc = _read_yaml(source)
+    if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
+        raise UsageError(f"{source.name} must hold a YAML mapping, with `config:` a mapping")
+    block: dict[str, Any] = doc.get("config") or {}
+    return block
+
+
+def _key(name: str) -> str:
+    return name if ":" in name else f"{PULUMI_PROJECT}:{name}"
+
+
+def project_config(root: Path | None = None) -> dict[str, Any]:
+    """The project-wide defaults of Pulumi.yaml's `config:` block, as the Pulumi CLI reads them
+    (pulumi/pulumi sdk/go/common/workspace/project.go, RewriteShorthandConfigValues): a plain
+    value or list is the default of every stack; a mapping declares `default` (keys of the
+    project's namespace) or `value` (any other namespace, such as `aws:region`), or only a type.
+    A stack's own file overrides each key (read_stack_config)."""
+    raw: dict[str, Any] = {}
+    for name, value in _config_block((root or project_root()) / "Pulumi.yaml").items():
+        if not isinstance(value, dict):
+            raw[_key(name)] = value
+        elif "default" in value or "value" in value:
+            raw[_key(name)] = value.get("default", value.get("value"))
+    return raw
+
+
 def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, Any], list[str]]:
     """A stack's raw config (project defaults, then the stack file) and its secret keys.
 
@@ -108,24 +138,15 @@ def read_stack_config(stack: str, root: Path | None = None) -> tuple[dict[str, A
         known = ", ".join(committed) or "none"
         hint = did_you_mean(stack, committed)
         raise UsageError(f"unknown stack '{stack}': {path.name} does not exist ({hint}committed stacks: {known})")
-    raw: dict[str, Any] = {}
+    raw = project_config(root)
     secret_keys: list[str] = []
-    for source in (root / "Pulumi.yaml", path):
-        if not source.is_file():
-            continue
-        doc = _read_yaml(source)
-        if not isinstance(doc, dict) or not isinstance(doc.get("config") or {}, dict):
-            raise UsageError(f"{source.name} must hold a YAML mapping, with `config:` a mapping")
-        for name, value in (doc.get("config") or {}).items():
-            key = name if ":" in name else f"{PULUMI_PROJECT}:{name}"
-            if isinstance(value, dict) and "secure" in value:
-                raw[key] = SECRET_PLACEHOLDER
-                secret_keys.append(key)
-            elif isinstance(value, dict) and source.name == "Pulumi.yaml":
-                if "default" in value:  # project-level config declares {type, default}
-                    raw[key] = value["default"]
-            else:
-                raw[key] = value
+    for name, value in _config_block(path).items():
+        key = _key(name)
+        if isinstance(value, dict) and "secure" in value:
+            raw[key] = SECRET_PLACEHOLDER
+            secret_keys.append(key)
+        else:
+            raw[key] = value
     return raw, secret_keys
 
 

@@ -52,6 +52,14 @@ def _wildcard_principal(statement: Mapping[str, Any]) -> bool:
     return known(principal) and "*" in str(principal)
 
 
+def _account_root(statement: Mapping[str, Any]) -> bool:
+    """`arn:<partition>:iam::<account>:root` (or a bare account id) stands for every identity of
+    that account whose own policies allow sts:AssumeRole on the role (CKV_AWS_61)."""
+    principal = statement.get("Principal")
+    values = [p for v in principal.values() for p in _listed(v)] if isinstance(principal, Mapping) else []
+    return any(known(p) and (str(p).endswith(":root") or str(p).isdigit()) for p in values)
+
+
 def _own_arns(s: Stack) -> tuple[set[str], set[str], set[str], bool]:
     """This stack's own ARNs (bucket, pool, secret, key), its buckets, its clusters' ARNs, and
     whether any of them is not known yet."""
@@ -125,6 +133,8 @@ def _runtime_role(s: Stack) -> Iterator[tuple[Res, str]]:
             yield role, "the trust policy is not a JSON policy document"
         elif known(trust) and any(_wildcard_principal(st) for st in trust["Statement"] if isinstance(st, Mapping)):
             yield role, "the trust policy allows a wildcard principal"
+        elif known(trust) and any(_account_root(st) for st in trust["Statement"] if isinstance(st, Mapping)):
+            yield role, "the trust policy trusts an account root, not named principals"
         if role.get("managedPolicyArns") or role.get("inlinePolicies"):
             yield role, "grants through managed or inline policies on the role, outside its checked role policy"
         for attachment in s.linked(ROLE_POLICY_ATTACHMENT, "role", role):
@@ -146,5 +156,6 @@ rule(
     INVARIANT,
     "(own rule)",
     "The runtime role reaches only its own environment's resources (the shared cluster only for rds-data:), "
-    "with no wildcard resource or action, no iam:/sts: action and no `*` principal in its trust.",
+    "with no wildcard resource or action, no iam:/sts: action, and neither a `*` principal nor an account root "
+    "in its trust (CKV_AWS_61).",
 )(_runtime_role)

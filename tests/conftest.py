@@ -12,14 +12,14 @@ import pulumi_aws as aws
 import pytest
 from typer.testing import CliRunner
 
-from components.config import parse_config
+from components.config import aws_regions, boundary_arn, parse_config, region_partition
 from components.protection import protection
 from components.settings import TypeSettings
 from devtools.postgres import Server, ServerUnavailableError, running_server
 from envctl.plan import Rendering, Resource
 from envctl.render import render, render_config
 from envctl.runtime import record
-from envctl.stackfiles import committed_stacks
+from envctl.stackfiles import committed_stacks, project_config
 
 REGION = "ap-northeast-2"
 ROOT = Path(__file__).resolve().parent.parent  # the repository
@@ -59,9 +59,32 @@ CONFIRMED_PROD = {
 }
 
 
+# The project-wide defaults of Pulumi.yaml (the boundary, the trusted principals, the deploy role),
+# which the Pulumi CLI applies beneath every stack's own config.
+PROJECT_DEFAULTS = project_config()
+
+
+UNSET: Any = object()  # a project default a test takes away
+EXAMPLE_ACCOUNT = "123456789012"  # the account of Pulumi.yaml's example ARNs
+
+
+def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stack's config as the Pulumi CLI hands it to the program: Pulumi.yaml's project
+    defaults beneath the stack's own keys (a key set to UNSET is removed). A stack of another
+    project, or of another partition, that does not name a boundary gets that project's
+    boundary in that partition, as its own Pulumi.yaml would name it."""
+    merged = {**PROJECT_DEFAULTS, **raw}
+    project, region = merged.get("envstack:project"), merged.get("aws:region")
+    if "envstack:permissionsBoundary" not in raw and isinstance(project, str) and isinstance(region, str):
+        partition = region_partition(region) if region in aws_regions() else "aws"
+        merged["envstack:permissionsBoundary"] = boundary_arn(partition, EXAMPLE_ACCOUNT, project)
+    return {k: v for k, v in merged.items() if v is not UNSET}
+
+
 def render_raw(raw: dict[str, Any], stack: str = "test") -> Rendering:
-    """Render the program for an ad-hoc config (as `pulumi config` would hold it)."""
-    raw = {"aws:region": REGION, **raw}
+    """Render the program for an ad-hoc config (as `pulumi config` would hold it, over the
+    project's defaults)."""
+    raw = over_defaults({"aws:region": REGION, **raw})
     return render_config(stack, raw, [], parse_config(raw, stack))
 
 

@@ -20,9 +20,9 @@ from envctl import access
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import load_plan
-from envctl.runtime import FAKE_ACCOUNT
 from envctl.stackfiles import ROOT
-from tests.conftest import PLATFORM_ROLE, REGION, only, render_raw, runner
+from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, UNSET, only, render_raw, runner
+from tests.conftest import over_defaults as merged_over_defaults
 from tests.test_policies import policy_args, run_pack
 
 ROLE = conventions.ROLE
@@ -54,7 +54,9 @@ def test_every_committed_stack_has_one_runtime_role_of_one_hour_under_envstack_p
         assert inputs["maxSessionDuration"] == MAX_SESSION_SECONDS == 3600
         assert inputs["tags"] == {"envstack:purpose": "runtime-role"}
         assert "name" not in inputs  # auto-named: a replacement never collides with the old name
-        assert "permissionsBoundary" not in inputs
+        assert inputs["permissionsBoundary"] == r.config.permissions_boundary == BOUNDARY
+        assert trust["Statement"][0]["Principal"]["AWS"] == sorted(r.config.platform_principals)
+        assert not any(p.endswith(":root") for p in trust["Statement"][0]["Principal"]["AWS"])
         role = only(r.resources, ROLE)
         assert r.outputs["runtimeRoleArn"] == role.arn
         assert only(r.resources, ROLE_POLICY).inputs["role"] == f"{role.name}-id"
@@ -68,13 +70,6 @@ def test_staging_and_prod_trust_their_platform_principals(rendered: dict[str, Re
         expected = f"arn:aws:iam::123456789012:role/platform-api-{stack}"  # the committed example
         assert rendered[stack].config.platform_principals == (expected,)
         assert trust["Statement"][0]["Principal"] == {"AWS": [expected]}
-
-
-def test_without_principals_the_role_trusts_the_deploying_account_of_the_regions_partition() -> None:
-    _, trust, _ = documents(render_raw({"envstack:type": "dev"}, stack="dev"))
-    assert trust["Statement"][0]["Principal"] == {"AWS": [f"arn:aws:iam::{FAKE_ACCOUNT}:root"]}
-    _, china, _ = documents(render_raw({"aws:region": "cn-north-1", "envstack:type": "dev"}, stack="dev"))
-    assert china["Statement"][0]["Principal"] == {"AWS": [f"arn:aws-cn:iam::{FAKE_ACCOUNT}:root"]}
 
 
 def test_prod_may_use_its_key_only_through_s3_and_secrets_manager(rendered: dict[str, Rendering]) -> None:
@@ -103,16 +98,17 @@ def test_the_policy_names_only_the_environments_own_arns(rendered: dict[str, Ren
                 assert st["Resource"] == [cluster] and all(a.startswith("rds-data:") for a in st["Action"])
 
 
-def test_the_permissions_boundary_is_set_when_configured() -> None:
-    boundary = "arn:aws:iam::123456789012:policy/org/envstack-boundary"
-    r = render_raw(
-        {**STAGING, "envstack:platformPrincipals": [PLATFORM_ROLE], "envstack:permissionsBoundary": boundary}
-    )
-    assert documents(r)[0]["permissionsBoundary"] == boundary
+def test_dev_trusts_the_projects_principals_never_the_account() -> None:
+    """Issue 20: no runtime role trusts an account root (CKV_AWS_61); dev's role trusts the
+    platform's role and the developer role of the project's defaults (Pulumi.yaml)."""
+    r = render_raw({"envstack:type": "dev"}, "dev")
+    _, trust, _ = documents(r)
+    assert trust["Statement"][0]["Principal"]["AWS"] == sorted(PROJECT_DEFAULTS["envstack:platformPrincipals"])
+    assert "arn:aws:iam::123456789012:role/envstack-developer" in trust["Statement"][0]["Principal"]["AWS"]
 
 
-def test_trust_document_never_holds_a_wildcard_or_nothing() -> None:
-    for bad in ([], ["*"], ["arn:aws:iam::*:root"]):
+def test_trust_document_never_holds_a_wildcard_an_account_root_or_nothing() -> None:
+    for bad in ([], ["*"], ["arn:aws:iam::*:root"], ["arn:aws:iam::123456789012:root"]):
         with pytest.raises(ValueError, match="named principals only"):
             trust_document(bad)
 
@@ -132,50 +128,65 @@ def test_docs_explain_every_granted_action() -> None:
 # --- config refusals -------------------------------------------------------------------------
 
 
+BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-envstack"
+
+
+def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stack's config as the Pulumi CLI hands it over: the project's defaults, then the stack's."""
+    return merged_over_defaults({"aws:region": REGION, **raw})
+
+
 def refused(raw: dict[str, Any], stack: str = "staging") -> ConfigError:
     with pytest.raises(ConfigError) as info:
-        parse_config({"aws:region": REGION, **raw}, stack)
+        parse_config(over_defaults(raw), stack)
     return info.value
+
+
+PRINCIPALS = "envstack:platformPrincipals"
+BOUNDARY_KEY = "envstack:permissionsBoundary"
 
 
 @pytest.mark.parametrize(
     ("raw", "key", "allowed"),
     [
-        (STAGING, "envstack:platformPrincipals", "required for type staging"),
-        (PROD, "envstack:platformPrincipals", "required for type prod"),
+        ({**STAGING, PRINCIPALS: UNSET}, PRINCIPALS, "required for every type"),
+        ({"envstack:type": "dev", PRINCIPALS: UNSET}, PRINCIPALS, "no runtime role trusts an account root"),
+        ({**STAGING, PRINCIPALS: ["arn:aws:iam::123456789012:user/alice"]}, PRINCIPALS, "IAM role ARNs"),
+        ({**STAGING, PRINCIPALS: ["arn:aws:iam::123456789012:root"]}, PRINCIPALS, "IAM role ARNs"),
+        ({**STAGING, PRINCIPALS: ["platform-api"]}, PRINCIPALS, "IAM role ARNs"),
+        ({**STAGING, PRINCIPALS: ["*"]}, PRINCIPALS, "never a wildcard"),
+        ({"envstack:type": "dev", PRINCIPALS: ["arn:aws:iam::*:role/x"]}, PRINCIPALS, "never a wildcard"),
+        ({**PROD, PRINCIPALS: ["arn:aws-cn:iam::123456789012:role/platform-api"]}, PRINCIPALS, "partition aws"),
+        ({**STAGING, PRINCIPALS: [PLATFORM_ROLE, PLATFORM_ROLE]}, PRINCIPALS, "each IAM role ARN once"),
+        ({**STAGING, PRINCIPALS: PLATFORM_ROLE}, PRINCIPALS, "a list"),
+        ({"envstack:type": "dev", BOUNDARY_KEY: UNSET}, BOUNDARY_KEY, "must be set"),
         (
-            {**STAGING, "envstack:platformPrincipals": ["arn:aws:iam::123456789012:user/alice"]},
-            "envstack:platformPrincipals",
-            "IAM role ARNs",
+            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::123456789012:role/x"},
+            BOUNDARY_KEY,
+            "IAM managed policy",
         ),
-        ({**STAGING, "envstack:platformPrincipals": ["platform-api"]}, "envstack:platformPrincipals", "IAM role ARNs"),
-        ({**STAGING, "envstack:platformPrincipals": ["*"]}, "envstack:platformPrincipals", "never a wildcard"),
         (
-            {"envstack:type": "dev", "envstack:platformPrincipals": ["arn:aws:iam::*:role/x"]},
-            "envstack:platformPrincipals",
-            "never a wildcard",
-        ),
-        (
-            {**PROD, "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/platform-api"]},
-            "envstack:platformPrincipals",
+            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws-us-gov:iam::123456789012:policy/b"},
+            BOUNDARY_KEY,
             "partition aws",
         ),
         (
-            {**STAGING, "envstack:platformPrincipals": [PLATFORM_ROLE, PLATFORM_ROLE]},
-            "envstack:platformPrincipals",
-            "each IAM role ARN once",
-        ),
-        ({**STAGING, "envstack:platformPrincipals": PLATFORM_ROLE}, "envstack:platformPrincipals", "a list"),
-        (
-            {"envstack:type": "dev", "envstack:permissionsBoundary": "arn:aws:iam::123456789012:role/x"},
-            "envstack:permissionsBoundary",
-            "IAM managed policy ARN",
+            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::123456789012:policy/org/boundary"},
+            BOUNDARY_KEY,
+            "arn:aws:iam::<account>:policy/envstack/runtime-boundary-envstack",
         ),
         (
-            {"envstack:type": "dev", "envstack:permissionsBoundary": "arn:aws-us-gov:iam::123456789012:policy/b"},
-            "envstack:permissionsBoundary",
-            "partition aws",
+            {"envstack:type": "dev", BOUNDARY_KEY: "arn:aws:iam::aws:policy/envstack/runtime-boundary-envstack"},
+            BOUNDARY_KEY,
+            "aws sts get-caller-identity",
         ),
+        (
+            {"envstack:type": "dev", "envstack:project": "shop", BOUNDARY_KEY: BOUNDARY},
+            BOUNDARY_KEY,
+            "policy/envstack/runtime-boundary-shop",
+        ),
+        ({**PROD, "envstack:deployRoleArn": UNSET}, "envstack:deployRoleArn", "required"),
+        ({**PROD, "envstack:deployRoleArn": "arn:aws:iam::123456789012:user/ci"}, "envstack:deployRoleArn", "role ARN"),
     ],
 )
 def test_bad_access_config_is_refused_naming_the_key(raw: dict[str, Any], key: str, allowed: str) -> None:
@@ -185,14 +196,28 @@ def test_bad_access_config_is_refused_naming_the_key(raw: dict[str, Any], key: s
     assert len(str(err).splitlines()) == 2  # the header and one line for the one problem
 
 
-def test_dev_and_custom_may_omit_the_principals_and_staging_in_china_takes_aws_cn() -> None:
-    assert parse_config({"aws:region": REGION, "envstack:type": "dev"}, "dev").platform_principals == ()
+def test_the_project_defaults_satisfy_every_type_and_china_takes_aws_cn() -> None:
+    for raw, stack in (({"envstack:type": "dev"}, "dev"), ({"envstack:type": "custom", **_custom()}, "pr-1")):
+        cfg = parse_config(over_defaults(raw), stack)
+        assert cfg.platform_principals == tuple(PROJECT_DEFAULTS[PRINCIPALS]) and cfg.permissions_boundary == BOUNDARY
+    assert parse_config(over_defaults({"envstack:type": "dev", "envstack:deployRoleArn": UNSET}), "dev")
     cn = "arn:aws-cn:iam::123456789012:role/platform-api"
-    cfg = parse_config({"aws:region": "cn-north-1", **STAGING, "envstack:platformPrincipals": [cn]}, "staging")
-    assert cfg.platform_principals == (cn,)
+    cn_boundary = "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack"
+    cn_raw = {
+        "aws:region": "cn-north-1",
+        **STAGING,
+        PRINCIPALS: [cn],
+        BOUNDARY_KEY: cn_boundary,
+        "envstack:deployRoleArn": UNSET,
+    }
+    assert parse_config(over_defaults(cn_raw), "staging").platform_principals == (cn,)
     # As `pulumi config set --path` stores a list, Pulumi hands it to the program as JSON text.
-    raw = {"aws:region": REGION, **STAGING, "envstack:platformPrincipals": json.dumps([PLATFORM_ROLE])}
+    raw = over_defaults({**STAGING, PRINCIPALS: json.dumps([PLATFORM_ROLE])})
     assert parse_config(raw, "staging").platform_principals == (PLATFORM_ROLE,)
+
+
+def _custom() -> dict[str, Any]:
+    return {"envstack:cluster": {"name": "shared-nonprod", "stack": "organization/envstack/staging"}}
 
 
 def test_envctl_refuses_a_bad_principal_with_one_line_and_exit_2(tmp_path: Path, monkeypatch: Any) -> None:

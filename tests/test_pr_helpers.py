@@ -17,7 +17,7 @@ from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.pr import check_disposable, parse_stack_listing, pr_config, pr_config_yaml, pr_stack, select_for_sweep
 from envctl.render import render_config
-from tests.conftest import runner
+from tests.conftest import over_defaults, runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REF = "acme/envstack/staging"
@@ -31,12 +31,15 @@ def test_pr_config_is_a_custom_environment_attached_to_stagings_cluster() -> Non
         "envstack:type": "custom",
         "envstack:cluster": {"name": "shared-nonprod", "stack": REF},
     }
-    parsed = parse_config(config, "pr-42")
+    # The boundary and the trusted principals come from Pulumi.yaml's project defaults.
+    assert "envstack:permissionsBoundary" not in config and "envstack:platformPrincipals" not in config
+    parsed = parse_config(over_defaults(config), "pr-42")
+    assert parsed.platform_principals and parsed.permissions_boundary
     assert parsed.name == "pr-42" and parsed.cluster is not None and not parsed.cluster.create
 
 
 def test_pr_config_renders_without_creating_a_cluster() -> None:
-    config = pr_config(42, REF)["config"]
+    config = over_defaults(pr_config(42, REF)["config"])
     r = render_config("pr-42", config, [], parse_config(config, "pr-42"))
     assert not r.by_type(conventions.CLUSTER) and not r.by_type(conventions.KMS_KEY)
     assert r.outputs["type"] == "custom"
@@ -63,6 +66,7 @@ def test_the_first_pull_request_is_pr_1() -> None:
 def test_pr_config_needs_a_staging_stack_that_creates_the_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((Path(__file__).parent.parent / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.staging.yaml").write_text(
         "config:\n  aws:region: ap-northeast-2\n  envstack:type: staging\n"
         "  envstack:platformPrincipals: ['arn:aws:iam::123456789012:role/platform-api']\n"

@@ -6,7 +6,7 @@ from components.config import parse_config
 from components.conventions import CARD_FIELDS, OUTPUTS
 from envctl.plan import Rendering
 from envctl.reference import reference
-from tests.conftest import ROOT
+from tests.conftest import ROOT, over_defaults
 
 
 def test_the_reference_is_generated_from_the_code() -> None:
@@ -31,7 +31,7 @@ def test_the_card_comes_first_in_the_product_order() -> None:
 
 
 def test_the_name_the_reference_calls_defaulted_is_the_stack_name() -> None:
-    assert parse_config({"aws:region": "ap-northeast-2", "envstack:type": "dev"}, "qa-7").name == "qa-7"
+    assert parse_config(over_defaults({"aws:region": "ap-northeast-2", "envstack:type": "dev"}), "qa-7").name == "qa-7"
     assert "| `envstack:name` | the stack name |" in reference()
 
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from components.config import EnvType, parse_config
 from components.settings import SETTINGS, TypeSettings, _doc, settings_for
+from tests.conftest import over_defaults
 
 
 def test_a_settings_field_carries_its_doc_for_the_reference() -> None:
@@ -19,12 +20,14 @@ def test_a_settings_field_carries_its_doc_for_the_reference() -> None:
     assert all(docs.values())
 
 
-PROD = {
-    "aws:region": "us-east-1",
-    "envstack:type": "prod",
-    "envstack:cluster": '{"name": "shared", "create": true}',
-    "envstack:platformPrincipals": '["arn:aws:iam::123456789012:role/platform-api"]',
-}
+PROD = over_defaults(
+    {
+        "aws:region": "us-east-1",
+        "envstack:type": "prod",
+        "envstack:cluster": '{"name": "shared", "create": true}',
+        "envstack:platformPrincipals": '["arn:aws:iam::123456789012:role/platform-api"]',
+    }
+)
 
 
 def test_a_connection_limit_overrides_only_the_connection_limit() -> None:
