@@ -89,7 +89,8 @@ def key_hashes(value: Any) -> list[str]:
         or not all(isinstance(h, str) and HASH_PATTERN.fullmatch(h) for h in value)
     ):
         raise ValueError(
-            f"environment record: {KEY_HASHES} must list 1 to {MAX_ACTIVE_KEYS} distinct SHA-256 hex digests, got {value!r}"
+            f"environment record: {KEY_HASHES} must list 1 to {MAX_ACTIVE_KEYS} distinct SHA-256 hex digests, "
+            f"got {value!r}"
         )
     return value
 

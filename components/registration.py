@@ -57,6 +57,7 @@ def _parameter(
     value: pulumi.Input[str],
     description: str,
     parent: pulumi.Resource,
+    *,
     depends_on: Sequence[pulumi.Resource],
 ) -> aws.ssm.Parameter:
     return aws.ssm.Parameter(
@@ -95,7 +96,7 @@ class Registration(pulumi.ComponentResource):
             pulumi.Output.all(**fields).apply(record_document),
             f"{label(args.env)}: its record (project {args.project})",
             self,
-            args.record_depends_on,
+            depends_on=args.record_depends_on,
         )
         self.index = {}
         for version in versions:
@@ -105,6 +106,6 @@ class Registration(pulumi.ComponentResource):
                 index_document(args.project, args.env, version),
                 f"{label(args.env)}: index entry of API key version {version} (project {args.project})",
                 self,
-                [self.record],
+                depends_on=[self.record],
             )
         self.register_outputs({"record": self.record_name})

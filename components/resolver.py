@@ -311,21 +311,30 @@ class Resolver:
         env = self._claimed_environment(entry)
         if env is None:
             self._give_back()
-            return self._forgery()
+            self._count("forgeries")
+            return None
+        return self._vouched(digest, env)
+
+    def _vouched(self, digest: str, env: str) -> dict[str, Any] | None:
+        """E's record, if it is E's and lists `digest`; None if it is gone, refuses or is outdated."""
         text = self._get(record_name(self.project, env))
         if text is None:  # the environment is being deleted: its record went first
             return None
         record = _json(text)
         if not isinstance(record, dict) or record.get("name") != env:
-            return self._forgery()
+            self._count("forgeries")
+            return None
         if KEY_HASHES not in record:
             self._count("outdated_records")  # deploy every stack before this resolver (docs/api-keys.md)
             return None
         try:
             listed = digest in key_hashes(record[KEY_HASHES])
-        except ValueError:
+        except ValueError:  # not a list of 1 or 2 distinct digests: vouches for nothing
             listed = False
-        return record if listed else self._forgery()
+        if not listed:
+            self._count("forgeries")
+            return None
+        return record
 
     def _claimed_environment(self, entry: str) -> str | None:
         """The environment an index entry names, if the entry is well made for this project."""
@@ -336,9 +345,6 @@ class Resolver:
         if not isinstance(env, str) or not is_valid_name(env) or index.get("record") != record_name(self.project, env):
             return None
         return env
-
-    def _forgery(self) -> None:
-        self._count("forgeries")
 
     def _give_back(self) -> None:
         with self._lock:

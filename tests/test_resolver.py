@@ -42,7 +42,7 @@ from tests.conftest import REGION
 PROJECT = "envstack"
 
 
-class ParameterNotFoundError(ClientError):
+class ParameterNotFoundError(ClientError):  # type: ignore[misc]  # botocore is untyped
     pass
 
 
@@ -414,7 +414,7 @@ def test_ttls_are_jittered_within_their_bounds(ssm: CountingSsm, clock: FakeCloc
     keys = [new_key() for _ in range(200)]
     for i, key in enumerate(keys):
         ssm.add(f"env-{i}", key)
-    rng = random.Random(7).random
+    rng = random.Random(7).random  # noqa: S311 (a reproducible draw, not a secret)
     r = Resolver(ssm, PROJECT, ttl=300, negative_ttl=30, budget=1e6, burst=1e6, clock=clock, rng=rng)
     for key in keys:
         r.resolve(key)
@@ -557,3 +557,42 @@ def test_boto3s_retries_multiply_a_throttled_call_and_client_config_does_not(
     assert attempts_of_a_throttled_call(None, monkeypatch) == 3  # this botocore's default: standard mode
     assert attempts_of_a_throttled_call(Config(retries={"mode": "legacy"}), monkeypatch) == 5
     assert attempts_of_a_throttled_call(client_config(), monkeypatch) == 1
+
+
+# --- the benchmark runs ---------------------------------------------------------------------
+
+
+def test_the_benchmark_runs_and_reports_the_three_scenarios() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    small = ["--keys", "20", "--cold-keys", "10", "--processes", "2", "--seconds", "20", "--flood-seconds", "20"]
+    done = subprocess.run(
+        [sys.executable, "scripts/bench_resolver.py", *small, "--json"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {r["scenario"]: r for r in map(json.loads, done.stdout.splitlines())}
+    assert set(rows) == {"steady", "flood", "cold start"}
+    assert rows["steady"]["success_pct"] == rows["flood"]["success_pct"] == 100.0
+    assert rows["flood"]["flood"]["refused"] > 0 and rows["flood"]["ssm_calls_per_s"] <= 8.0
+    assert rows["cold start"]["all_answered_at_s"] > 0
+    bad = subprocess.run(
+        [sys.executable, "scripts/bench_resolver.py", "--processes", "0"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2 and "--processes: got 0; allowed: 1 to 50" in bad.stderr
