@@ -91,8 +91,8 @@ class ResolverBusyError(RuntimeError):
     Parameter Store throttled the lookup. Not an answer about the key: reply 503 or 429 with
     `Retry-After`, never 401. `retry_after` is in seconds."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"API key lookups are over budget; retry in {retry_after:.2f} s")
+    def __init__(self, retry_after: float, reason: str = "over budget") -> None:
+        super().__init__(f"API key lookups are {reason}; retry in {retry_after:.2f} s")
         self.retry_after = retry_after
 
 
@@ -261,7 +261,7 @@ class Resolver:
         with self._lock:
             wait = self._bucket.take(CALLS_PER_LOOKUP, priority=found is not None)
         if wait:
-            return self._stale_or_busy(found, now, wait)
+            return self._stale_or_busy(found, now, wait, "over budget")
         try:
             record = self._fetch(digest)
         except (ClientError, BotoCoreError) as err:
@@ -274,7 +274,7 @@ class Resolver:
                 wait = self._bucket.take(CALLS_PER_LOOKUP, priority=found is not None)
             if found is None and isinstance(err, BotoCoreError):
                 raise  # a cold lookup that could not reach AWS: not a budget question
-            return self._stale_or_busy(found, now, wait)
+            return self._stale_or_busy(found, now, wait, "throttled by Parameter Store")
         with self._lock:
             if record is None:
                 self._found.pop(digest, None)
@@ -285,11 +285,11 @@ class Resolver:
             self._found[digest] = _Found(record, fresh, fresh + self.stale_grace, fresh)
             return record
 
-    def _stale_or_busy(self, found: _Found | None, now: float, wait: float) -> dict[str, Any]:
+    def _stale_or_busy(self, found: _Found | None, now: float, wait: float, reason: str) -> dict[str, Any]:
         """A refresh that cannot happen now serves the stale answer (and waits before trying
         again); a cold lookup that cannot happen now is refused."""
         if found is None:
-            raise ResolverBusyError(wait)
+            raise ResolverBusyError(wait, reason)
         with self._lock:
             found.retry_at = now + max(self.retry_interval, wait)
             self._counts["stale"] += 1

@@ -386,6 +386,7 @@ def test_a_throttled_cold_lookup_is_refused_and_backs_the_process_off(ssm: Count
     with pytest.raises(ResolverBusyError) as err:
         r.resolve(new_key())
     assert err.value.retry_after == pytest.approx((10 + 2) / 4)  # the bucket is emptied: reserve + one lookup
+    assert str(err.value) == "API key lookups are throttled by Parameter Store; retry in 3.00 s"
     ssm.fail = None
     with pytest.raises(ResolverBusyError):
         r.resolve(new_key())  # no call while backing off
@@ -596,3 +597,14 @@ def test_the_benchmark_runs_and_reports_the_three_scenarios() -> None:
         check=False,
     )
     assert bad.returncode == 2 and "--processes: got 0; allowed: 1 to 50" in bad.stderr
+
+
+def test_envctl_resolve_reports_throttling_as_an_aws_refusal(ssm: CountingSsm) -> None:
+    from envctl.live import AwsError, resolve_key
+
+    ssm.fail = throttling()
+    with pytest.raises(AwsError) as err:
+        resolve_key(ssm, new_key(), PROJECT)
+    assert str(err.value) == (
+        "AWS refused: ThrottlingException: API key lookups are throttled by Parameter Store; retry in 1.50 s"
+    )
