@@ -367,5 +367,6 @@ def _unknown_until(_key: str, until: float, _now: float) -> float:
 
 
 def resolve(ssm: Any, key: str, project: str) -> dict[str, Any]:
-    """One uncached lookup (the CLI's); a long-running API keeps a `Resolver` instead."""
-    return Resolver(ssm, project, ttl=0, negative_ttl=0, stale_grace=0).resolve(key)
+    """One lookup (the CLI's): the throw-away Resolver's cache dies with it. A long-running API
+    keeps one `Resolver` instead."""
+    return Resolver(ssm, project).resolve(key)

@@ -170,6 +170,18 @@ def test_concurrent_lookups_share_a_refusal_too(ssm: CountingSsm, clock: FakeClo
     assert r.counters()["refusals"] == 20 and r._flights == {}
 
 
+def test_concurrent_lookups_of_an_unknown_key_share_its_answer(ssm: CountingSsm, clock: FakeClock) -> None:
+    key = new_key()
+    ssm.gate = threading.Event()
+    r = resolver(ssm, clock)
+    results, threads = run_together(20, lambda: r.resolve(key))
+    threading.Event().wait(0.3)
+    ssm.gate.set()
+    join_all(threads)
+    assert len(ssm.calls) == 1 and all(isinstance(x, UnknownKeyError) for x in results)
+    assert (r.counters()["misses"], r.counters()["hits"]) == (20, 0)
+
+
 def test_concurrent_refreshes_of_an_expired_key_make_one_pair_of_calls(ssm: CountingSsm, clock: FakeClock) -> None:
     key = new_key()
     ssm.add("dev", key)
@@ -393,6 +405,35 @@ def test_a_throttled_cold_lookup_is_refused_and_backs_the_process_off(ssm: Count
     assert len(ssm.calls) == 1 and r.counters()["throttled"] == 1
 
 
+def test_after_a_throttled_refresh_the_next_try_waits_for_a_refresh_token(ssm: CountingSsm, clock: FakeClock) -> None:
+    key = new_key()
+    ssm.add("dev", key)
+    r = budgeted(ssm, clock, ttl=60, retry_interval=0)
+    r.resolve(key)
+    clock.now += 60
+    ssm.fail = throttling()
+    assert r.resolve(key)["name"] == "dev"  # stale; the bucket is emptied
+    calls = len(ssm.calls)
+    clock.now += 1.5
+    r.resolve(key)
+    assert len(ssm.calls) == calls  # a refresh needs 2 tokens: 2 s at 1 a second
+    clock.now += 0.5
+    ssm.fail = None
+    r.resolve(key)
+    assert len(ssm.calls) == calls + 2  # not the 4 s a cold lookup would wait (reserve + 2)
+
+
+def test_a_client_error_without_an_error_code_propagates(ssm: CountingSsm, clock: FakeClock) -> None:
+    key = new_key()
+    ssm.add("dev", key)
+    r = resolver(ssm, clock, ttl=60)
+    r.resolve(key)
+    clock.now += 60
+    ssm.fail = ClientError({}, "GetParameter")
+    with pytest.raises(ClientError):
+        r.resolve(key)
+
+
 def test_other_aws_errors_propagate_and_are_counted(ssm: CountingSsm, clock: FakeClock) -> None:
     key = new_key()
     ssm.add("dev", key)
@@ -463,6 +504,7 @@ def test_the_counters_count_each_answer_and_event(ssm: CountingSsm, clock: FakeC
     assert r.counters() == dict.fromkeys(COUNTERS, 0)
     r.resolve(key)  # found: 2 calls, 10 -> 8 tokens
     r.resolve(key)  # hit
+    r.resolve(key)  # hit
     unknown_lookups_of(r, [forged, outdated, new_key()])  # 2 + 2 + 1 calls: 8 -> 3
     with pytest.raises(ResolverBusyError):
         r.resolve(new_key())
@@ -474,7 +516,7 @@ def test_the_counters_count_each_answer_and_event(ssm: CountingSsm, clock: FakeC
     with pytest.raises(ClientError):
         r.resolve(key)  # 1 call
     assert r.counters() == {
-        "hits": 1,
+        "hits": 2,
         "found": 1,
         "stale": 1,
         "misses": 3,
@@ -558,6 +600,8 @@ def test_boto3s_retries_multiply_a_throttled_call_and_client_config_does_not(
     assert attempts_of_a_throttled_call(None, monkeypatch) == 3  # this botocore's default: standard mode
     assert attempts_of_a_throttled_call(Config(retries={"mode": "legacy"}), monkeypatch) == 5
     assert attempts_of_a_throttled_call(client_config(), monkeypatch) == 1
+    # Short timeouts, as docs/api-keys.md says: a hung call holds a key's flight, and its waiters.
+    assert (client_config().connect_timeout, client_config().read_timeout) == (2, 2)
 
 
 # --- the benchmark runs ---------------------------------------------------------------------
