@@ -212,6 +212,7 @@ class Environment(pulumi.ComponentResource):
                 fields=record,
                 keys=self.api_key.keys,
                 runtime_role_arn=self.access.role.arn,  # the role a request for this environment assumes
+                record_depends_on=(self.access.policy,),  # ...with its permissions already in place
             ),
             under_me,
         )

@@ -4,9 +4,14 @@ Pure and free of Pulumi, so the platform's API can import it (and `components.re
 
 - `/envstack/<project>/environments/<env>`: the environment record, a JSON document of the
   card's fields plus what a request for the environment needs (bucket, user pool and client,
-  secret ARNs, schema, cluster ARN, region, and the runtime role once there is one);
+  secret ARNs, schema, cluster ARN, region, and the runtime role once there is one), and
+  `apiKeyHashes`: the SHA-256 of each active key (one; two during a rotation);
 - `/envstack/<project>/api-keys/<sha256 hex of the key>`: one index entry per active key,
   whose value names the project, the environment and its record.
+
+The record, written only by its own stack, is what vouches for a key: an index entry is
+believed only when the record it names lists the key's hash (components/resolver.py), so
+whoever can write an index entry cannot make a key resolve to another environment.
 
 Neither holds a secret: an index entry's name is the SHA-256 of a key with about 256 bits
 of randomness, which cannot be inverted or guessed, so the key itself appears nowhere.
@@ -23,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.conventions import CARD_FIELDS
-from components.names import record_name, records_path, ssm_root
+from components.names import key_index_path, record_name, records_path
 
 __all__ = ["record_name", "records_path"]  # the forms are the name grammar's (components/names.py)
 
@@ -36,7 +41,12 @@ TOKEN_ALPHABET = string.ascii_letters + string.digits + TOKEN_SPECIAL
 KEY_PATTERN = re.compile(rf"^{KEY_PREFIX}[A-Za-z0-9{re.escape(TOKEN_SPECIAL)}]{{{TOKEN_LENGTH}}}$")
 KEY_ALLOWED = f"'{KEY_PREFIX}' followed by {TOKEN_LENGTH} characters of A-Z a-z 0-9 - _"
 
-RECORD_VERSION = 1
+# 2: the record lists its keys' hashes (`apiKeyHashes`); the resolver refuses a version-1
+# record, so every stack is deployed before the resolver (docs/api-keys.md, "Rollout").
+RECORD_VERSION = 2
+KEY_HASHES = "apiKeyHashes"
+MAX_ACTIVE_KEYS = 2  # the current key and, during a rotation, the retiring one
+HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 STANDARD_VALUE_MAX = 4096  # a Standard-tier parameter's value, in characters
 # The record's fields: the card first, then what a request for the environment needs.
 RECORD_FIELDS = (
@@ -51,6 +61,7 @@ RECORD_FIELDS = (
     "databaseSecretArn",
     "databaseCluster",
     "databaseClusterArn",
+    KEY_HASHES,
 )
 OPTIONAL_RECORD_FIELDS = ("runtimeRoleArn", "kmsKeyArn")
 
@@ -66,7 +77,22 @@ def key_hash(key: str) -> str:
 
 
 def key_index_name(project: str, digest: str) -> str:
-    return f"{ssm_root(project)}/api-keys/{digest}"
+    return f"{key_index_path(project)}/{digest}"
+
+
+def key_hashes(value: Any) -> list[str]:
+    """A record's `apiKeyHashes`, checked: one or two distinct SHA-256 hex digests."""
+    if (
+        not isinstance(value, list)
+        or not 1 <= len(value) <= MAX_ACTIVE_KEYS
+        or len(set(value)) != len(value)
+        or not all(isinstance(h, str) and HASH_PATTERN.fullmatch(h) for h in value)
+    ):
+        raise ValueError(
+            f"environment record: {KEY_HASHES} must list 1 to {MAX_ACTIVE_KEYS} distinct SHA-256 hex digests, "
+            f"got {value!r}"
+        )
+    return value
 
 
 def record_document(fields: Mapping[str, Any]) -> str:
@@ -75,6 +101,7 @@ def record_document(fields: Mapping[str, Any]) -> str:
     unknown = [f for f in fields if f not in RECORD_FIELDS and f not in OPTIONAL_RECORD_FIELDS]
     if missing or unknown:
         raise ValueError(f"environment record: missing {missing}, unknown {unknown}")
+    key_hashes(fields[KEY_HASHES])
     doc = {k: v for k, v in fields.items() if v is not None}
     text = json.dumps({**doc, "recordVersion": RECORD_VERSION}, sort_keys=True)
     if len(text) > STANDARD_VALUE_MAX:

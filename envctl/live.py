@@ -13,7 +13,7 @@ from typing import Any
 from components.config import NAME_ALLOWED, aws_regions
 from components.names import is_valid_name
 from components.records import records_path
-from components.resolver import resolve
+from components.resolver import ResolverBusyError, resolve
 from envctl.cards import Card, card_from_outputs
 from envctl.errors import FailureError, UsageError
 from envctl.pr import PR_STACK
@@ -108,6 +108,10 @@ def cards_from_records(
 
 
 def resolve_key(ssm: Any, key: str, project: str) -> dict[str, Any]:
-    """The record of `key`; MalformedKeyError and UnknownKeyError pass through, AWS errors become AwsError."""
-    record: dict[str, Any] = _aws(lambda: resolve(ssm, key, project))
+    """The record of `key`; MalformedKeyError and UnknownKeyError pass through, AWS errors
+    (throttling included) become AwsError."""
+    try:
+        record: dict[str, Any] = _aws(lambda: resolve(ssm, key, project))
+    except ResolverBusyError as err:  # Parameter Store throttled the lookup
+        raise AwsError(f"AWS refused: ThrottlingException: {err}") from None
     return record

@@ -21,7 +21,16 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from components import conventions
-from components.records import KEY_ALLOWED, KEY_PREFIX, TOKEN_ALPHABET, TOKEN_LENGTH, key_hash, record_name, well_formed
+from components.records import (
+    KEY_ALLOWED,
+    KEY_PREFIX,
+    TOKEN_ALPHABET,
+    TOKEN_LENGTH,
+    index_document,
+    key_hash,
+    record_name,
+    well_formed,
+)
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
 from envctl.plan import Rendering
 from envctl.runtime import generated_password
@@ -234,6 +243,138 @@ def test_a_destroyed_environments_key_does_not_resolve(rendered: dict[str, Rende
     assert others and all(resolve(ssm, generated_keys(rendered[s])[1], "envstack")["stack"] == s for s in others)
 
 
+# --- forged index entries (issue 17): the record vouches for its keys --------------------------
+
+ATTACKER_KEY = KEY_PREFIX + "f" * TOKEN_LENGTH  # a key of the attacker's own, well-formed
+
+
+def _put(ssm: Any, name: str, value: str) -> None:
+    ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+
+
+def _record_of(r: Rendering) -> str:
+    return str(parameters(r)[record_name("envstack", r.config.name)]["insecureValue"])
+
+
+def _entry_of(r: Rendering) -> str:
+    (entry,) = [i["insecureValue"] for n, i in parameters(r).items() if "/api-keys/" in n]
+    return str(entry)
+
+
+def _forged_entries(prod: Rendering, preview: Rendering) -> dict[str, str]:
+    """What an attacker who may write /envstack/envstack/api-keys/* (and a preview's own record)
+    could write under the hash of a key of their own."""
+    prod_record, own_record = record_name("envstack", "prod"), record_name("envstack", "pr-42")
+    return {
+        "prod's own entry, copied": _entry_of(prod),
+        "names the preview, points at prod's record": json.dumps(
+            {"project": "envstack", "environment": "pr-42", "record": prod_record}
+        ),
+        "names prod, points at the preview's record": json.dumps(
+            {"project": "envstack", "environment": "prod", "record": own_record}
+        ),
+        "another project's entry": json.dumps({"project": "acme", "environment": "prod", "record": prod_record}),
+        "not JSON": "{",
+        "not an object": json.dumps([prod_record]),
+        "an environment that is no name": json.dumps(
+            {"project": "envstack", "environment": "../prod", "record": record_name("envstack", "../prod")}
+        ),
+    }
+
+
+@pytest.mark.parametrize("forgery", range(7))
+def test_a_forged_index_entry_never_resolves_and_is_counted(
+    rendered: dict[str, Rendering], preview: Rendering, ssm: Any, forgery: int
+) -> None:
+    plans = [*rendered.values(), preview]
+    for r in plans:
+        deploy(ssm, r)
+    entries = _forged_entries(rendered["prod"], preview)
+    assert len(entries) == 7
+    what, value = list(entries.items())[forgery]
+    _put(ssm, f"/envstack/envstack/api-keys/{key_hash(ATTACKER_KEY)}", value)
+    resolver = Resolver(ssm, "envstack", clock=FakeClock())
+    with pytest.raises(UnknownKeyError):
+        resolver.resolve(ATTACKER_KEY)
+    assert resolver.counters()["forgeries"] == 1, what
+    # Every real key still resolves, to its own environment.
+    for r in plans:
+        for key in generated_keys(r).values():
+            assert resolver.resolve(key)["name"] == r.config.name
+    assert resolver.counters()["forgeries"] == 1
+
+
+def test_a_record_naming_another_environment_does_not_vouch(preview: Rendering, ssm: Any) -> None:
+    """A preview may write its own record: one that lists the attacker's hash but says it is prod
+    is not prod's, and one that says what it is resolves only to itself."""
+    deploy(ssm, preview)
+    record = json.loads(_record_of(preview))
+    own = record_name("envstack", "pr-42")
+    _put(ssm, f"/envstack/envstack/api-keys/{key_hash(ATTACKER_KEY)}", index_document("envstack", "pr-42", 1))
+    _put(ssm, own, json.dumps(record | {"name": "prod", "apiKeyHashes": [key_hash(ATTACKER_KEY)]}))
+    resolver = Resolver(ssm, "envstack", negative_ttl=0)
+    with pytest.raises(UnknownKeyError):
+        resolver.resolve(ATTACKER_KEY)
+    assert resolver.counters()["forgeries"] == 1
+    _put(ssm, own, json.dumps(record | {"apiKeyHashes": [key_hash(ATTACKER_KEY)]}))
+    assert resolver.resolve(ATTACKER_KEY)["name"] == "pr-42"
+
+
+def test_a_record_without_hashes_is_refused(rendered: dict[str, Rendering], ssm: Any) -> None:
+    """What today's stacks wrote (recordVersion 1, no hashes): refused until the stack is
+    deployed again, which is why the rollout deploys every stack before the resolver."""
+    r = rendered["staging"]
+    deploy(ssm, r)
+    key = generated_keys(r)[1]
+    old = json.loads(_record_of(r))
+    assert old.pop("apiKeyHashes") == [key_hash(key)] and old["recordVersion"] == 2
+    _put(ssm, record_name("envstack", "staging"), json.dumps(old | {"recordVersion": 1}))
+    resolver = Resolver(ssm, "envstack", negative_ttl=0)
+    with pytest.raises(UnknownKeyError):
+        resolver.resolve(key)
+    assert (resolver.counters()["outdated_records"], resolver.counters()["forgeries"]) == (1, 0)
+    deploy(ssm, r)
+    assert resolver.resolve(key)["name"] == "staging"
+
+
+def test_a_record_whose_hashes_are_malformed_vouches_for_nothing(rendered: dict[str, Rendering], ssm: Any) -> None:
+    r = rendered["dev"]
+    deploy(ssm, r)
+    key = generated_keys(r)[1]
+    record = json.loads(_record_of(r))
+    for hashes in ([key_hash(key).upper()], key_hash(key), [key_hash(key)] * 2, []):
+        _put(ssm, record_name("envstack", "dev"), json.dumps(record | {"apiKeyHashes": hashes}))
+        resolver = Resolver(ssm, "envstack")
+        with pytest.raises(UnknownKeyError):
+            resolver.resolve(key)
+        assert resolver.counters()["forgeries"] == 1, hashes
+
+
+def test_during_a_rotation_the_record_lists_both_keys(ssm: Any) -> None:
+    during = render_raw({"envstack:type": "dev", "envstack:apiKeyVersion": 2, "envstack:apiKeyRetiring": 1}, "dev")
+    keys = generated_keys(during)
+    assert json.loads(_record_of(during))["apiKeyHashes"] == [key_hash(keys[1]), key_hash(keys[2])]
+    deploy(ssm, during)
+    resolver = Resolver(ssm, "envstack")
+    assert all(resolver.resolve(k)["name"] == "dev" for k in keys.values())
+    assert resolver.counters()["forgeries"] == 0
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_record_waits_for_the_runtime_policy_and_the_index_for_the_record(
+    rendered: dict[str, Rendering], stack: str
+) -> None:
+    """Issue 16: the record points at a role whose policy is already in place; an index entry
+    never exists before the record that vouches for it (and is deleted before it)."""
+    r = rendered[stack]
+    (policy,) = r.by_type(conventions.ROLE_POLICY)
+    records = [p for p in r.by_type(PARAMETER) if p.name.endswith("-record")]
+    entries = [p for p in r.by_type(PARAMETER) if not p.name.endswith("-record")]
+    assert len(records) == 1 and entries
+    assert policy.name in records[0].depends_on
+    assert all(records[0].name in e.depends_on for e in entries)
+
+
 # --- what never resolves --------------------------------------------------------------------
 
 tokens = st.text(alphabet=TOKEN_ALPHABET, min_size=TOKEN_LENGTH, max_size=TOKEN_LENGTH)
@@ -299,7 +440,7 @@ def test_the_resolver_caches_for_its_ttl_and_forgets_after(rendered: dict[str, R
     calls: list[str] = []
     ssm.meta.events.register("before-call.ssm.GetParameter", lambda model, **_: calls.append(model.name))
     clock = FakeClock()
-    resolver = Resolver(ssm, "envstack", ttl=300, negative_ttl=30, clock=clock)
+    resolver = Resolver(ssm, "envstack", ttl=300, negative_ttl=30, jitter=0, clock=clock)
 
     assert resolver.resolve(key)["name"] == "dev"
     assert calls == ["GetParameter", "GetParameter"]  # the index entry, then the record
@@ -326,13 +467,13 @@ def test_the_resolver_caches_for_its_ttl_and_forgets_after(rendered: dict[str, R
 
 
 def test_the_cache_is_bounded_and_never_holds_a_key(ssm: Any) -> None:
-    resolver = Resolver(ssm, "envstack", max_entries=3, clock=FakeClock())
+    resolver = Resolver(ssm, "envstack", max_unknown=3, clock=FakeClock())
     keys = [KEY_PREFIX + str(i) * TOKEN_LENGTH for i in range(5)]
     for key in keys:
         with pytest.raises(UnknownKeyError):
             resolver.resolve(key)
-    assert len(resolver._cache) == 3
-    assert set(resolver._cache) == {key_hash(k) for k in keys[2:]}
+    assert len(resolver._unknown) == 3
+    assert set(resolver._unknown) == {key_hash(k) for k in keys[2:]}
 
 
 def test_the_resolver_imports_without_pulumi() -> None:
@@ -386,7 +527,7 @@ def test_a_cached_answer_expires_exactly_at_its_ttl(rendered: dict[str, Renderin
     calls: list[str] = []
     ssm.meta.events.register("before-call.ssm.GetParameter", lambda model, **_: calls.append(model.name))
     clock = FakeClock()
-    resolver = Resolver(ssm, "envstack", ttl=300, negative_ttl=30, clock=clock)
+    resolver = Resolver(ssm, "envstack", ttl=300, negative_ttl=30, jitter=0, clock=clock)
     resolver.resolve(key)
     clock.now += 300  # the entry's deadline: no longer served from the cache
     resolver.resolve(key)
