@@ -114,18 +114,17 @@ class Scopes:
             "secret": [
                 *(self.arn("secretsmanager", f"secret:{p}-{s}-*") for s in stems),
                 # The provisioner login's secret of each cluster the role's stacks create (a fixed name).
-                *(
-                    self.arn("secretsmanager", f"secret:{names.provisioner_secret_name(c)}-??????")
-                    for c in self.clusters
-                ),
+                *(self.arn("secretsmanager", f"secret:{names.provisioner_secret_name(c)}-*") for c in self.clusters),
             ],
             # RDS names the secrets it manages rds!cluster-<uuid>; they carry no envstack name.
             "master-secret": [self.arn("secretsmanager", "secret:rds!cluster-*")]
             if self.master_secret_clusters
             else [],
-            # Secrets Manager appends `-` and six random characters to a secret's name.
+            # Secrets Manager appends `-` and six random characters to a secret's name. `-*`, as for
+            # every other secret here: no CI role may create a secret under another cluster's
+            # provisioner name (their secret scopes are `<prefix>-<stem>-*`).
             "provisioner-secret": [
-                self.arn("secretsmanager", f"secret:{names.provisioner_secret_name(c)}-??????")
+                self.arn("secretsmanager", f"secret:{names.provisioner_secret_name(c)}-*")
                 for c in self.provisioner_clusters
             ],
             "user-pool": [self.arn("cognito-idp", "userpool/*")],

@@ -176,7 +176,7 @@ def test_deploy_covers_the_table_store_and_prods_key() -> None:
 
 
 SHARED_CLUSTER = "arn:aws:rds:*:*:cluster:shared-nonprod"
-PROVISIONER = "arn:aws:secretsmanager:*:*:secret:shared-nonprod-provisioner-??????"
+PROVISIONER = "arn:aws:secretsmanager:*:*:secret:shared-nonprod-provisioner-*"
 BOUNDARY = "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-envstack"
 
 

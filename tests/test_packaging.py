@@ -160,6 +160,7 @@ def test_an_installed_envctl_finds_its_project_as_the_pulumi_cli_does(
     assert project_root() == tmp_path / "project"
     monkeypatch.chdir(tmp_path)
     assert project_root() == ROOT
+    (tmp_path / "elsewhere").mkdir()  # ENVSTACK_ROOT wins over the working directory (a missing one is refused)
     monkeypatch.setenv("ENVSTACK_ROOT", str(tmp_path / "elsewhere"))
     monkeypatch.chdir(tmp_path / "project")
     assert project_root() == tmp_path / "elsewhere"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from components.conventions import PLAN_SCHEMA_VERSION
 from envctl.errors import UsageError
 from envctl.plan import parse_plan
 
@@ -15,21 +16,21 @@ def _problem(data: object) -> str:
 
 
 def test_a_resource_that_is_not_an_object_is_named_by_its_index() -> None:
-    assert _problem({"stack": "dev", "resources": ["x"]}).startswith(
+    assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": ["x"]}).startswith(
         'p.json: not a plan JSON file: resources[0]: got "x"'
     )
 
 
 def test_a_resource_without_a_name_is_named_by_its_index_alone() -> None:
-    assert _problem({"stack": "dev", "resources": [{"type": "t"}]}).startswith(
+    assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"type": "t"}]}).startswith(
         "p.json: not a plan JSON file: resources[0].name is missing;"
     )
-    assert _problem({"stack": "dev", "resources": [{"type": "t", "name": 7}]}).startswith(
+    assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"type": "t", "name": 7}]}).startswith(
         "p.json: not a plan JSON file: resources[0].name: got 7"
     )
 
 
 def test_a_named_resource_is_named_by_its_name_too() -> None:
-    assert _problem({"stack": "dev", "resources": [{"name": "files"}]}).startswith(
+    assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"name": "files"}]}).startswith(
         "p.json: not a plan JSON file: resources[0] ('files').type is missing;"
     )

@@ -17,7 +17,7 @@ from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.pr import check_disposable, parse_stack_listing, pr_config, pr_config_yaml, pr_stack, select_for_sweep
 from envctl.render import render_config
-from tests.conftest import over_defaults, runner
+from tests.conftest import PROJECT_DEFAULTS, over_defaults, runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REF = "acme/envstack/staging"
@@ -40,7 +40,8 @@ def test_pr_config_is_a_custom_environment_attached_to_stagings_cluster() -> Non
 
 def test_pr_config_renders_without_creating_a_cluster() -> None:
     config = over_defaults(pr_config(42, REF)["config"])
-    r = render_config("pr-42", config, [], parse_config(config, "pr-42"))
+    raw = {**PROJECT_DEFAULTS, **config}  # the project-wide keys, as the Pulumi CLI applies them
+    r = render_config("pr-42", raw, [], parse_config(raw, "pr-42"))
     assert not r.by_type(conventions.CLUSTER) and not r.by_type(conventions.KMS_KEY)
     assert r.outputs["type"] == "custom"
 
@@ -286,7 +287,8 @@ def test_pr_config_can_attach_by_arns_so_the_job_never_reads_stagings_state() ->
     (pulumi/pulumi#11109); the attachment's ARNs need nothing of staging's state."""
     config = pr_config(42, None, attachment=json.dumps({**ATTACHMENT, "extra": "ignored"}))["config"]
     assert config["envstack:cluster"] == ATTACHMENT
-    r = render_config("pr-42", config, [], parse_config(config, "pr-42"))
+    raw = {**PROJECT_DEFAULTS, **config}  # the project-wide keys, as the Pulumi CLI applies them
+    r = render_config("pr-42", raw, [], parse_config(raw, "pr-42"))
     assert not r.by_type(conventions.STACK_REFERENCE) and not r.by_type(conventions.CLUSTER)
 
 

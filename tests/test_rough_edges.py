@@ -116,6 +116,7 @@ def test_a_wrong_type_says_what_is_allowed_in_our_words(tmp_path: Path, monkeypa
 
 
 def test_envstack_root_without_the_program_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())  # the project, but no program
     (tmp_path / "Pulumi.dev.yaml").write_text(DEV)
     monkeypatch.setenv("ENVSTACK_ROOT", str(tmp_path))
     code, _, err = invoke("plan", "dev")
