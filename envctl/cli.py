@@ -20,6 +20,7 @@ from envctl import comment, formats, pr
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, Boundary, err_console, fail, progress
 from envctl.db import db_app
 from envctl.diff import diff_plans
+from envctl.envcmd import env_app
 from envctl.errors import UsageError
 from envctl.manifest import manifest as manifest_of
 from envctl.plan import Rendering, read_plan_file
@@ -35,6 +36,7 @@ app = typer.Typer(
     cls=Boundary,  # the one error boundary: envctl/console.py
 )
 app.add_typer(db_app, name="db")
+app.add_typer(env_app, name="env")
 T = TypeVar("T")
 
 

@@ -80,6 +80,11 @@ def _kms_key(i: dict[str, Any]) -> tuple[str, str]:
     return "recoverable", f"scheduled for deletion in {days} days; data encrypted with it is then unreadable"
 
 
+def fate(resource: dict[str, Any]) -> tuple[str, str]:
+    """What `pulumi destroy` would do to one resource of a plan: (fate, detail)."""
+    return _fate(resource)
+
+
 # What destroy does to each stateful type (components/conventions.py STATEFUL), by its inputs.
 _FATES = {
     conventions.BUCKET: _bucket,
