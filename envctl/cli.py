@@ -181,6 +181,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
             "or --from files, not both",
             EXIT_USAGE,
         )
+    offline = False
     if live:
         from envctl import live as live_mod
 
@@ -193,18 +194,18 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         result = guarded(lambda: cards_mod.cards_from_files(from_files), "reading saved outputs")
     else:
         cli = cards_mod.pulumi_cli()
-        if cli is None:
-            fail(
-                "the Pulumi CLI is not on PATH; pass saved outputs instead: "
-                "`pulumi stack output --json --stack S > S.json`, then `envctl cards --from S.json`",
-                EXIT_USAGE,
-            )
-        names = stacks or committed_stacks()
-        result = guarded(lambda: cards_mod.cards_from_cli(names, cli), "reading stack outputs")
-    if format is CardsFormat.html:
-        from envctl.page import cards_html
+        names, offline = stacks or committed_stacks(), cli is None
+        if cli is None:  # offline: each committed stack rendered (envctl/pagedata.py)
+            from envctl.pagedata import cards_offline
 
-        emit(cards_html(result, f"project {project}" if live else ""))
+            result = guarded(lambda: cards_offline(names), "rendering the committed stacks")
+        else:
+            result = guarded(lambda: cards_mod.cards_from_cli(names, cli), "reading stack outputs")
+    if format is CardsFormat.html:
+        from envctl.pagedata import page
+
+        shown = guarded(lambda: page(result, project if live else None, region, offline), "reading what they hold")
+        emit(shown)
         return
     show(
         format,
