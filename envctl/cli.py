@@ -16,7 +16,7 @@ import typer
 from components.config import PROJECT
 from envctl import access as access_mod
 from envctl import cards as cards_mod
-from envctl import comment, formats, pr
+from envctl import comment, formats, pagedata, pr
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, Boundary, err_console, fail, progress
 from envctl.db import db_app
 from envctl.diff import diff_plans
@@ -196,16 +196,11 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         cli = cards_mod.pulumi_cli()
         names, offline = stacks or committed_stacks(), cli is None
         if cli is None:  # offline: each committed stack rendered (envctl/pagedata.py)
-            from envctl.pagedata import cards_offline
-
-            result = guarded(lambda: cards_offline(names), "rendering the committed stacks")
+            result = guarded(lambda: pagedata.cards_offline(names), "rendering the committed stacks")
         else:
             result = guarded(lambda: cards_mod.cards_from_cli(names, cli), "reading stack outputs")
     if format is CardsFormat.html:
-        from envctl.pagedata import page
-
-        shown = guarded(lambda: page(result, project if live else None, region, offline), "reading what they hold")
-        emit(shown)
+        emit(guarded(lambda: pagedata.page(result, project if live else None, region, offline), "reading stores"))
         return
     show(
         format,
