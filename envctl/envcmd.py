@@ -250,9 +250,10 @@ def delete_command(  # noqa: PLR0917 (one parameter per option, as typer wants)
         bool, typer.Option("--cancel", help="Back out: remove envstack:confirmDeletion from the stack file.")
     ] = False,
 ) -> None:
-    """Delete an environment, as the console's dialog does: show what will be lost, then ask
-    for its name. Guarded types (staging, prod) get envstack:confirmDeletion in their stack
-    file; then the Pulumi steps are printed, or run with --run."""
+    """Delete an environment: show what will be lost, then ask for its name, as the console does.
+
+    Guarded types (staging, prod) get envstack:confirmDeletion in their stack file; then the
+    Pulumi steps are printed, or run with --run."""
     if cancel:
         if confirm or run or live:
             raise UsageError("--cancel: alone; allowed: `envctl env delete NAME --cancel`")
