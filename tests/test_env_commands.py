@@ -108,6 +108,11 @@ def test_create_show_delete_a_custom_environment_on_stagings_cluster(project: Pa
             "--set envstack:nope: got 1; allowed: no such key",
         ),
         (["qa", "--type", "dev", "--set", "nope"], "--set: got 'nope'; allowed: NAMESPACE:KEY=VALUE"),
+        (
+            ["qa", "--type", "dev", "--region", "us-east-1", "--set", "envstack:foo=1", "--set", "envstack:bar=2"],
+            "--set envstack:foo: got 1; allowed: no such key; the envstack keys are envstack:type, envstack:name, "
+            "envstack:cluster",
+        ),
     ],
 )
 def test_create_refuses_in_one_line_and_writes_nothing(project: Path, args: list[str], message: str) -> None:
@@ -115,6 +120,8 @@ def test_create_refuses_in_one_line_and_writes_nothing(project: Path, args: list
     code, out, err = invoke("env", "create", *args)
     assert (code, out) == (2, ""), err
     assert len(err.strip().splitlines()) == 1 and err.startswith(f"envctl: {message}"), err
+    if "envstack:foo=1" in args:  # each problem in the one line
+        assert "; --set envstack:bar: got 2; allowed: no such key" in err
     assert sorted(p.name for p in project.iterdir()) == before
 
 
@@ -222,6 +229,7 @@ def test_delete_run_runs_the_two_steps_in_order(project: Path, stand_in: Path) -
         "stack rm staging --yes",
     ]
     assert "deleted staging" in err
+    assert "running: pulumi up --stack staging --yes\nrunning: pulumi destroy --stack staging --yes\n" in err
 
 
 def test_delete_run_stops_at_the_first_failure(project: Path, stand_in: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -258,3 +266,33 @@ def test_delete_options_that_do_nothing_are_refused(project: Path) -> None:
     assert code == 2 and "--dsn: only with --live" in err
     code, _, err = invoke("env", "delete", "nope", "--cancel")
     assert code == 2 and "unknown stack 'nope'" in err
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("exit 1", "pulumi stack output --stack dev: failed"),
+        ("echo 'error: no stack' >&2; echo ignored; exit 255", "pulumi stack output --stack dev: error: no stack"),
+        ("echo nope", "pulumi stack output --stack dev: malformed JSON (Expecting value)"),
+        ("echo '[]'", "stack dev: expected a JSON object of stack outputs, got list"),
+    ],
+)
+def test_cards_through_a_failing_pulumi_cli_say_why_in_one_line(tmp_path: Path, script: str, expected: str) -> None:
+    from envctl.cards import cards_from_cli
+    from envctl.errors import UsageError
+
+    cli = tmp_path / "pulumi"
+    cli.write_text(f"#!/bin/sh\n{script}\n")
+    cli.chmod(0o755)
+    with pytest.raises(UsageError) as info:
+        cards_from_cli(["dev"], str(cli))
+    assert str(info.value) == expected
+
+
+def test_cards_through_a_pulumi_cli_printing_nothing_are_not_deployed(tmp_path: Path) -> None:
+    from envctl.cards import cards_from_cli
+
+    cli = tmp_path / "pulumi"
+    cli.write_text("#!/bin/sh\nexit 0\n")
+    cli.chmod(0o755)
+    assert [(c.stack, c.deployed) for c in cards_from_cli(["dev"], str(cli))] == [("dev", False)]

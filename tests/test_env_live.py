@@ -155,6 +155,10 @@ def test_past_the_listing_limit_files_are_cloudwatchs_estimate(aws: None, monkey
     monkeypatch.setattr(inventory, "LIST_LIMIT", 4)
     monkeypatch.setattr(inventory, "PAGE", 2)
     record = deploy_qa({f"f{i}": b"x" * i for i in range(1, 7)})
+    other = boto3.client("s3", region_name=REGION)  # another bucket: the metrics are the environment's own
+    other.create_bucket(Bucket="unrelated", CreateBucketConfiguration={"LocationConstraint": REGION})
+    for i in range(10):
+        other.put_object(Bucket="unrelated", Key=str(i), Body=b"y")
     pages: list[str] = []
     session = boto3.session.Session()
     s3 = session.client("s3", region_name=REGION)
