@@ -159,6 +159,22 @@ def test_past_the_listing_limit_files_are_cloudwatchs_estimate(aws: None, monkey
     other.create_bucket(Bucket="unrelated", CreateBucketConfiguration={"LocationConstraint": REGION})
     for i in range(10):
         other.put_object(Bucket="unrelated", Key=str(i), Body=b"y")
+    from datetime import UTC, datetime, timedelta
+
+    boto3.client("cloudwatch", region_name=REGION).put_metric_data(  # an older day's figure: the newest one counts
+        Namespace="AWS/S3",
+        MetricData=[
+            {
+                "MetricName": "NumberOfObjects",
+                "Dimensions": [
+                    {"Name": "BucketName", "Value": record["bucketName"]},
+                    {"Name": "StorageType", "Value": "AllStorageTypes"},
+                ],
+                "Timestamp": datetime.now(UTC) - timedelta(days=2),
+                "Value": 999,
+            }
+        ],
+    )
     pages: list[str] = []
     session = boto3.session.Session()
     s3 = session.client("s3", region_name=REGION)
