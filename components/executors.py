@@ -29,6 +29,13 @@ class ExecutionError(RuntimeError):
 class Executor(Protocol):
     def apply(self, statements: Sequence[Statement]) -> None: ...
 
+    def query(self, sql: str, params: dict[str, str]) -> list[tuple[Any, ...]]: ...
+
+
+def _field(value: dict[str, Any]) -> Any:
+    """One Data API field (`{"stringValue": ...}`, `{"longValue": ...}`, `{"isNull": true}`...)."""
+    return None if value.get("isNull") else next(iter(value.values()))
+
 
 def _describe(running: str, err: Exception) -> str:
     """One line: the error's first line and the first line of what was running."""
@@ -75,6 +82,17 @@ class DataApiExecutor:
                 raise ExecutionError(_describe(statement.shown(), err)) from None
         client.commit_transaction(resourceArn=self.cluster_arn, secretArn=self.secret_arn, transactionId=tx)
 
+    def query(self, sql: str, params: dict[str, str]) -> list[tuple[Any, ...]]:
+        """One read-only statement outside a transaction; `:name` parameters are strings."""
+        response = self.client().execute_statement(
+            resourceArn=self.cluster_arn,
+            secretArn=self.secret_arn,
+            database=self.database,
+            sql=sql,
+            parameters=[{"name": k, "value": {"stringValue": v}} for k, v in sorted(params.items())],
+        )
+        return [tuple(_field(f) for f in record) for record in response.get("records", [])]
+
     def _begin(self, client: Any, target: dict[str, str]) -> str:
         waited = 0.0
         while True:
@@ -118,6 +136,16 @@ class PsycopgExecutor:
                 # Raised by the COMMIT psycopg runs itself, where deferred constraints are checked
                 # (the BEGIN before it runs on the connection just opened).
                 raise ExecutionError(_describe("COMMIT", err)) from None
+
+    def query(self, sql: str, params: dict[str, str]) -> list[tuple[Any, ...]]:
+        """One read-only statement; `:name` parameters as in `apply`."""
+        import psycopg
+
+        with self.connect() as conn:
+            try:
+                return [tuple(row) for row in conn.execute(_PARAM.sub(r"%(\1)s", sql).encode(), params).fetchall()]
+            except psycopg.Error as err:
+                raise ExecutionError(_describe(sql.strip(), err)) from None
 
 
 def executor_from(spec: dict[str, Any]) -> Executor:

@@ -164,11 +164,6 @@ def record_name(project: str, env: str) -> str:
     return f"{records_path(project)}/{env}"
 
 
-def key_index_path(project: str) -> str:
-    """The hierarchy of a project's API key index (one entry per active key, named by its hash)."""
-    return f"{ssm_root(project)}/api-keys"
-
-
 def pg_name(env: str) -> str:
     """The PostgreSQL identifier that `env` maps to, unchecked (see pg_identifier)."""
     return PG_PREFIX + env.replace("-", "_")

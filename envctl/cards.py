@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,13 @@ class Card:
     region: str = ""
     cluster: str = ""
     createdAt: str = ""  # noqa: N815
+    # Everything the source said (stack outputs or the SSM record): the page reads the stores' names here.
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        shown = asdict(self)
+        del shown["outputs"]
+        return shown
 
 
 def card_from_outputs(stack: str, outputs: Any, source: str) -> Card:
@@ -52,7 +56,7 @@ def card_from_outputs(stack: str, outputs: Any, source: str) -> Card:
     wrong = next((f for f in CARD_FIELDS if not isinstance(outputs[f], str | None)), None)
     if wrong:
         raise UsageError(f"{source}: output '{wrong}': got {json.dumps(outputs[wrong])}; allowed: a string")
-    return Card(stack=stack, deployed=True, **{f: str(outputs[f] or "") for f in CARD_FIELDS})
+    return Card(stack=stack, deployed=True, outputs=outputs, **{f: str(outputs[f] or "") for f in CARD_FIELDS})
 
 
 def card_from_file(path: Path) -> Card:

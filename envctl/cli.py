@@ -15,6 +15,7 @@ import typer
 from envctl import cli_ops, cli_plan, cli_stacks
 from envctl.console import Boundary
 from envctl.db import db_app
+from envctl.envcmd import env_app
 
 app = typer.Typer(
     name="envctl",
@@ -25,6 +26,7 @@ app = typer.Typer(
     cls=Boundary,  # the one error boundary: envctl/console.py
 )
 app.add_typer(db_app, name="db")
+app.add_typer(env_app, name="env")
 
 
 def _version(given: bool) -> None:

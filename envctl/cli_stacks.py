@@ -11,7 +11,7 @@ import typer
 
 from components.names import DEFAULT_PROJECT
 from envctl import cards as cards_mod
-from envctl import formats
+from envctl import formats, pagedata
 from envctl.cli_common import CardsFormat, FormatOption, ViewFormat, emit, guarded, show
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail, progress
 from envctl.stackfiles import committed_stacks
@@ -40,7 +40,8 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
 ) -> None:
     """Show the environment cards: name, type, cloud provider, region, cluster and created-at.
 
-    Reads each stack's outputs with the Pulumi CLI when it is on PATH, saved output files
+    Reads each stack's outputs with the Pulumi CLI when it is on PATH (else renders the
+    committed stacks offline), saved output files
     given with --from, or with --live the records the stacks keep in SSM (all of the
     project's, or the STACKs named). A stack with no outputs or record is not deployed."""
     if from_files and (stacks or live):
@@ -53,6 +54,7 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
     if unused:
         fail(f"{unused} does nothing without --live; allowed: --live {unused} ...", EXIT_USAGE)
     project = project or DEFAULT_PROJECT
+    offline = False
     if live:
         from envctl import live as live_mod
 
@@ -65,18 +67,13 @@ def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)
         result = guarded(lambda: cards_mod.cards_from_files(from_files), "reading saved outputs")
     else:
         cli = cards_mod.pulumi_cli()
-        if cli is None:
-            fail(
-                "the Pulumi CLI is not on PATH; pass saved outputs instead: "
-                "`pulumi stack output --json --stack S > S.json`, then `envctl cards --from S.json`",
-                EXIT_USAGE,
-            )
-        names = stacks or committed_stacks()
-        result = guarded(lambda: cards_mod.cards_from_cli(names, cli), "reading stack outputs")
+        names, offline = stacks or committed_stacks(), cli is None
+        if cli is None:  # offline: each committed stack rendered (envctl/pagedata.py)
+            result = guarded(lambda: pagedata.cards_offline(names), "rendering the committed stacks")
+        else:
+            result = guarded(lambda: cards_mod.cards_from_cli(names, cli), "reading stack outputs")
     if format is CardsFormat.html:
-        from envctl.page import cards_html
-
-        emit(cards_html(result, f"project {project}" if live else ""))
+        emit(guarded(lambda: pagedata.page(result, project if live else None, region, offline), "reading stores"))
         return
     show(
         format,

@@ -290,6 +290,9 @@ def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[
     assert plan["project"] == conventions.PULUMI_PROJECT
     assert env_project(plan) == names.DEFAULT_PROJECT  # the envstack:project tag of dev's provider
     assert all(r["name"].startswith(f"{names.PREFIX}-") for r in plan["resources"] if r["type"].startswith("aws:"))
-    assert parse_config({**PROJECT_DEFAULTS, "aws:region": "us-east-1", "envstack:type": "dev"}, "dev").project == names.DEFAULT_PROJECT
+    assert (
+        parse_config({**PROJECT_DEFAULTS, "aws:region": "us-east-1", "envstack:type": "dev"}, "dev").project
+        == names.DEFAULT_PROJECT
+    )
     raw, _ = read_stack_config("dev")
     assert {key.split(":")[0] for key in raw} == {"aws", conventions.PULUMI_PROJECT}

@@ -25,12 +25,12 @@ def test_a_resource_without_a_name_is_named_by_its_index_alone() -> None:
     assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"type": "t"}]}).startswith(
         "p.json: not a plan JSON file: resources[0].name is missing;"
     )
-    assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"type": "t", "name": 7}]}).startswith(
-        "p.json: not a plan JSON file: resources[0].name: got 7"
-    )
+    assert _problem(
+        {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"type": "t", "name": 7}]}
+    ).startswith("p.json: not a plan JSON file: resources[0].name: got 7")
 
 
 def test_a_named_resource_is_named_by_its_name_too() -> None:
-    assert _problem({"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"name": "files"}]}).startswith(
-        "p.json: not a plan JSON file: resources[0] ('files').type is missing;"
-    )
+    assert _problem(
+        {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"name": "files"}]}
+    ).startswith("p.json: not a plan JSON file: resources[0] ('files').type is missing;")

@@ -208,8 +208,6 @@ def test_the_page_in_a_real_browser(rendered: dict[str, Rendering], preview: Ren
     png = tmp_path / "environments.png"
     screenshot(page, png, 1200, 640)
     assert png_size(png) == (1200, 640) and png.stat().st_size > 20_000  # a rendered page, not a blank one
-    if os.environ.get("ENVSTACK_WRITE_SCREENSHOT"):  # =docs/environments-page.png redraws the README's picture
-        Path(os.environ["ENVSTACK_WRITE_SCREENSHOT"]).write_bytes(png.read_bytes())
 
 
 def test_the_page_escapes_every_value_as_the_browser_reads_it(tmp_path: Path) -> None:
