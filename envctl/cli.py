@@ -16,7 +16,7 @@ import typer
 from components.config import PROJECT
 from envctl import access as access_mod
 from envctl import cards as cards_mod
-from envctl import comment, formats, pr
+from envctl import comment, formats, pr, terraform_plan
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, Boundary, err_console, fail, progress
 from envctl.db import db_app
 from envctl.diff import diff_plans
@@ -43,6 +43,7 @@ class PlanFormat(StrEnum):
     json = "json"
     markdown = "markdown"
     tree = "tree"  # the text format's older name
+    terraform_plan = "terraform-plan"  # Terraform's plan JSON, for Terraform-plan scanners
 
 
 class ViewFormat(StrEnum):
@@ -89,11 +90,17 @@ def show(format: StrEnum, *, json: Callable[[], Any], markdown: Callable[[], str
 def plan(
     stack: Annotated[str, typer.Argument(help="A committed stack: Pulumi.<STACK>.yaml.")],
     format: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="text (the resource tree; also: tree), json or markdown.")
+        PlanFormat,
+        typer.Option("--format", "-f", help="text (the resource tree; also: tree), json, markdown or terraform-plan."),
     ] = PlanFormat.text,
 ) -> None:
     """Render what STACK declares, offline: no credentials, network, Pulumi CLI or backend."""
     rendering = rendering_of(stack)
+    if format is PlanFormat.terraform_plan:
+        result = terraform_plan.export(rendering.to_json())
+        err_console.print(terraform_plan.left_out_line(result.left_out), markup=False, highlight=False, soft_wrap=True)
+        emit(formats.to_json(result.plan))
+        return
     show(
         format,
         json=rendering.to_json,
