@@ -31,9 +31,11 @@ from components import conventions
 from envctl.errors import FailureError
 
 MAPPING_FILE = Path(__file__).parent / "data" / "terraform-mapping.json"
+# Format 1.2 is the FormatVersion of Terraform's own writer (hashicorp/terraform,
+# internal/command/jsonplan/plan.go). No JSON Schema of it is maintained: HashiCorp documents it
+# in prose (developer.hashicorp.com/terraform/internals/json-format) and as Go types
+# (hashicorp/terraform-json). The Terraform version is nominal: no Terraform runs here.
 FORMAT_VERSION = "1.2"
-# The Terraform release whose `show -json` this output imitates: format 1.2 is what Terraform
-# 1.8 and later write. Scanners read format_version; none of them runs Terraform.
 TERRAFORM_VERSION = "1.9.8"
 PROVIDER_KEY = "aws"
 PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"
@@ -75,15 +77,16 @@ class _Target:
     arn: str | None
 
 
-def _reference(value: Any, targets: list[_Target]) -> str | None:
+def _reference(value: Any, targets: list[_Target], top: bool) -> str | None:
     """The Terraform reference a plain value stands for: `ADDR.arn` when it is a dependency's
-    recorded ARN, `ADDR.id` when it is a string and the property has exactly one dependency."""
+    recorded ARN; `ADDR.id` when it is a whole property (`top`), a string that is no JSON
+    document, and the property has exactly one dependency (ids are not recorded, ARNs are)."""
     if not isinstance(value, str):
         return None
     for t in targets:
         if t.arn is not None and value == t.arn:
             return f"{t.address}.arn"
-    if len(targets) == 1 and not value.lstrip().startswith(("{", "[")):
+    if top and len(targets) == 1 and not value.lstrip().startswith(("{", "[")):
         return f"{targets[0].address}.id"
     return None
 
@@ -96,7 +99,7 @@ def _unmapped(what: str) -> UnmappedTypeError:
 
 
 def _convert(
-    inputs: dict[str, Any], fields: dict[str, Any], where: str, targets: list[_Target] | None
+    inputs: dict[str, Any], fields: dict[str, Any], where: str, targets: list[_Target], top: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(values, after_unknown, expressions) of one object: Pulumi names respelled, nested blocks
     as lists, and with `targets` (the property's exported dependencies), values that stand for a
@@ -109,7 +112,7 @@ def _convert(
         if spec is None:
             raise _unmapped(f"{where}.{key}")
         if isinstance(spec, str):
-            ref = _reference(value, targets) if targets else None
+            ref = _reference(value, targets, top) if targets else None
             if ref is not None:
                 unknown[spec] = True
                 expressions[spec] = {"references": [ref, ref.rsplit(".", 1)[0]]}
@@ -137,7 +140,7 @@ def _resource(r: dict[str, Any], spec: dict[str, Any], exported: dict[str, _Targ
     property_deps: dict[str, list[str]] = r.get("propertyDependencies") or {}
     for key, value in (r.get("inputs") or {}).items():
         targets = [exported[d] for d in property_deps.get(key, []) if d in exported and d != r["name"]]
-        v, u, e = _convert({key: value}, spec["fields"], r["type"], targets)
+        v, u, e = _convert({key: value}, spec["fields"], r["type"], targets, top=True)
         values.update(v)
         unknown.update(u)
         for name, expression in e.items():

@@ -80,8 +80,9 @@ def check_fields(
             problems.append(f"{where}: the mapping says {want}, pulumi-aws has {shape}")
             continue
         tf_name = spec["terraform"] if isinstance(spec, dict) else spec
-        if renamed is not None and renamed.get(token, {}).get(name, name) != tf_name:
-            problems.append(f"{where}: the mapping says {tf_name}, bridge-metadata {renamed[token].get(name, name)}")
+        source = None if renamed is None else renamed.get(token, {}).get(name, name)
+        if source is not None and source != tf_name:
+            problems.append(f"{where}: the mapping says {tf_name}, bridge-metadata {source}")
         if isinstance(spec, dict) and nested is not None:
             inner = _nested_token(resource_token, nested)
             problems += check_fields(resource_token, inner, nested, spec["fields"], renamed)
