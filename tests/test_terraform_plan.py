@@ -218,3 +218,130 @@ def test_the_mapping_check_finds_what_is_wrong() -> None:
         f"{token}: the mapping says aws_s3_bucket_lifecycle_configuration, bridge-metadata aws_s3_bucket_lifecycle"
         in (tm.check({token: terraform_plan.mapping()[token]}, metadata))
     )
+
+
+def test_one_resource_in_terraforms_exact_shape(plans: dict[str, dict[str, Any]]) -> None:
+    """Every key Terraform writes for a created resource, for one resource end to end."""
+    tf = terraform_plan.export(plans["dev"]).plan
+    assert set(tf) == {
+        "format_version",
+        "terraform_version",
+        "planned_values",
+        "resource_changes",
+        "configuration",
+        "applyable",
+        "complete",
+        "errored",
+    }
+    assert (tf["applyable"], tf["complete"], tf["errored"]) == (True, True, False)
+    assert tf["configuration"]["provider_config"] == {
+        "aws": {
+            "name": "aws",
+            "full_name": "registry.terraform.io/hashicorp/aws",
+            "expressions": {"region": {"constant_value": "ap-northeast-2"}},
+        }
+    }
+    address = "aws_s3_bucket_public_access_block.envstack-dev-files-public-access-block"
+    head = {
+        "address": address,
+        "mode": "managed",
+        "type": "aws_s3_bucket_public_access_block",
+        "name": "envstack-dev-files-public-access-block",
+    }
+    flags = {
+        "block_public_acls": True,
+        "block_public_policy": True,
+        "ignore_public_acls": True,
+        "restrict_public_buckets": True,
+    }
+    assert by_address(tf, "planned")[address] == {
+        **head,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "schema_version": 0,
+        "values": flags,
+        "sensitive_values": {},
+    }
+    assert by_address(tf, "changes")[address] == {
+        **head,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {
+            "actions": ["create"],
+            "before": None,
+            "after": flags,
+            "after_unknown": {"bucket": True},
+            "before_sensitive": False,
+            "after_sensitive": {},
+        },
+    }
+    assert by_address(tf, "config")[address] == {
+        **head,
+        "provider_config_key": "aws",
+        "schema_version": 0,
+        "expressions": {
+            "bucket": {"references": ["aws_s3_bucket.envstack-dev-files.id", "aws_s3_bucket.envstack-dev-files"]},
+            **{k: {"constant_value": True} for k in flags},
+        },
+    }
+    sse = by_address(tf, "changes")["aws_s3_bucket_server_side_encryption_configuration.envstack-dev-files-encryption"]
+    assert sse["change"]["after_unknown"] == {"bucket": True}  # no nested unknowns: dev uses the AWS-managed key
+    prod = terraform_plan.export(plans["prod"]).plan
+    prod_sse = by_address(prod, "changes")[
+        "aws_s3_bucket_server_side_encryption_configuration.envstack-prod-files-encryption"
+    ]
+    assert prod_sse["change"]["after_unknown"] == {
+        "bucket": True,
+        "rule": [{"apply_server_side_encryption_by_default": [{"kms_master_key_id": True}]}],
+    }
+
+
+def test_the_left_out_line_counts_each_type() -> None:
+    line = terraform_plan.left_out_line(
+        [
+            {"name": "a", "type": "random:index/randomId:RandomId"},
+            {"name": "b", "type": "random:index/randomId:RandomId"},
+            {"name": "c", "type": conventions.FILES},
+        ]
+    )
+    assert line == (
+        "left out 3 resources that are not AWS resources (1 envstack:index:Files, 2 random:index/randomId:RandomId)"
+    )
+
+
+def test_references_are_ids_only_for_whole_plain_properties() -> None:
+    target = terraform_plan._Target(address="aws_s3_bucket.b", arn="arn:aws:s3:::b")
+    other = terraform_plan._Target(address="aws_kms_key.k", arn=None)
+    assert terraform_plan._reference("arn:aws:s3:::b", [other, target], False) == "aws_s3_bucket.b.arn"
+    assert terraform_plan._reference("b-id", [target], True) == "aws_s3_bucket.b.id"
+    assert terraform_plan._reference("b-id", [target], False) is None  # inside a block: ARNs only
+    assert terraform_plan._reference("b-id", [target, other], True) is None  # two dependencies: which one?
+    assert terraform_plan._reference('  {"a": 1}', [target], True) is None  # a JSON document is composite
+    assert terraform_plan._reference('[{"a": 1}]', [target], True) is None
+    assert terraform_plan._reference(7, [target], True) is None
+
+
+def test_the_region_is_the_explicit_providers(plans: dict[str, dict[str, Any]]) -> None:
+    plan = copy.deepcopy(plans["dev"])
+    plan["resources"].insert(0, {"name": "x", "type": conventions.SSM_PARAMETER, "inputs": {"region": "us-east-1"}})
+    assert terraform_plan._region(plan) == "ap-northeast-2"
+    assert terraform_plan._region({"resources": []}) is None
+
+
+def test_an_unmapped_nested_property_is_named_by_its_path(plans: dict[str, dict[str, Any]]) -> None:
+    plan = copy.deepcopy(plans["prod"])
+    lifecycle = next(r for r in plan["resources"] if r["type"] == conventions.LIFECYCLE_CONFIGURATION)
+    lifecycle["inputs"]["rules"][0]["transitions"] = []
+    with pytest.raises(terraform_plan.UnmappedTypeError) as err:
+        terraform_plan.export(plan)
+    assert str(err.value) == (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration.rules.transitions: not in "
+        "envctl/data/terraform-mapping.json; add it there (scripts/terraform-mapping checks it against pulumi-aws) "
+        "so that the Terraform plan export carries it"
+    )
+
+
+def test_a_name_shared_by_two_aws_types_is_refused(plans: dict[str, dict[str, Any]]) -> None:
+    plan = copy.deepcopy(plans["dev"])
+    bucket = next(r for r in plan["resources"] if r["type"] == conventions.BUCKET)
+    plan["resources"].append({**copy.deepcopy(bucket), "type": conventions.KMS_KEY, "inputs": {}})
+    with pytest.raises(FailureError, match="share this name"):
+        terraform_plan.export(plan)
