@@ -52,6 +52,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 SSM_PARAMETER = "aws:ssm/parameter:Parameter"
 AWS_PROVIDER = "pulumi:providers:aws"
+AWS_PACKAGE = "aws"  # the package part of every pulumi-aws type token above (not of its provider's)
 
 # --- resources computed locally or by the Pulumi engine -----------------------------------------
 SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"  # the table store's dynamic resource

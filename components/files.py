@@ -31,6 +31,11 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     }
 
 
+def _abort_multipart() -> aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs:
+    """Every lifecycle rule also aborts multipart uploads left incomplete for 7 days (CKV_AWS_300)."""
+    return aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7)
+
+
 @dataclass(frozen=True)
 class _SecureBucket:
     bucket: aws.s3.Bucket
@@ -63,6 +68,26 @@ class Files(pulumi.ComponentResource):
                 f"{name}-logs", s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
             )
             self.log_bucket = logs.bucket
+            # Access logs are append-only and unversioned: they expire after the type's retention
+            # (CKV2_AWS_61), so that the log bucket does not grow forever.
+            aws.s3.BucketLifecycleConfiguration(
+                f"{name}-logs-lifecycle",
+                aws.s3.BucketLifecycleConfigurationArgs(
+                    bucket=logs.bucket.id,
+                    rules=[
+                        aws.s3.BucketLifecycleConfigurationRuleArgs(
+                            id="expire-access-logs",
+                            status="Enabled",
+                            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                                days=s.access_log_days or 365
+                            ),
+                            abort_incomplete_multipart_upload=_abort_multipart(),
+                        )
+                    ],
+                ),
+                opts=child(self),
+            )
         if s.versioning:
             versioning = aws.s3.BucketVersioning(
                 f"{name}-versioning",
@@ -84,9 +109,7 @@ class Files(pulumi.ComponentResource):
                             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                                 noncurrent_days=s.noncurrent_version_days or 30,
                             ),
-                            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                                days_after_initiation=7,
-                            ),
+                            abort_incomplete_multipart_upload=_abort_multipart(),
                         )
                     ],
                 ),

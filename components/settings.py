@@ -30,6 +30,7 @@ class TypeSettings:
     versioning: bool = _doc("S3: versioning (CKV_AWS_21)")
     noncurrent_version_days: int | None = _doc("S3: days until noncurrent versions expire (CKV2_AWS_61)")
     access_logging: bool = _doc("S3: server access logging to an SSE-S3 log bucket of its own (CKV_AWS_18)")
+    access_log_days: int | None = _doc("S3: days the log bucket keeps access logs before they expire (CKV2_AWS_61)")
     customer_managed_key: bool = _doc(
         "KMS: an own key, rotation on, for S3, secrets and RDS (CKV_AWS_145, CKV_AWS_149, CKV_AWS_327)"
     )
@@ -66,6 +67,7 @@ _DEV = TypeSettings(
     versioning=False,
     noncurrent_version_days=None,
     access_logging=False,
+    access_log_days=None,
     customer_managed_key=False,
     mfa="OPTIONAL",
     password_min_length=8,
@@ -96,6 +98,7 @@ SETTINGS: dict[EnvType, TypeSettings] = {
         versioning=True,
         noncurrent_version_days=30,
         access_logging=False,
+        access_log_days=None,
         customer_managed_key=False,
         mfa="OPTIONAL",
         password_min_length=10,
@@ -121,6 +124,7 @@ SETTINGS: dict[EnvType, TypeSettings] = {
         versioning=True,
         noncurrent_version_days=90,
         access_logging=True,
+        access_log_days=365,  # a year of access logs for audits; older ones expire (docs/lifecycle.md)
         customer_managed_key=True,
         mfa="ON",
         password_min_length=12,

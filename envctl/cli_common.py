@@ -24,6 +24,7 @@ class PlanFormat(StrEnum):
     json = "json"
     markdown = "markdown"
     tree = "tree"  # the text format's older name
+    terraform_plan = "terraform-plan"  # Terraform's plan JSON, for Terraform-plan scanners
 
 
 class ViewFormat(StrEnum):

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from envctl import formats
-from envctl.cli_common import FormatOption, PlanFormat, ViewFormat, guarded, rendering_of, show
+from envctl import formats, terraform_plan
+from envctl.cli_common import FormatOption, PlanFormat, ViewFormat, emit, guarded, rendering_of, show
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, err_console, fail
 from envctl.diff import diff_plans
 from envctl.errors import UsageError
@@ -22,11 +22,17 @@ from envctl.stackfiles import committed_stacks, project_root
 def plan(
     stack: Annotated[str, typer.Argument(help="A committed stack: Pulumi.<STACK>.yaml.")],
     format: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="text (the resource tree; also: tree), json or markdown.")
+        PlanFormat,
+        typer.Option("--format", "-f", help="text (the resource tree; also: tree), json, markdown or terraform-plan."),
     ] = PlanFormat.text,
 ) -> None:
     """Render what STACK declares, offline: no credentials, network, Pulumi CLI or backend."""
     rendering = rendering_of(stack)
+    if format is PlanFormat.terraform_plan:
+        result = terraform_plan.export(rendering.to_json())
+        err_console.print(terraform_plan.left_out_line(result.left_out), markup=False, highlight=False, soft_wrap=True)
+        emit(formats.to_json(result.plan))
+        return
     show(
         format,
         json=rendering.to_json,

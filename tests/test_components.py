@@ -75,8 +75,21 @@ def test_files_versioning_only_where_the_type_says() -> None:
         assert bool(versioning) is expected
         if expected:
             assert versioning[0].inputs["versioningConfiguration"]["status"] == "Enabled"
-            lifecycle = only(res, conventions.LIFECYCLE_CONFIGURATION)
+            lifecycle = next(r for r in res if r.name == "f-lifecycle")
             assert lifecycle.inputs["rules"][0]["noncurrentVersionExpiration"]["noncurrentDays"] >= 30
+            assert lifecycle.inputs["rules"][0]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+
+
+def test_the_log_bucket_expires_its_access_logs() -> None:
+    """CKV2_AWS_61 on prod's log bucket (issue 20): access logs expire after the type's retention."""
+    res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
+    lifecycle = next(r for r in res if r.name == "f-logs-lifecycle")
+    assert lifecycle.type == conventions.LIFECYCLE_CONFIGURATION
+    assert lifecycle.inputs["bucket"] == "f-logs-id"  # the log bucket, not the files bucket
+    (rule,) = lifecycle.inputs["rules"]
+    assert rule["status"] == "Enabled" and rule["expiration"]["days"] == PROD.access_log_days == 365
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+    assert not any(r.name == "f-logs-lifecycle" for r in build(lambda o: Files("f", FilesArgs(settings=STAGING), o)))
 
 
 def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
