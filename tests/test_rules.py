@@ -1,0 +1,112 @@
+"""Every rule at once (policies/rules.py, the registry): no rule fails or crashes on any one
+value unknown during preview, and the lighter committed stacks get exactly the advice their type
+allows."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from policies import rules
+from policies.model import UNKNOWN
+from tests.policy_support import (
+    AWS_MANAGED,
+    A,
+    _committed,
+)
+
+
+def _paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path into a property value: each key of an object, each item of a list, recursively."""
+    children: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        children = list(value.items())
+    elif isinstance(value, list):
+        children = list(enumerate(value))
+    return [p for key, child in children for p in [(*prefix, key), *_paths(child, (*prefix, key))]]
+
+
+def _unknown_at(props: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    changed = copy.deepcopy(props)
+    target: Any = changed
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = UNKNOWN
+    return changed
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging", "dev"])
+def test_no_rule_fails_or_crashes_on_any_one_unknown_value(stack: str) -> None:
+    """CrossGuard previews show values computed from other resources as unknown, whole objects
+    and lists included: making any one property (at any depth) or any ARN unknown never crashes
+    a rule nor adds a finding (it may lift one)."""
+    model = rules.from_plan(_committed(stack))
+    before = rules.evaluate(model)
+    checked = 0
+    for resource in model.resources:
+        if resource.type.startswith("pulumi:"):
+            continue
+        props, arn = resource.props, resource.arn
+        for path in _paths(props):
+            resource.props = _unknown_at(props, path)
+            assert [f for f in rules.evaluate(model) if f not in before] == [], (resource.name, path)
+            checked += 1
+        resource.props = props
+        if arn is not None:
+            resource.arn = UNKNOWN
+            assert [f for f in rules.evaluate(model) if f not in before] == [], (resource.name, "arn")
+            resource.arn = arn
+    assert checked > 100  # every property of the stack, not a handful
+
+
+UNPROTECTED = "stateful resource without protect"
+ADVISORIES = {
+    "staging": [
+        ("s3-access-logging", "envstack-staging-files", "server access logging is off"),
+        ("customer-managed-keys", "envstack-staging-files", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-staging-api-key", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-staging-tables-credentials", AWS_MANAGED),
+        ("customer-managed-keys", "shared-nonprod", AWS_MANAGED),
+        ("aurora-performance-insights", "shared-nonprod-writer", "Performance Insights is off"),
+        ("cognito-threat-protection", "envstack-staging-users", "threat protection is not ENFORCED"),
+        ("secret-recovery-window", "envstack-staging-api-key", "recovery window is 7 days, below 30"),
+        ("secret-recovery-window", "envstack-staging-tables-credentials", "recovery window is 7 days, below 30"),
+        ("prod-stateful-protected", "envstack-staging-api-key", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-files", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-tables", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-tables-credentials", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-staging-users", UNPROTECTED),
+    ],
+    "dev": [
+        ("s3-versioning", "envstack-dev-files", "versioning is not enabled"),
+        ("s3-access-logging", "envstack-dev-files", "server access logging is off"),
+        ("s3-no-force-destroy", "envstack-dev-files", "force_destroy is on: destroy would delete every file"),
+        ("customer-managed-keys", "envstack-dev-files", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-dev-api-key", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-dev-tables-credentials", AWS_MANAGED),
+        ("customer-managed-keys", "envstack-dev-cluster", AWS_MANAGED),
+        ("aurora-performance-insights", "envstack-dev-cluster-writer", "Performance Insights is off"),
+        ("aurora-log-export", "envstack-dev-cluster", "the postgresql log is not exported"),
+        ("cognito-threat-protection", "envstack-dev-users", "threat protection is not ENFORCED"),
+        ("cognito-deletion-protection", "envstack-dev-users", "deletion protection is INACTIVE"),
+        ("secret-recovery-window", "envstack-dev-api-key", "recovery window is 0 days, below 30"),
+        ("secret-recovery-window", "envstack-dev-tables-credentials", "recovery window is 0 days, below 30"),
+        ("prod-stateful-protected", "envstack-dev-api-key", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-cluster", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-files", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-tables", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-tables-credentials", UNPROTECTED),
+        ("prod-stateful-protected", "envstack-dev-users", UNPROTECTED),
+    ],
+}
+
+
+@pytest.mark.parametrize("stack", sorted(ADVISORIES))
+def test_the_committed_lighter_stacks_get_exactly_the_advice_their_type_allows(stack: str) -> None:
+    """dev and staging relax prod's standard on purpose: each relaxation is advice, in rule order,
+    and nothing else is reported."""
+    found = rules.evaluate(rules.from_plan(_committed(stack)))
+    assert [(f.rule, f.resource, f.message) for f in found] == ADVISORIES[stack]
+    assert {f.level for f in found} == {A}

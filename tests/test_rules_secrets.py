@@ -1,0 +1,50 @@
+"""The Secrets Manager rules (policies/rules_secrets.py) at their edges: each threshold on both
+sides, each environment type's standard, absent properties (AWS's defaults) and values unknown
+during preview. Each case starts from a committed stack's plan, changes it, and asserts every
+finding of one rule: resource, level and whole message (users read the message to know what to
+fix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.model import UNKNOWN
+from tests.policy_support import (
+    SECRET,
+    A,
+    Case,
+    M,
+    Mutation,
+    _remove_key,
+    _set,
+    edge_findings,
+)
+
+CASES: list[Case] = [
+    # secret-recovery-window: 30 days (AWS's default when absent) is the floor.
+    ("prod", "secret-recovery-window", [_set(*SECRET, "recoveryWindowInDays", value=30)], []),
+    ("prod", "secret-recovery-window", [_remove_key(*SECRET, "recoveryWindowInDays")], []),
+    (
+        "prod",
+        "secret-recovery-window",
+        [_set(*SECRET, "recoveryWindowInDays", value=29)],
+        [(M, "envstack-prod-api-key", "recovery window is 29 days, below 30")],
+    ),
+    ("prod", "secret-recovery-window", [_set(*SECRET, "recoveryWindowInDays", value=UNKNOWN)], []),
+    (
+        "dev",
+        "secret-recovery-window",
+        [],
+        [
+            (A, "envstack-dev-api-key", "recovery window is 0 days, below 30"),
+            (A, "envstack-dev-tables-credentials", "recovery window is 0 days, below 30"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("stack", "rule", "edits", "expected"), CASES)
+def test_a_rule_at_its_edges(
+    stack: str, rule: str, edits: list[Mutation], expected: list[tuple[str, str, str]]
+) -> None:
+    assert edge_findings(stack, rule, edits) == expected
