@@ -16,6 +16,7 @@ from tests.policy_support import (
     AWS_RESOURCES,
     CLUSTER,
     NOT_PK,
+    PAB,
     SECRET,
     Case,
     M,
@@ -164,6 +165,15 @@ CASES: list[Case] = [
         ],
     ),
     ("prod", "no-cluster-in-custom", [_type("staging")], []),
+    # Each rule has a passing and a failing case here (tests/test_rules.py checks it).
+    # prod-stateful-protected: stateful types only; advice in staging.
+    ("prod", "prod-stateful-protected", [_option(*PAB, protect=False)], []),
+    (
+        "prod",
+        "prod-stateful-protected",
+        [_option(conventions.BUCKET, "-files", protect=False)],
+        [(M, "envstack-prod-files", "stateful resource without protect")],
+    ),
 ]
 
 

@@ -81,6 +81,8 @@ CASES: list[Case] = [
         [_set(*SECRET, "kmsKeyId", value="")],
         [(M, "envstack-prod-api-key", AWS_MANAGED)],
     ),
+    # Each rule has a passing and a failing case here (tests/test_rules.py checks it).
+    ("prod", "customer-managed-keys", [_set(*SECRET, "kmsKeyId", value=UNKNOWN)], []),
 ]
 
 

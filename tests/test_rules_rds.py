@@ -102,6 +102,35 @@ CASES: list[Case] = [
     ),
     ("prod", "aurora-log-export", [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=["upgrade", UNKNOWN])], []),
     ("prod", "aurora-log-export", [_set(*CLUSTER, "enabledCloudwatchLogsExports", value=UNKNOWN)], []),
+    # Each rule has a passing and a failing case here (tests/test_rules.py checks it).
+    # aurora-storage-encrypted, aurora-iam-auth, aurora-copy-tags-to-snapshot: absent is off.
+    ("prod", "aurora-storage-encrypted", [_set(*CLUSTER, "storageEncrypted", value=UNKNOWN)], []),
+    (
+        "prod",
+        "aurora-storage-encrypted",
+        [_remove_key(*CLUSTER, "storageEncrypted")],
+        [(M, "prod-main", "storage is not encrypted")],
+    ),
+    ("prod", "aurora-iam-auth", [_set(*CLUSTER, "iamDatabaseAuthenticationEnabled", value=UNKNOWN)], []),
+    (
+        "prod",
+        "aurora-iam-auth",
+        [_set(*CLUSTER, "iamDatabaseAuthenticationEnabled", value=False)],
+        [(M, "prod-main", "IAM database authentication is off")],
+    ),
+    ("prod", "aurora-copy-tags-to-snapshot", [_set(*CLUSTER, "copyTagsToSnapshot", value=UNKNOWN)], []),
+    (
+        "prod",
+        "aurora-copy-tags-to-snapshot",
+        [_remove_key(*CLUSTER, "copyTagsToSnapshot")],
+        [(M, "prod-main", "tags are not copied to snapshots")],
+    ),
+    (
+        "prod",
+        "aurora-auto-minor-version-upgrade",
+        [_set(*INSTANCE, "autoMinorVersionUpgrade", value=False)],
+        [(M, "prod-main-writer", "automatic minor version upgrades are off")],
+    ),
 ]
 
 

@@ -160,6 +160,39 @@ CASES: list[Case] = [
     ),
     # s3-no-force-destroy: absent is off.
     ("prod", "s3-no-force-destroy", [_remove_key(conventions.BUCKET, "-files", "forceDestroy")], []),
+    # Each rule has a passing and a failing case here (tests/test_rules.py checks it).
+    ("prod", "s3-public-access-block", [_set(*PAB, "blockPublicPolicy", value=UNKNOWN)], []),
+    (
+        "prod",
+        "s3-ownership-enforced",
+        [_set(conventions.OWNERSHIP, "files-ownership", "rule", "objectOwnership", value=UNKNOWN)],
+        [],
+    ),
+    ("prod", "s3-kms-encryption", [_add_sse_rule("aws:kms")], []),
+    (
+        "prod",
+        "s3-versioning",
+        [_set(conventions.VERSIONING, "", "versioningConfiguration", "status", value=UNKNOWN)],
+        [],
+    ),
+    # s3-access-logging: the access-log bucket itself need not log; without the logging
+    # configuration nothing marks it as the log bucket, so both buckets are judged.
+    ("prod", "s3-access-logging", [], []),
+    (
+        "prod",
+        "s3-access-logging",
+        [_drop(conventions.LOGGING)],
+        [
+            (M, "envstack-prod-files", "server access logging is off"),
+            (M, "envstack-prod-files-logs", "server access logging is off"),
+        ],
+    ),
+    (
+        "prod",
+        "s3-no-force-destroy",
+        [_set(conventions.BUCKET, "-files", "forceDestroy", value=True)],
+        [(M, "envstack-prod-files", "force_destroy is on: destroy would delete every file")],
+    ),
 ]
 
 
