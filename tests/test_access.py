@@ -56,7 +56,7 @@ def test_every_committed_stack_has_one_runtime_role_of_one_hour_under_envstack_p
         assert "permissionsBoundary" not in inputs
         role = only(r.resources, ROLE)
         assert r.outputs["runtimeRoleArn"] == role.arn
-        assert only(r.resources, ROLE_POLICY).inputs["role"] == f"{role.name}-id"
+        assert only(r.resources, ROLE_POLICY).property_dependencies["role"] == [role.name]  # the role's own id
         assert role.provider == f"aws-{REGION}", stack
         assert [s["Action"] for s in trust["Statement"]] == ["sts:AssumeRole"]
 
