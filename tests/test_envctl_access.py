@@ -25,8 +25,9 @@ ROLE_POLICY = conventions.ROLE_POLICY
 
 
 def _only(plan: dict[str, Any], type_: str) -> dict[str, Any]:
-    [found] = [r for r in plan["resources"] if r["type"] == type_]
-    return found
+    found: list[dict[str, Any]] = [r for r in plan["resources"] if r["type"] == type_]
+    assert len(found) == 1, type_
+    return found[0]
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
