@@ -1,6 +1,11 @@
 """Support for the policy rule tests: the committed plans, edits of a plan (each a `Mutation`),
-and what one rule finds on an edited plan. Each test_rules_*.py module holds the edge cases of
-one policies/rules_*.py module; tests/test_rules.py the cases that run every rule."""
+and what one rule finds on an edited plan.
+
+Each test_rules_*.py module holds the edge cases of one policies/rules_*.py module: each
+threshold on both sides, each environment type's standard, absent properties (AWS's defaults)
+and values unknown during preview. A case starts from a committed stack's plan, changes it, and
+asserts every finding of one rule: resource, level and whole message (users read the message to
+know what to fix). tests/test_rules.py holds the cases that run every rule."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The Secrets Manager rules (policies/rules_secrets.py) at their edges: each threshold on both
-sides, each environment type's standard, absent properties (AWS's defaults) and values unknown
-during preview. Each case starts from a committed stack's plan, changes it, and asserts every
-finding of one rule: resource, level and whole message (users read the message to know what to
-fix)."""
+"""The Secrets Manager rules (policies/rules_secrets.py) at their edges: the cases, each a committed
+plan, its edits and every finding of one rule (tests/policy_support.py says what a case checks)."""
 
 from __future__ import annotations
 
