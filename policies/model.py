@@ -211,10 +211,9 @@ class Rule:
 
 
 def collector(into: list[Rule]) -> Callable[..., Callable[[Check], Check]]:
-    """A `rule(name, kind, ids, description, deletion_guard=False)(check)` registrar that appends
-    each check to `into`, in the order the module registers them. The rules_*.py modules call it
-    after each check rather than as a `@rule` decorator: mutmut skips decorated functions, and the
-    checks are what mutation testing (scripts/mutation) must reach."""
+    """A `@rule(name, kind, ids, description, deletion_guard=False)` decorator that appends each
+    check to `into`, in the order the module defines them. A check shared by several rules (one
+    function with `functools.partial` arguments) is registered by calling `rule(...)(check)`."""
 
     def rule(
         name: str, kind: str, ids: str, description: str, *, deletion_guard: bool = False

@@ -125,6 +125,14 @@ def _resource_problems(
             yield f"grants access to {resource}, which is not one of this environment's resources"
 
 
+@rule(
+    "runtime-role-own-resources",
+    INVARIANT,
+    "(own rule)",
+    "The runtime role reaches only its own environment's resources (the shared cluster only for rds-data:), "
+    "with no wildcard resource or action, no iam:/sts: action, and neither a `*` principal nor an account root "
+    "in its trust (CKV_AWS_61).",
+)
 def _runtime_role(s: Stack) -> Iterator[tuple[Res, str]]:
     own = _own_arns(s)
     for role in _runtime_roles(s):
@@ -149,13 +157,3 @@ def _runtime_role(s: Stack) -> Iterator[tuple[Res, str]]:
             for st in document["Statement"]:
                 for problem in _statement_problems(st, own):
                     yield policy, problem
-
-
-rule(
-    "runtime-role-own-resources",
-    INVARIANT,
-    "(own rule)",
-    "The runtime role reaches only its own environment's resources (the shared cluster only for rds-data:), "
-    "with no wildcard resource or action, no iam:/sts: action, and neither a `*` principal nor an account root "
-    "in its trust (CKV_AWS_61).",
-)(_runtime_role)

@@ -13,6 +13,12 @@ RULES: list[Rule] = []
 rule = collector(RULES)
 
 
+@rule(
+    "cognito-mfa",
+    UNIVERSAL,
+    "KICS cognito_userpool_without_mfa",
+    "Every user pool offers MFA: ON in prod, at least OPTIONAL elsewhere.",
+)
 def _cognito_mfa(s: Stack) -> Iterator[tuple[Res, str]]:
     allowed = ("ON",) if s.env_type in (None, "prod") else ("ON", "OPTIONAL")
     for pool in s.of(USER_POOL):
@@ -21,28 +27,24 @@ def _cognito_mfa(s: Stack) -> Iterator[tuple[Res, str]]:
             yield pool, f"MFA is {mfa}; allowed: {' or '.join(allowed)}"
 
 
-rule(
-    "cognito-mfa",
-    UNIVERSAL,
-    "KICS cognito_userpool_without_mfa",
-    "Every user pool offers MFA: ON in prod, at least OPTIONAL elsewhere.",
-)(_cognito_mfa)
-
-
+@rule(
+    "cognito-threat-protection",
+    PROD,
+    "Security Hub Cognito.1",
+    "Every user pool runs threat protection in ENFORCED mode (the PLUS tier).",
+)
 def _cognito_threat(s: Stack) -> Iterator[tuple[Res, str]]:
     for pool in s.of(USER_POOL):
         if not holds(pool.get("userPoolAddOns", "advancedSecurityMode"), "ENFORCED"):
             yield pool, "threat protection is not ENFORCED"
 
 
-rule(
-    "cognito-threat-protection",
-    PROD,
-    "Security Hub Cognito.1",
-    "Every user pool runs threat protection in ENFORCED mode (the PLUS tier).",
-)(_cognito_threat)
-
-
+@rule(
+    "cognito-password-policy",
+    UNIVERSAL,
+    "(own rule)",
+    "Passwords: at least 12 characters of every class in prod; at least 8 characters elsewhere.",
+)
 def _cognito_password(s: Stack) -> Iterator[tuple[Res, str]]:
     prod = s.env_type in (None, "prod")
     minimum = 12 if prod else 8
@@ -57,24 +59,14 @@ def _cognito_password(s: Stack) -> Iterator[tuple[Res, str]]:
             yield pool, f"the password policy does not require {', '.join(missing)}"
 
 
-rule(
-    "cognito-password-policy",
-    UNIVERSAL,
-    "(own rule)",
-    "Passwords: at least 12 characters of every class in prod; at least 8 characters elsewhere.",
-)(_cognito_password)
-
-
-def _cognito_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
-    for pool in s.of(USER_POOL):
-        if not holds(pool.get("deletionProtection"), "ACTIVE"):
-            yield pool, "deletion protection is INACTIVE"
-
-
-rule(
+@rule(
     "cognito-deletion-protection",
     PROD,
     "AWS Config cognito-user-pool-deletion-protection-enabled",
     "Every user pool has deletion protection ACTIVE (lifted by envstack:confirmDeletion).",
     deletion_guard=True,
-)(_cognito_deletion)
+)
+def _cognito_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
+    for pool in s.of(USER_POOL):
+        if not holds(pool.get("deletionProtection"), "ACTIVE"):
+            yield pool, "deletion protection is INACTIVE"

@@ -29,25 +29,30 @@ RULES: list[Rule] = []
 rule = collector(RULES)
 
 
-def _protected(s: Stack) -> Iterator[tuple[Res, str]]:
-    for res in s.resources:
-        if res.type in STATEFUL and not res.protect:
-            yield res, "stateful resource without protect"
-
-
-rule(
+@rule(
     "prod-stateful-protected",
     PROD,
     "(own rule)",
     "Every stateful resource (bucket, pool, secret, cluster, key, schema) has Pulumi `protect` "
     "(lifted by envstack:confirmDeletion).",
     deletion_guard=True,
-)(_protected)
+)
+def _protected(s: Stack) -> Iterator[tuple[Res, str]]:
+    for res in s.resources:
+        if res.type in STATEFUL and not res.protect:
+            yield res, "stateful resource without protect"
 
 
 # Project rules ----------------------------------------------------------------------------
 
 
+@rule(
+    "explicit-regional-provider",
+    UNIVERSAL,
+    "(own rule)",
+    "Every AWS resource uses the explicit regional provider, whose default tags name the environment, "
+    "its type, the project and the stack.",
+)
 def _provider(s: Stack) -> Iterator[tuple[Res, str]]:
     for res in s.resources:
         if not res.type.startswith("aws:"):
@@ -62,15 +67,6 @@ def _provider(s: Stack) -> Iterator[tuple[Res, str]]:
             yield res, f"its provider does not tag {', '.join(missing)}"
 
 
-rule(
-    "explicit-regional-provider",
-    UNIVERSAL,
-    "(own rule)",
-    "Every AWS resource uses the explicit regional provider, whose default tags name the environment, "
-    "its type, the project and the stack.",
-)(_provider)
-
-
 def _strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -82,6 +78,12 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
+@rule(
+    "no-cross-environment-names",
+    INVARIANT,
+    "(own rule)",
+    "No resource of one environment names another environment's bucket, pool, secret or schema.",
+)
 def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
     """Names are read with the program's own grammar (components/names.py). A token is this
     environment's when it is `envstack-<env>`, lies under `envstack-<env>-`, or is its schema;
@@ -103,14 +105,6 @@ def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
                     yield res, f"refers to another environment's resource: {token.text!r}"
 
 
-rule(
-    "no-cross-environment-names",
-    INVARIANT,
-    "(own rule)",
-    "No resource of one environment names another environment's bucket, pool, secret or schema.",
-)(_cross_env)
-
-
 def _publishable(text: str) -> bool:
     """Whether a secret's value is a JSON object whose apiKey is `pk_` and 32 characters or more."""
     try:
@@ -120,6 +114,12 @@ def _publishable(text: str) -> bool:
     return isinstance(key, str) and key.startswith("pk_") and len(key) >= 35
 
 
+@rule(
+    "api-key-is-publishable",
+    UNIVERSAL,
+    "(own rule)",
+    "The API key secret holds a publishable key: `pk_` and at least 32 characters.",
+)
 def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
     def purpose(secret: Res) -> Any:
         tags = secret.get("tags")
@@ -140,23 +140,13 @@ def _api_key(s: Stack) -> Iterator[tuple[Res, str]]:
                 yield version, "the API key secret does not hold a pk_ publishable key"
 
 
-rule(
-    "api-key-is-publishable",
-    UNIVERSAL,
-    "(own rule)",
-    "The API key secret holds a publishable key: `pk_` and at least 32 characters.",
-)(_api_key)
-
-
-def _no_cluster(s: Stack) -> Iterator[tuple[Res, str]]:
-    if s.env_type == "custom":
-        for cluster in s.of(CLUSTER) + s.of(INSTANCE):
-            yield cluster, "a custom environment creates a cluster"
-
-
-rule(
+@rule(
     "no-cluster-in-custom",
     INVARIANT,
     "(own rule)",
     "A custom (preview) environment never creates an Aurora cluster: it attaches to one.",
-)(_no_cluster)
+)
+def _no_cluster(s: Stack) -> Iterator[tuple[Res, str]]:
+    if s.env_type == "custom":
+        for cluster in s.of(CLUSTER) + s.of(INSTANCE):
+            yield cluster, "a custom environment creates a cluster"

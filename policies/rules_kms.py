@@ -14,6 +14,12 @@ RULES: list[Rule] = []
 rule = collector(RULES)
 
 
+@rule(
+    "customer-managed-keys",
+    PROD,
+    "CKV_AWS_145, CKV_AWS_149, CKV_AWS_327; AVD-AWS-0132, AVD-AWS-0098",
+    "Files, secrets and database storage use the environment's own KMS key (S3 with the bucket key on).",
+)
 def _cmk(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in files_buckets(s):
         for r in sse_rules(s, bucket):
@@ -26,14 +32,12 @@ def _cmk(s: Stack) -> Iterator[tuple[Res, str]]:
             yield res, "encrypted with the AWS-managed key, not the environment's own key"
 
 
-rule(
-    "customer-managed-keys",
-    PROD,
-    "CKV_AWS_145, CKV_AWS_149, CKV_AWS_327; AVD-AWS-0132, AVD-AWS-0098",
-    "Files, secrets and database storage use the environment's own KMS key (S3 with the bucket key on).",
-)(_cmk)
-
-
+@rule(
+    "kms-key-rotation",
+    UNIVERSAL,
+    "CKV_AWS_7, CKV_AWS_33; AG cmk-backing-key-rotation-enabled",
+    "Every KMS key rotates, and no key policy allows a wildcard principal.",
+)
 def _kms(s: Stack) -> Iterator[tuple[Res, str]]:
     for key in s.of(KMS_KEY):
         if not holds(key.get("enableKeyRotation"), True):
@@ -47,11 +51,3 @@ def _kms(s: Stack) -> Iterator[tuple[Res, str]]:
             principal = st.get("Principal")
             if principal == "*" or (isinstance(principal, Mapping) and "*" in str(principal.get("AWS"))):
                 yield key, "the key policy allows a wildcard principal"
-
-
-rule(
-    "kms-key-rotation",
-    UNIVERSAL,
-    "CKV_AWS_7, CKV_AWS_33; AG cmk-backing-key-rotation-enabled",
-    "Every KMS key rotates, and no key policy allows a wildcard principal.",
-)(_kms)

@@ -22,6 +22,13 @@ RULES: list[Rule] = []
 rule = collector(RULES)
 
 
+@rule(
+    "unique-final-snapshot",
+    LIFECYCLE,
+    "(own rule; terraform-aws-rds-cluster#129)",
+    "Every Aurora cluster that takes a final snapshot names it with a generated suffix kept in state, "
+    "so a second destroy after re-creating it cannot collide.",
+)
 def _unique_final_snapshot(s: Stack) -> Iterator[tuple[Res, str]]:
     generated = {r.name for r in s.resources if r.type in GENERATORS}
     for cluster in s.of(CLUSTER):
@@ -37,18 +44,16 @@ def _unique_final_snapshot(s: Stack) -> Iterator[tuple[Res, str]]:
             yield cluster, f"fixed final snapshot identifier {identifier!r}: a second destroy fails once it exists"
 
 
-rule(
-    "unique-final-snapshot",
-    LIFECYCLE,
-    "(own rule; terraform-aws-rds-cluster#129)",
-    "Every Aurora cluster that takes a final snapshot names it with a generated suffix kept in state, "
-    "so a second destroy after re-creating it cannot collide.",
-)(_unique_final_snapshot)
-
-
 _MINOR = re.compile(r"^\d+\.\d+")
 
 
+@rule(
+    "no-pinned-minor-engine-version",
+    LIFECYCLE,
+    "(own rule; terraform-aws-rds-aurora#228)",
+    "No Aurora cluster pins a minor engine version while its instances take automatic minor upgrades, "
+    "unless engineVersion is in ignore_changes.",
+)
 def _pinned_minor(s: Stack) -> Iterator[tuple[Res, str]]:
     auto_upgrade = any(i.get("autoMinorVersionUpgrade") is not False for i in s.of(INSTANCE))
     for cluster in s.of(CLUSTER):
@@ -58,15 +63,12 @@ def _pinned_minor(s: Stack) -> Iterator[tuple[Res, str]]:
             yield cluster, f"engine version {version} pins a minor that AWS upgrades: the next update fails"
 
 
-rule(
-    "no-pinned-minor-engine-version",
+@rule(
+    "fixed-name-delete-before-replace",
     LIFECYCLE,
-    "(own rule; terraform-aws-rds-aurora#228)",
-    "No Aurora cluster pins a minor engine version while its instances take automatic minor upgrades, "
-    "unless engineVersion is in ignore_changes.",
-)(_pinned_minor)
-
-
+    "(own rule; terraform-aws-rds-aurora#408)",
+    "Every RDS cluster, RDS instance and KMS alias with a fixed name is delete_before_replace.",
+)
 def _fixed_names(s: Stack) -> Iterator[tuple[Res, str]]:
     for type_, prop in FIXED_NAMES.items():
         for res in s.of(type_):
@@ -76,14 +78,13 @@ def _fixed_names(s: Stack) -> Iterator[tuple[Res, str]]:
                 yield res, f"fixed {prop} {shown} without delete_before_replace: a replacement fails with AlreadyExists"
 
 
-rule(
-    "fixed-name-delete-before-replace",
+@rule(
+    "kms-key-outlives-its-data",
     LIFECYCLE,
-    "(own rule; terraform-aws-rds-aurora#408)",
-    "Every RDS cluster, RDS instance and KMS alias with a fixed name is delete_before_replace.",
-)(_fixed_names)
-
-
+    "(own rule)",
+    "Every KMS key that encrypts a final snapshot or a secret in a recovery window is retained on delete "
+    "(checked offline: CrossGuard is not told retain_on_delete).",
+)
 def _key_outlives_data(s: Stack) -> Iterator[tuple[Res, str]]:
     for key in s.of(KMS_KEY):
         if key.retain_on_delete is not False:
@@ -95,12 +96,3 @@ def _key_outlives_data(s: Stack) -> Iterator[tuple[Res, str]]:
                 kept.append(secret.name)
         if kept:
             yield key, f"not retained on delete, yet {', '.join(sorted(kept))} outlive destroy encrypted with it"
-
-
-rule(
-    "kms-key-outlives-its-data",
-    LIFECYCLE,
-    "(own rule)",
-    "Every KMS key that encrypts a final snapshot or a secret in a recovery window is retained on delete "
-    "(checked offline: CrossGuard is not told retain_on_delete).",
-)(_key_outlives_data)

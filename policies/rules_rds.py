@@ -42,6 +42,13 @@ rule(
 )(partial(_cluster_flag_off, prop="copyTagsToSnapshot", message="tags are not copied to snapshots"))
 
 
+@rule(
+    "aurora-deletion-protection",
+    UNIVERSAL,
+    "CKV_AWS_139; AVD-AWS-0343",
+    "Every shared Aurora cluster has deletion protection (dev's private cluster is not shared).",
+    deletion_guard=True,
+)
 def _aurora_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
     if s.env_type == "dev":
         return
@@ -50,15 +57,12 @@ def _aurora_deletion(s: Stack) -> Iterator[tuple[Res, str]]:
             yield cluster, "deletion protection is off on a shared cluster"
 
 
-rule(
-    "aurora-deletion-protection",
+@rule(
+    "aurora-backup-retention",
     UNIVERSAL,
-    "CKV_AWS_139; AVD-AWS-0343",
-    "Every shared Aurora cluster has deletion protection (dev's private cluster is not shared).",
-    deletion_guard=True,
-)(_aurora_deletion)
-
-
+    "CKV_AWS_133; AVD-AWS-0077",
+    "Every Aurora cluster keeps backups: at least 14 days in prod, at least 1 day elsewhere.",
+)
 def _aurora_backups(s: Stack) -> Iterator[tuple[Res, str]]:
     minimum = 14 if s.env_type in (None, "prod") else 1
     for cluster in s.of(CLUSTER):
@@ -68,39 +72,33 @@ def _aurora_backups(s: Stack) -> Iterator[tuple[Res, str]]:
             yield cluster, f"backups are kept {days} day(s), below {minimum}"
 
 
-rule(
-    "aurora-backup-retention",
-    UNIVERSAL,
-    "CKV_AWS_133; AVD-AWS-0077",
-    "Every Aurora cluster keeps backups: at least 14 days in prod, at least 1 day elsewhere.",
-)(_aurora_backups)
-
-
+@rule(
+    "aurora-not-public", UNIVERSAL, "CKV_AWS_17; AVD-AWS-0180", "No Aurora cluster or instance is publicly accessible."
+)
 def _aurora_public(s: Stack) -> Iterator[tuple[Res, str]]:
     for res in s.of(CLUSTER) + s.of(INSTANCE):
         if not holds(res.get("publiclyAccessible") or False, False):
             yield res, "publicly accessible"
 
 
-rule(
-    "aurora-not-public", UNIVERSAL, "CKV_AWS_17; AVD-AWS-0180", "No Aurora cluster or instance is publicly accessible."
-)(_aurora_public)
-
-
+@rule(
+    "aurora-auto-minor-version-upgrade",
+    UNIVERSAL,
+    "CKV_AWS_226",
+    "Every Aurora instance takes minor version upgrades automatically.",
+)
 def _aurora_minor(s: Stack) -> Iterator[tuple[Res, str]]:
     for instance in s.of(INSTANCE):
         if instance.get("autoMinorVersionUpgrade") is False:
             yield instance, "automatic minor version upgrades are off"
 
 
-rule(
-    "aurora-auto-minor-version-upgrade",
-    UNIVERSAL,
-    "CKV_AWS_226",
-    "Every Aurora instance takes minor version upgrades automatically.",
-)(_aurora_minor)
-
-
+@rule(
+    "aurora-performance-insights",
+    PROD,
+    "CKV_AWS_353, CKV_AWS_354",
+    "Every Aurora instance has Performance Insights on, encrypted with the environment's own key.",
+)
 def _aurora_pi(s: Stack) -> Iterator[tuple[Res, str]]:
     for instance in s.of(INSTANCE):
         enabled = instance.get("performanceInsightsEnabled")
@@ -110,21 +108,9 @@ def _aurora_pi(s: Stack) -> Iterator[tuple[Res, str]]:
             yield instance, "Performance Insights is not encrypted with the environment's own key"
 
 
-rule(
-    "aurora-performance-insights",
-    PROD,
-    "CKV_AWS_353, CKV_AWS_354",
-    "Every Aurora instance has Performance Insights on, encrypted with the environment's own key.",
-)(_aurora_pi)
-
-
+@rule("aurora-log-export", PROD, "CKV_AWS_324", "Every Aurora cluster exports its postgresql log to CloudWatch.")
 def _aurora_logs(s: Stack) -> Iterator[tuple[Res, str]]:
     for cluster in s.of(CLUSTER):
         exports = cluster.get("enabledCloudwatchLogsExports")
         if known(exports) and all(known(e) for e in exports or []) and "postgresql" not in (exports or []):
             yield cluster, "the postgresql log is not exported"
-
-
-rule("aurora-log-export", PROD, "CKV_AWS_324", "Every Aurora cluster exports its postgresql log to CloudWatch.")(
-    _aurora_logs
-)

@@ -43,6 +43,12 @@ def sse_rules(s: Stack, bucket: Res) -> list[Any]:
     return [rule_ for c in s.linked(SSE, "bucket", bucket) for rule_ in items(c.get("rules"))]
 
 
+@rule(
+    "s3-public-access-block",
+    UNIVERSAL,
+    "CKV_AWS_53/54/55/56, CKV2_AWS_6; AVD-AWS-0086/0087/0091/0093/0094",
+    "Every bucket has a public access block with all four flags on.",
+)
 def _s3_public_access_block(s: Stack) -> Iterator[tuple[Res, str]]:
     flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     for bucket in s.of(BUCKET):
@@ -55,14 +61,12 @@ def _s3_public_access_block(s: Stack) -> Iterator[tuple[Res, str]]:
                 yield bucket, f"public access block leaves {', '.join(off)} off"
 
 
-rule(
-    "s3-public-access-block",
+@rule(
+    "s3-ownership-enforced",
     UNIVERSAL,
-    "CKV_AWS_53/54/55/56, CKV2_AWS_6; AVD-AWS-0086/0087/0091/0093/0094",
-    "Every bucket has a public access block with all four flags on.",
-)(_s3_public_access_block)
-
-
+    "(no scanner ID; ACLs disabled)",
+    "Every bucket has object ownership BucketOwnerEnforced, so ACLs are off.",
+)
 def _s3_ownership(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in s.of(BUCKET):
         rules = [c.get("rule", "objectOwnership") for c in s.linked(OWNERSHIP, "bucket", bucket)]
@@ -70,14 +74,12 @@ def _s3_ownership(s: Stack) -> Iterator[tuple[Res, str]]:
             yield bucket, "object ownership is not BucketOwnerEnforced"
 
 
-rule(
-    "s3-ownership-enforced",
+@rule(
+    "s3-kms-encryption",
     UNIVERSAL,
-    "(no scanner ID; ACLs disabled)",
-    "Every bucket has object ownership BucketOwnerEnforced, so ACLs are off.",
-)(_s3_ownership)
-
-
+    "CKV_AWS_19, CKV_AWS_145; AVD-AWS-0088",
+    "Every bucket encrypts by default with SSE-KMS (access-log buckets: SSE-S3, which S3 log delivery needs).",
+)
 def _s3_kms(s: Stack) -> Iterator[tuple[Res, str]]:
     logs = log_buckets(s)
     for bucket in s.of(BUCKET):
@@ -90,14 +92,12 @@ def _s3_kms(s: Stack) -> Iterator[tuple[Res, str]]:
             yield bucket, f"default encryption is {wrong[0]}, expected {expected}"
 
 
-rule(
-    "s3-kms-encryption",
+@rule(
+    "s3-deny-insecure-transport",
     UNIVERSAL,
-    "CKV_AWS_19, CKV_AWS_145; AVD-AWS-0088",
-    "Every bucket encrypts by default with SSE-KMS (access-log buckets: SSE-S3, which S3 log delivery needs).",
-)(_s3_kms)
-
-
+    "CKV_AWS_379; AWS Config s3-bucket-ssl-requests-only",
+    "Every bucket's policy denies any request where aws:SecureTransport is false.",
+)
 def _s3_tls(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in s.of(BUCKET):
         documents = [p.get("policy") for p in s.linked(BUCKET_POLICY, "bucket", bucket)]
@@ -105,14 +105,6 @@ def _s3_tls(s: Stack) -> Iterator[tuple[Res, str]]:
             continue
         if not any(_denies_insecure_transport(d) for d in documents):
             yield bucket, "no bucket policy denies requests without TLS (aws:SecureTransport = false)"
-
-
-rule(
-    "s3-deny-insecure-transport",
-    UNIVERSAL,
-    "CKV_AWS_379; AWS Config s3-bucket-ssl-requests-only",
-    "Every bucket's policy denies any request where aws:SecureTransport is false.",
-)(_s3_tls)
 
 
 def _denies_insecure_transport(document: Any) -> bool:
@@ -126,6 +118,12 @@ def _denies_insecure_transport(document: Any) -> bool:
     return False
 
 
+@rule(
+    "s3-versioning",
+    PROD,
+    "CKV_AWS_21, CKV2_AWS_61; AVD-AWS-0090",
+    "Every files bucket is versioned, and noncurrent versions expire.",
+)
 def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in files_buckets(s):
         statuses = [v.get("versioningConfiguration", "status") for v in s.linked(VERSIONING, "bucket", bucket)]
@@ -142,38 +140,26 @@ def _s3_versioning(s: Stack) -> Iterator[tuple[Res, str]]:
             yield bucket, "no lifecycle rule expires noncurrent versions"
 
 
-rule(
-    "s3-versioning",
+@rule(
+    "s3-access-logging",
     PROD,
-    "CKV_AWS_21, CKV2_AWS_61; AVD-AWS-0090",
-    "Every files bucket is versioned, and noncurrent versions expire.",
-)(_s3_versioning)
-
-
+    "CKV_AWS_18; AVD-AWS-0089; AG s3-bucket-logging-enabled",
+    "Every files bucket logs server access to a log bucket.",
+)
 def _s3_logging(s: Stack) -> Iterator[tuple[Res, str]]:
     for bucket in files_buckets(s):
         if not s.linked(LOGGING, "bucket", bucket):
             yield bucket, "server access logging is off"
 
 
-rule(
-    "s3-access-logging",
-    PROD,
-    "CKV_AWS_18; AVD-AWS-0089; AG s3-bucket-logging-enabled",
-    "Every files bucket logs server access to a log bucket.",
-)(_s3_logging)
-
-
-def _s3_force_destroy(s: Stack) -> Iterator[tuple[Res, str]]:
-    for bucket in s.of(BUCKET):
-        if not holds(bucket.get("forceDestroy") or False, False):
-            yield bucket, "force_destroy is on: destroy would delete every file"
-
-
-rule(
+@rule(
     "s3-no-force-destroy",
     PROD,
     "(own rule)",
     "No bucket is force-destroyed: `pulumi destroy` must not delete files (lifted by envstack:confirmDeletion).",
     deletion_guard=True,
-)(_s3_force_destroy)
+)
+def _s3_force_destroy(s: Stack) -> Iterator[tuple[Res, str]]:
+    for bucket in s.of(BUCKET):
+        if not holds(bucket.get("forceDestroy") or False, False):
+            yield bucket, "force_destroy is on: destroy would delete every file"

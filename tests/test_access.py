@@ -1,9 +1,9 @@
-"""The runtime role: the component's inputs, the config refusals, `envctl access`, the review
-comment's access section, and the policy rule through CrossGuard's own types."""
+"""The runtime role (components/access.py): the component's inputs, the config refusals, and the
+policy rule through CrossGuard's own types. `envctl access` and the review comment's access
+section: tests/test_envctl_access.py."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -16,7 +16,6 @@ from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_
 from components.config import ConfigError, parse_config
 from components.names import NAME_MAX
 from components.naming import resource_name
-from envctl import access
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import load_plan
@@ -59,7 +58,7 @@ def test_every_committed_stack_has_one_runtime_role_of_one_hour_under_envstack_p
         assert not any(p.endswith(":root") for p in trust["Statement"][0]["Principal"]["AWS"])
         role = only(r.resources, ROLE)
         assert r.outputs["runtimeRoleArn"] == role.arn
-        assert only(r.resources, ROLE_POLICY).inputs["role"] == f"{role.name}-id"
+        assert only(r.resources, ROLE_POLICY).property_dependencies["role"] == [role.name]  # the role's own id
         assert role.provider == f"aws-{REGION}", stack
         assert [s["Action"] for s in trust["Statement"]] == ["sts:AssumeRole"]
 
@@ -231,95 +230,6 @@ def test_envctl_refuses_a_bad_principal_with_one_line_and_exit_2(tmp_path: Path,
     code, _, err = invoke("access", "bad")
     assert code == 2
     assert 'envstack:platformPrincipals: got ["*"]; allowed: never a wildcard principal' in err
-
-
-# --- envctl access ---------------------------------------------------------------------------
-
-
-def test_access_json_shows_each_role_reaching_only_its_own_stores() -> None:
-    code, out, _ = invoke("access", "dev", "staging", "prod", "--format", "json")
-    assert code == 0
-    result = json.loads(out)
-    assert result["crossings"] == 0
-    assert [r["environment"] for r in result["roles"]] == ["dev", "staging", "prod"]
-    for cell in result["cells"]:
-        if cell["role"] == cell["target"]:
-            assert cell["allowed"], cell
-            assert not set(cell["allowed"]) & set(access.PROBES)
-        else:
-            assert cell["allowed"] == [], cell
-    own_users = next(c for c in result["cells"] if c["role"] == c["target"] == "dev" and c["store"] == "users")
-    assert own_users["allowed"] == sorted(STATEMENTS["Users"])
-
-
-def test_access_table_and_markdown() -> None:
-    code, text, _ = invoke("access", "dev", "prod")
-    assert code == 0 and "no role reaches another environment's resources" in text
-    assert "arn:aws:iam::123456789012:role/platform-api-prod" in text
-    code, md, _ = invoke("access", "dev", "prod", "-f", "markdown")
-    assert code == 0 and "| role of | on | store | allowed actions |" in md
-    assert "| dev | prod | users | none |" in md
-
-
-def test_access_reports_a_crossing_in_a_tampered_plan(tmp_path: Path) -> None:
-    staging, prod = load_plan("staging"), load_plan("prod")
-    policy = next(r for r in staging["resources"] if r["type"] == ROLE_POLICY)
-    document = json.loads(policy["inputs"]["policy"])
-    document["Statement"][0]["Resource"].append(prod["outputs"]["bucketArn"])
-    policy["inputs"]["policy"] = json.dumps(document)
-    saved = tmp_path / "staging.json"
-    saved.write_text(json.dumps(staging))
-    code, out, _ = invoke("access", str(saved), "prod", "-f", "json")
-    assert code == 0
-    result = json.loads(out)
-    assert result["crossings"] == 1
-    crossing = next(c for c in result["cells"] if c["role"] == "staging" and c["target"] == "prod" and c["allowed"])
-    assert crossing["store"] == "files (bucket)"
-    assert crossing["allowed"] == ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
-
-
-def test_access_refuses_a_plan_without_a_runtime_role(tmp_path: Path) -> None:
-    plan = load_plan("dev")
-    plan["resources"] = [r for r in plan["resources"] if r["type"] not in (ROLE, ROLE_POLICY)]
-    saved = tmp_path / "old.json"
-    saved.write_text(json.dumps(plan))
-    code, _, err = invoke("access", str(saved))
-    assert code == 2 and "expected one runtime Role, found 0" in err
-
-
-# --- the review comment ----------------------------------------------------------------------
-
-
-def test_review_comment_gains_an_access_section_only_when_reach_changes(tmp_path: Path) -> None:
-    base = tmp_path / "base"
-    base.mkdir()
-    for stack in ("dev", "prod", "staging"):
-        plan = load_plan(stack)
-        if stack == "prod":  # the base branch granted prod's role one action fewer
-            policy = next(r for r in plan["resources"] if r["type"] == ROLE_POLICY)
-            document = json.loads(policy["inputs"]["policy"])
-            users = next(s for s in document["Statement"] if s["Sid"] == "Users")
-            users["Action"].remove("cognito-idp:AdminDeleteUser")
-            policy["inputs"]["policy"] = json.dumps(document)
-        (base / f"{stack}.json").write_text(json.dumps(plan))
-    code, out, _ = invoke("review-comment", "--base-dir", str(base))
-    assert code == 0
-    assert "This change alters what a runtime role can reach:** `prod`" in out
-    assert out.count("### Access change:") == 1
-    assert "| **added** | allow cognito-idp:AdminDeleteUser on users |" in out
-
-
-def test_reach_change_sees_trust_and_resources() -> None:
-    head = load_plan("staging")
-    base = copy.deepcopy(head)
-    role = next(r for r in base["resources"] if r["type"] == ROLE)
-    trust = json.loads(role["inputs"]["assumeRolePolicy"])
-    trust["Statement"][0]["Principal"]["AWS"] = ["arn:aws:iam::123456789012:role/old-api"]
-    role["inputs"]["assumeRolePolicy"] = json.dumps(trust)
-    removed, added = access.reach_change(base, head)
-    assert removed == ["trusts arn:aws:iam::123456789012:role/old-api"]
-    assert added == ["trusts arn:aws:iam::123456789012:role/platform-api-staging"]
-    assert access.reach_change(head, head) == ([], [])
 
 
 # --- the rule through CrossGuard's own types -------------------------------------------------

@@ -29,7 +29,7 @@ from components.tables import credentials_document
 from devtools.postgres import DATABASE, Server
 from envctl import access
 from envctl.plan import Rendering
-from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, render_raw
+from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, only, render_raw
 
 PREVIEW = "pr-7"
 # Which store each statement of the runtime policy grants on.
@@ -85,13 +85,31 @@ def test_the_preview_really_shares_staging_cluster(envs: dict[str, access.EnvAcc
     assert all(envs[PREVIEW].stores[k] != envs["staging"].stores[k] for k in others)
 
 
-def test_rendered_arns_have_aws_shapes(envs: dict[str, access.EnvAccess]) -> None:
-    prod = envs["prod"].stores
-    assert prod["files (bucket)"].startswith("arn:aws:s3:::envstack-prod-files-")
-    assert prod["users"].startswith(f"arn:aws:cognito-idp:{REGION}:123456789012:userpool/")
-    assert prod["API key"].startswith(f"arn:aws:secretsmanager:{REGION}:123456789012:secret:envstack-prod-api-key-")
-    assert prod["tables (cluster)"] == f"arn:aws:rds:{REGION}:123456789012:cluster:prod-main"
-    assert prod["encryption key"].startswith(f"arn:aws:kms:{REGION}:123456789012:key/")
+def test_each_store_is_the_arn_of_the_environments_own_resource(
+    envs: dict[str, access.EnvAccess], rendered: dict[str, Rendering]
+) -> None:
+    """The matrix evaluates the ARNs the program exports for its own resources, and the cluster
+    its table store runs on (the ARNs' text is the mock runtime's, so it is not asserted)."""
+    resources = rendered["prod"].resources
+    buckets = {r.name: r for r in resources if r.type == conventions.BUCKET}
+
+    def secret(purpose: str) -> str | None:
+        return next(
+            r.arn
+            for r in resources
+            if r.type == conventions.SECRET and r.inputs["tags"][conventions.TAG_PURPOSE] == purpose
+        )
+
+    [files] = only(resources, conventions.LOGGING).property_dependencies["bucket"]  # not the log bucket
+    assert envs["prod"].stores == {
+        "files (bucket)": buckets[files].arn,
+        "files (objects)": f"{buckets[files].arn}/{access.OBJECT_KEY}",
+        "users": only(resources, conventions.USER_POOL).arn,
+        "API key": secret("api-key"),
+        "tables (credentials)": secret("database-credentials"),
+        "tables (cluster)": only(resources, conventions.CLUSTER).arn,
+        "encryption key": only(resources, conventions.KMS_KEY).arn,
+    }
 
 
 def test_every_role_is_denied_every_action_on_every_other_environment(envs: dict[str, access.EnvAccess]) -> None:
@@ -269,7 +287,7 @@ def test_the_credentials_a_role_can_read_log_in_only_as_its_own_database_role(
         resources = renderings[env].resources
         secret = next(r for r in resources if r.arn == envs[env].stores["tables (credentials)"])
         assert secret.inputs["tags"] == {"envstack:purpose": "database-credentials"}
-        assert any(r.inputs.get("secretId") == f"{secret.name}-id" for r in resources)  # its SecretVersion
+        assert any(r.property_dependencies.get("secretId") == [secret.name] for r in resources)  # its SecretVersion
         store = next(r for r in resources if r.type == conventions.SCHEMA_ROLE)
         assert store.parent == secret.parent  # the same TableStore
         layouts[env] = Layout(

@@ -65,7 +65,7 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
     # Every bucket the component makes gets each guard, on that bucket.
     assert {b.name for b in buckets} == ({"f", "f-logs"} if settings.access_logging else {"f"})
     for guards in (blocks, owners, policies):
-        assert sorted(g.inputs["bucket"] for g in guards) == sorted(f"{b.name}-id" for b in buckets)
+        assert sorted(g.property_dependencies["bucket"] for g in guards) == sorted([b.name] for b in buckets)
 
 
 def test_files_versioning_only_where_the_type_says() -> None:
@@ -100,7 +100,8 @@ def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
     assert log_sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     log_policy = json.loads(next(r for r in res if r.name == "f-logs-policy").inputs["policy"])
     allow = next(s for s in log_policy["Statement"] if s["Effect"] == "Allow")
-    assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == "arn:aws:s3:::f-0000000"  # only this environment's bucket
+    files = next(r for r in res if r.type == conventions.BUCKET and r.name == "f")
+    assert allow["Condition"]["ArnLike"]["aws:SourceArn"] == files.arn  # only this environment's bucket
 
 
 def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:

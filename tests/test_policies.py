@@ -31,23 +31,13 @@ from envctl.cli import app
 from envctl.render import load_plan
 from policies import crossguard, pack, rules
 from tests.conftest import CONFIRMED_PROD, ROOT, render_raw, runner
+from tests.policy_support import Mutation, _drop, _fixed_final_snapshot, _option, _remove_key, _runtime, _set, res
 
 
 @pytest.fixture(scope="module")
 def prod_plan() -> dict[str, Any]:
     plan: dict[str, Any] = load_plan("prod")
     return plan
-
-
-def res(plan: dict[str, Any], type_: str, name_suffix: str = "") -> dict[str, Any]:
-    found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(name_suffix)]
-    assert found, f"no {type_} ending {name_suffix!r}"
-    first: dict[str, Any] = found[0]
-    return first
-
-
-def drop(plan: dict[str, Any], type_: str, name_suffix: str = "") -> None:
-    plan["resources"].remove(res(plan, type_, name_suffix))
 
 
 def findings(plan: dict[str, Any]) -> list[rules.Finding]:
@@ -57,33 +47,6 @@ def findings(plan: dict[str, Any]) -> list[rules.Finding]:
 def test_every_rule_passes_on_the_compliant_prod_plan(prod_plan: dict[str, Any]) -> None:
     assert findings(prod_plan) == []
     assert len(rules.RULES) >= 25 and len({r.name for r in rules.RULES}) == len(rules.RULES)
-
-
-Mutation = Callable[[dict[str, Any]], None]
-
-
-def _set(type_: str, suffix: str, *path: str | int, value: Any) -> Mutation:
-    def mutate(plan: dict[str, Any]) -> None:
-        target = res(plan, type_, suffix)["inputs"]
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-
-    return mutate
-
-
-def _remove_key(type_: str, suffix: str, *path: str | int) -> Mutation:
-    def mutate(plan: dict[str, Any]) -> None:
-        target = res(plan, type_, suffix)["inputs"]
-        for key in path[:-1]:
-            target = target[key]
-        del target[path[-1]]
-
-    return mutate
-
-
-def _drop(type_: str, suffix: str = "") -> Mutation:
-    return lambda plan: drop(plan, type_, suffix)
 
 
 def _unprotect(type_: str, suffix: str) -> Mutation:
@@ -103,36 +66,10 @@ def _wildcard_key_policy(plan: dict[str, Any]) -> None:
     res(plan, conventions.KMS_KEY)["inputs"]["policy"] = json.dumps(policy)
 
 
-def _fixed_final_snapshot(plan: dict[str, Any]) -> None:
-    """The final snapshot named as main named it: a literal, depending on nothing generated."""
-    cluster = res(plan, conventions.CLUSTER)
-    cluster["inputs"]["finalSnapshotIdentifier"] = "prod-main-final"
-    del cluster["propertyDependencies"]["finalSnapshotIdentifier"]
-    drop(plan, conventions.RANDOM_ID)
-
-
-def _option(type_: str, suffix: str, **options: Any) -> Mutation:
-    return lambda plan: res(plan, type_, suffix).update(**options)
-
-
 def _pin_minor_version(plan: dict[str, Any]) -> None:
     """The engine version as main pinned it, with no ignore_changes."""
     res(plan, conventions.CLUSTER)["inputs"]["engineVersion"] = "16.6"
     res(plan, conventions.CLUSTER)["ignoreChanges"] = []
-
-
-def _runtime(
-    edit: Callable[[dict[str, Any]], None], prop: str = "policy", type_: str = conventions.ROLE_POLICY
-) -> Mutation:
-    """Edit the runtime role's permissions (RolePolicy.policy) or trust (Role.assumeRolePolicy)."""
-
-    def mutate(plan: dict[str, Any]) -> None:
-        inputs = res(plan, type_, "runtime-policy" if type_ == conventions.ROLE_POLICY else "runtime")["inputs"]
-        document = json.loads(inputs[prop])
-        edit(document)
-        inputs[prop] = json.dumps(document)
-
-    return mutate
 
 
 def _statement(sid: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -526,11 +463,11 @@ def test_confirmed_deletion_lifts_only_the_deletion_guards() -> None:
 def test_the_plan_adapter_links_resources_only_through_recorded_property_dependencies(
     prod_plan: dict[str, Any],
 ) -> None:
-    """The renderer's placeholders (ids `<name>-id`, ARNs ending `:<name>`) link nothing."""
+    """Inputs that merely name a resource (its name, an ARN ending `:<name>`) link nothing."""
     plan = copy.deepcopy(prod_plan)
     block = res(plan, conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block")
     bucket = res(plan, conventions.BUCKET, "-files")
-    assert block["inputs"]["bucket"] == f"{bucket['name']}-id"  # what the old guessing matched
+    block["inputs"]["bucket"] = bucket["name"]  # the plainest guessable reference
     del block["propertyDependencies"]["bucket"]
     key = res(plan, conventions.KMS_KEY)
     cluster = res(plan, conventions.CLUSTER)

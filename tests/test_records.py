@@ -34,7 +34,7 @@ from components.records import (
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
 from envctl.plan import Rendering
 from envctl.runtime import generated_password
-from tests.conftest import PLATFORM_ROLE, REGION, STACKS, render_raw
+from tests.conftest import PLATFORM_ROLE, REGION, STACKS, only, render_raw
 
 PARAMETER = conventions.SSM_PARAMETER
 PREVIEW = {"envstack:type": "custom", "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"}}
@@ -108,7 +108,8 @@ def test_each_stack_declares_its_record_and_one_index_entry_per_key(rendered: di
         assert record[field] == out[field], field
     for field in ("userPoolClientId", "apiKeySecretArn", "databaseSchema", "databaseSecretArn", "databaseCluster"):
         assert record[field] == out[field], field
-    assert record["databaseClusterArn"].startswith("arn:aws:rds:") and record["project"] == "envstack"
+    store = only(r.resources, conventions.SCHEMA_ROLE)
+    assert record["databaseClusterArn"] == store.inputs["executor"]["clusterArn"] and record["project"] == "envstack"
     assert record["stack"] == stack
     # The role a request for this environment assumes (docs/access.md), as the stack outputs it.
     assert record["runtimeRoleArn"] == r.outputs["runtimeRoleArn"]

@@ -17,7 +17,7 @@ from components import conventions
 from envctl import live
 from envctl.cards import CARD_FIELDS, Card, cards_from_files
 from envctl.cli import app
-from envctl.page import cards_html
+from envctl.page import cards_html, created_label
 from envctl.plan import Rendering
 from tests.browser import dump_dom, parse_cards, png_size, screenshot
 from tests.conftest import REGION, render_raw, runner
@@ -184,11 +184,25 @@ def _saved_outputs(tmp_path: Path, rendered: dict[str, Rendering], preview: Rend
 def _expected(card: Card) -> dict[str, Any]:
     if not card.deployed:
         return {"stack": card.stack, "deployed": "false", "name": card.stack, "status": "Not deployed", "fields": {}}
-    assert card.createdAt == "2026-01-01T00:00:00Z"  # the mocks' time.Static
-    fields = {"cloudProvider": card.cloudProvider.upper(), "region": card.region, "createdAt": "2026-01-01 00:00 UTC"}
+    # The card's own time as the console shows it (the time itself is made up by the mocks).
+    created = created_label(card.createdAt)
+    fields = {"cloudProvider": card.cloudProvider.upper(), "region": card.region, "createdAt": created}
     if card.type != "dev":
         fields["cluster"] = card.cluster
     return {"stack": card.stack, "deployed": "true", "name": card.name, "badge": card.type, "fields": fields}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2026-03-04T05:06:07+09:00", "2026-03-03 20:06 UTC"),  # any offset, shown in UTC
+        ("2026-03-04T05:06:07Z", "2026-03-04 05:06 UTC"),
+        ("2026-03-04T05:06:07", "2026-03-04T05:06:07"),  # no zone: not guessed, shown as it is
+        ("yesterday", "yesterday"),
+    ],
+)
+def test_the_page_shows_a_time_in_utc_to_the_minute(value: str, shown: str) -> None:
+    assert created_label(value) == shown
 
 
 def test_the_page_in_a_real_browser(rendered: dict[str, Rendering], preview: Rendering, tmp_path: Path) -> None:
