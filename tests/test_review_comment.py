@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from envctl import comment, formats
 from envctl.comment import COMMENT_LIMIT, COMMENT_MARKER, review_comment, section
+from envctl.errors import UsageError
 from envctl.manifest import manifest
 from envctl.render import load_plan
 from tests.conftest import ROOT
@@ -105,3 +108,12 @@ def test_a_stack_the_change_adds_is_new_and_a_changed_one_says_so(tmp_path: Path
 def test_base_snapshots_default_to_this_checkouts_own(tmp_path: Path) -> None:
     assert comment.base_snapshots(None) == ROOT / "tests" / "snapshots"
     assert comment.base_snapshots(tmp_path) == tmp_path
+
+
+def test_a_base_dir_that_is_no_directory_says_which_it_is(tmp_path: Path) -> None:
+    missing, file = tmp_path / "missing", tmp_path / "file.json"
+    file.write_text("{}")
+    for path, what in ((missing, "does not exist"), (file, "is not a directory")):
+        with pytest.raises(UsageError) as err:
+            comment.base_snapshots(path)
+        assert str(err.value) == f"--base-dir: {path} {what}; allowed: a directory of the base branch's snapshots"
