@@ -652,3 +652,33 @@ def test_envctl_resolve_reports_throttling_as_an_aws_refusal(ssm: CountingSsm) -
     assert str(err.value) == (
         "AWS refused: ThrottlingException: API key lookups are throttled by Parameter Store; retry in 1.50 s"
     )
+
+
+# --- the record's document (components/records.py) -----------------------------------------
+
+
+def test_the_record_document_refuses_what_the_resolver_could_not_trust() -> None:
+    import json
+
+    fields: dict[str, Any] = {f: "x" for f in RECORD_FIELDS} | {KEY_HASHES: [key_hash(new_key())]}
+    doc = json.loads(record_document(fields | {"runtimeRoleArn": None}))
+    assert doc["recordVersion"] == 2 and "runtimeRoleArn" not in doc
+    cases = {
+        "missing": ({k: v for k, v in fields.items() if k != "stack"}, "missing ['stack'], unknown []"),
+        "unknown": (fields | {"extra": "x"}, "missing [], unknown ['extra']"),
+        "both": (
+            {k: v for k, v in fields.items() if k != "stack"} | {"extra": "x"},
+            "missing ['stack'], unknown ['extra']",
+        ),
+        "no hashes": (
+            fields | {KEY_HASHES: []},
+            "apiKeyHashes must list 1 to 2 distinct SHA-256 hex digests, got []",
+        ),
+    }
+    for what, (bad, message) in cases.items():
+        with pytest.raises(ValueError) as err:
+            record_document(bad)
+        assert str(err.value) == f"environment record: {message}", what
+    with pytest.raises(ValueError) as err:
+        record_document(fields | {"bucketName": "b" * 4000})
+    assert str(err.value).endswith("characters; Standard parameters hold 4096")
