@@ -42,7 +42,7 @@ KEY_PATTERN = re.compile(rf"^{KEY_PREFIX}[A-Za-z0-9{re.escape(TOKEN_SPECIAL)}]{{
 KEY_ALLOWED = f"'{KEY_PREFIX}' followed by {TOKEN_LENGTH} characters of A-Z a-z 0-9 - _"
 
 # 2: the record lists its keys' hashes (`apiKeyHashes`); the resolver refuses a version-1
-# record, so every stack is deployed before the resolver (docs/api-keys.md, "Rollout").
+# record, so every stack is deployed before the resolver (docs/api-keys.md, "Rollout of record version 2").
 RECORD_VERSION = 2
 KEY_HASHES = "apiKeyHashes"
 MAX_ACTIVE_KEYS = 2  # the current key and, during a rotation, the retiring one

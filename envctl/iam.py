@@ -256,7 +256,7 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
                 "StringLike": {_tag(TAG_ENVIRONMENT): PREVIEW_ENVIRONMENTS},
             },
             boundaries=(rendering.config.permissions_boundary,),
-            provisioner_clusters=attached,  # never a master secret (issue 16)
+            provisioner_clusters=attached,  # never a master secret: docs/tables.md
         )
         return [rendering], scopes, True
     renderings = [render(stack) for stack in committed_stacks()]

@@ -98,7 +98,7 @@ def test_the_policy_names_only_the_environments_own_arns(rendered: dict[str, Ren
 
 
 def test_dev_trusts_the_projects_principals_never_the_account() -> None:
-    """Issue 20: no runtime role trusts an account root (CKV_AWS_61); dev's role trusts the
+    """No runtime role trusts an account root (CKV_AWS_61); dev's role trusts the
     platform's role and the developer role of the project's defaults (Pulumi.yaml)."""
     r = render_raw({"envstack:type": "dev"}, "dev")
     _, trust, _ = documents(r)

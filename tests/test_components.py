@@ -81,7 +81,7 @@ def test_files_versioning_only_where_the_type_says() -> None:
 
 
 def test_the_log_bucket_expires_its_access_logs() -> None:
-    """CKV2_AWS_61 on prod's log bucket (issue 20): access logs expire after the type's retention."""
+    """CKV2_AWS_61 on prod's log bucket: access logs expire after the type's retention."""
     res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
     lifecycle = next(r for r in res if r.name == "f-logs-lifecycle")
     assert lifecycle.type == conventions.LIFECYCLE_CONFIGURATION

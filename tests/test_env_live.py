@@ -3,7 +3,7 @@
 End to end: the environment's record, user pool, users, bucket and files are created by the
 test on moto (SSM, Cognito, S3, CloudWatch, Secrets Manager); its schema, tables and rows on
 the real PostgreSQL, read over `--dsn`. The Data API path is checked at the request level
-(botocore's Stubber), as tests/test_data_api.py checks the table store's. The page is driven
+(botocore's Stubber), as tests/test_executors.py checks the table store's. The page is driven
 in headless Chromium (tests/browser.py's, through Playwright): a click and the arrow keys.
 """
 

@@ -365,7 +365,7 @@ def test_cards_refuse_malformed_saved_outputs(tmp_path: Path, content: str, mess
 def test_cards_without_cli_or_saved_outputs_render_the_committed_stacks(
     monkeypatch: pytest.MonkeyPatch, rendered: dict[str, Rendering]
 ) -> None:
-    monkeypatch.setenv("PATH", "/nonexistent")  # issue 18: the page works with no Pulumi CLI
+    monkeypatch.setenv("PATH", "/nonexistent")  # the page works with no Pulumi CLI
     code, out, err = invoke("cards", "--format", "json")
     assert code == 0, err
     assert json.loads(out) == [

@@ -204,7 +204,7 @@ def test_preview_is_held_to_pull_request_environments() -> None:
 
 
 def test_preview_never_reads_a_master_secret() -> None:
-    """Previews provision through the shared cluster's provisioner login (issue 16): no
+    """Previews provision through the shared cluster's provisioner login: no
     statement names RDS's managed secrets, and the only secret value it reads outside its own
     `envstack-pr-*` secrets is the provisioner's."""
     statements = document("preview")["Statement"]
@@ -261,7 +261,7 @@ def test_a_preview_may_create_a_role_only_for_a_preview() -> None:
 def test_the_key_index_cannot_overwrite_another_environments_entry() -> None:
     """Entries are named by a key's hash, so only their tags tell whose they are. An existing
     entry needs its tags to be the role's environments' (no ...IfExists: that would pass on a
-    new entry); a new entry, or a tag change, needs those tags in the request (issue 17)."""
+    new entry); a new entry, or a tag change, needs those tags in the request: a pull request cannot even write a forged entry."""
     by_sid = {st["Sid"]: st for st in document("preview")["Statement"]}
     resource = ["arn:aws:ssm:*:*:parameter/envstack/envstack/api-keys/*"]
     existing, create, tag = by_sid["SsmKeyIndex"], by_sid["SsmKeyIndexCreate"], by_sid["SsmKeyIndexTag"]
@@ -484,7 +484,7 @@ def test_the_previews_setup_uses_the_command() -> None:
 
 
 def test_a_stack_in_china_gets_aws_cn_arns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every ARN of every role's statements carries the stacks' partition (issue 16.5)."""
+    """Every ARN of every role's statements carries the stacks' partition."""
     cn = {
         "aws:region": "cn-north-1",
         "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/platform-api"],

@@ -244,7 +244,7 @@ def test_a_destroyed_environments_key_does_not_resolve(rendered: dict[str, Rende
     assert others and all(resolve(ssm, generated_keys(rendered[s])[1], "envstack")["stack"] == s for s in others)
 
 
-# --- forged index entries (issue 17): the record vouches for its keys --------------------------
+# --- forged index entries: the record vouches for its keys --------------------------
 
 ATTACKER_KEY = KEY_PREFIX + "f" * TOKEN_LENGTH  # a key of the attacker's own, well-formed
 
@@ -365,7 +365,7 @@ def test_during_a_rotation_the_record_lists_both_keys(ssm: Any) -> None:
 def test_the_record_waits_for_the_runtime_policy_and_the_index_for_the_record(
     rendered: dict[str, Rendering], stack: str
 ) -> None:
-    """Issue 16: the record points at a role whose policy is already in place; an index entry
+    """The record points at a role whose policy is already in place; an index entry
     never exists before the record that vouches for it (and is deleted before it)."""
     r = rendered[stack]
     (policy,) = r.by_type(conventions.ROLE_POLICY)

@@ -1,4 +1,4 @@
-"""The resolver under load, on a fake clock and a counting SSM stub (issue 17, part 2).
+"""The resolver under load, on a fake clock and a counting SSM stub.
 
 The stub behaves like boto3's SSM client where the resolver touches it: `get_parameter`
 returns `{"Parameter": {"Value": ...}}`, a missing name raises the client's

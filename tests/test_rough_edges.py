@@ -1,4 +1,4 @@
-"""Issue 18's rough edges, one test each: what a new user met, and the one line and exit code
+"""The rough edges a new user met, one test each: what a new user met, and the one line and exit code
 envctl now gives instead (docs/envctl.md). Each of these failed on the code before the fix."""
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_the_check_sees_the_jobs_that_run_branch_code_with_credentials() -> None
     assert events["deploy-stack"] == {"push", "workflow_dispatch"}
 
 
-# The preview job this repository had (issue 16): the branch's program for dev, staging and prod
+# The preview job this repository had: the branch's program for dev, staging and prod
 # with the state passphrase and a cloud role. Each variant must be caught.
 OLD_PREVIEW = """
 on:
