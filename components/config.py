@@ -604,8 +604,11 @@ def _allowed_for(loc: list[str], error: Any) -> str:
 
 
 def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+    """A close key, judged on the part after the namespace that every key shares (`envstack:foo`
+    is not close to `envstack:type`), else nothing."""
+    names = {key.rpartition(":")[2]: key for key in known}
+    close = difflib.get_close_matches(word.rpartition(":")[2], list(names), n=1)
+    return f" (did you mean {names[close[0]]}?)" if close else ""
 
 
 def _object(key: str, value: Any) -> Any:

@@ -21,7 +21,9 @@ from typer.exceptions import Abort, Exit, TyperException
 from envctl.errors import EXIT_BUG, EXIT_FAILURE, EXIT_USAGE, EnvctlError, FailureError, UsageError
 
 __all__ = ["EXIT_FAILURE", "EXIT_USAGE", "Boundary", "err_console", "fail", "progress", "say_error", "usage_line"]
-err_console = Console(stderr=True)
+# Plain text only: what envctl prints names config keys (`envstack:a`), placeholders (`[secret]`) and
+# paths, which rich's emoji codes, markup and highlighting would otherwise rewrite.
+err_console = Console(stderr=True, emoji=False, markup=False, highlight=False)
 
 
 def say_error(message: str) -> None:

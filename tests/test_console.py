@@ -174,3 +174,13 @@ def test_the_internal_error_line_says_how_to_see_the_traceback(monkeypatch: pyte
 def test_an_error_line_is_printed_verbatim_not_as_rich_markup() -> None:
     result = invoke("plan", "[red]nope")
     assert result.exit_code == 2 and "'[red]nope'" in one_line(result)
+
+
+def test_everything_envctl_prints_on_stderr_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """A config key like `envstack:a`, a `[secret]` placeholder or a `[bold]` in a path reach the
+    terminal as written: rich's emoji codes, markup and highlighting are off for envctl's console."""
+    from envctl.console import err_console
+
+    text = "envstack:a: got [secret]; allowed: [bold]x[/bold] :smile: 0x1f"
+    err_console.print(text, soft_wrap=True)
+    assert capsys.readouterr().err == text + "\n"

@@ -98,10 +98,6 @@ def test_create_show_delete_a_custom_environment_on_stagings_cluster(project: Pa
             ["qa", "--type", "custom", "--create-cluster", "mine", "--region", "us-east-1"],
             "--cluster-stack/--cluster-arn/--create-cluster (envstack:cluster.create): got true; allowed: a custom",
         ),
-        (
-            ["st2", "--type", "staging", "--create-cluster", "c2", "--region", "us-east-1"],
-            "--platform-principal (envstack:platformPrincipals): got nothing (the key is not set); allowed:",
-        ),
         (["qa", "--type", "dev"], "--region (aws:region): got nothing (the key is not set); allowed: must be set"),
         (
             ["qa", "--type", "dev", "--region", "us-east-1", "--set", "envstack:nope=1"],
@@ -125,6 +121,23 @@ def test_create_refuses_in_one_line_and_writes_nothing(project: Path, args: list
     assert sorted(p.name for p in project.iterdir()) == before
 
 
+def test_a_key_neither_the_project_nor_an_option_sets_names_its_option(project: Path) -> None:
+    """Without Pulumi.yaml's project-wide principals, staging needs --platform-principal."""
+    defaults = project / "Pulumi.yaml"
+    text = defaults.read_text()
+    start = text.index("  envstack:platformPrincipals:\n")
+    end = text.index("  # The CI deploy role", start)
+    defaults.write_text(text[:start] + text[end:])
+    code, out, err = invoke(
+        "env", "create", "st2", "--type", "staging", "--create-cluster", "c2", "--region", "us-east-1"
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        "envctl: --platform-principal (envstack:platformPrincipals): got nothing (the key is not set); allowed:"
+    ), err
+    assert not (project / "Pulumi.st2.yaml").exists()
+
+
 def test_create_with_every_kind_of_assignment_and_key(project: Path) -> None:
     arn = "arn:aws:rds:us-east-1:123456789012:cluster:outside"
     secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:outside-master"
@@ -132,6 +145,7 @@ def test_create_with_every_kind_of_assignment_and_key(project: Path) -> None:
         "env", "create", "ext", "--type", "custom", "--region", "us-east-1", "--cluster-arn", arn,
         "--cluster-secret-arn", secret, "--cluster-endpoint", "outside.example", "--set", "envstack:dbConnectionLimit=7",
         "--project", "acme",
+        "--permissions-boundary", "arn:aws:iam::123456789012:policy/envstack/runtime-boundary-acme",
     )  # fmt: skip
     assert code == 0, err
     text = (project / "Pulumi.ext.yaml").read_text()
