@@ -157,13 +157,14 @@ def exports(directory: Path) -> dict[str, tuple[str, str]]:
     from components.config import parse_config
     from envctl import pr
     from envctl.render import render, render_config
-    from envctl.stackfiles import committed_stacks
+    from envctl.stackfiles import committed_stacks, project_config
     from envctl.terraform_plan import export
 
     files: dict[str, tuple[str, str]] = {}
     renderings = [render(stack) for stack in committed_stacks()]
     preview = pr.pr_stack(PREVIEW_NUMBER)
-    config = pr.pr_config(PREVIEW_NUMBER, PREVIEW_CLUSTER_STACK)["config"]
+    # the preview's own file over the project-wide defaults, as the Pulumi CLI applies them
+    config = {**project_config(), **pr.pr_config(PREVIEW_NUMBER, PREVIEW_CLUSTER_STACK)["config"]}
     renderings.append(render_config(preview, config, [], parse_config(config, preview)))
     for rendering in renderings:
         name = f"{rendering.stack}.tfplan.json"
