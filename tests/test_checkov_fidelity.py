@@ -31,7 +31,7 @@ FIDELITY_CHECKS = ("CKV_AWS_145", "CKV_AWS_19", "CKV_AWS_300", "CKV_AWS_353", "C
 @pytest.fixture(scope="module")
 def checkov() -> Path:
     if not CHECKOV.exists():
-        message = "Checkov's virtualenv is missing: run scripts/checkov (which .ci/run does before the suite)"
+        message = "Checkov's virtualenv is missing: run scripts/checkov (which scripts/test does before the suite)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -1,6 +1,6 @@
 """The Checkov gate's logic (scripts/checkov_gate.py) on synthetic Checkov reports and baselines.
 
-The gate end to end (the real Checkov on the real exports) runs in .ci/run as scripts/checkov;
+The gate end to end (the real Checkov on the real exports) runs in scripts/test (so in .ci/run) as scripts/checkov;
 tests/test_checkov_fidelity.py runs Checkov too.
 """
 
