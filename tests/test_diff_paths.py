@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import conventions, names
+from components.tags import TAG_PROJECT
 from envctl.diff import diff_plans
 
 
@@ -35,3 +37,31 @@ def test_a_list_of_plain_values_is_compared_whole_and_normalised() -> None:
 def test_a_resource_saved_without_inputs_has_none() -> None:
     assert _changes(None, {}) == []
     assert _changes(None, {"a": {"b": 1}}) == [("inputs.", {}, None), ("inputs.a.b", None, 1)]
+
+
+def test_options_absent_from_an_older_plan_are_the_engines_defaults() -> None:
+    a, b = _plan("dev", {}), _plan("prod", {})
+    b["resources"][0].update(protect=False, retainOnDelete=False, deleteBeforeReplace=False, ignoreChanges=[])
+    assert diff_plans(a, b, "dev", "prod").empty
+    assert diff_plans(b, a, "prod", "dev").empty
+
+
+def test_a_plan_saved_without_outputs_has_none() -> None:
+    a, b = _plan("dev", {}), _plan("prod", {})
+    del a["outputs"]
+    assert diff_plans(a, b, "dev", "prod").empty
+    assert diff_plans(b, a, "prod", "dev").empty
+
+
+def _project_plan(stack: str) -> dict[str, Any]:
+    provider = {
+        "name": "aws",
+        "type": conventions.AWS_PROVIDER,
+        "inputs": {"defaultTags": {"tags": {TAG_PROJECT: "acme"}}},
+    }
+    return {"stack": stack, "resources": [provider], "outputs": {"bucket": names.logical(stack, "files", "acme")}}
+
+
+def test_outputs_are_normalised_with_each_plans_own_project() -> None:
+    assert names.logical("dev", "files", "acme") != names.logical("dev", "files")
+    assert diff_plans(_project_plan("dev"), _project_plan("prod"), "dev", "prod").empty
