@@ -1,0 +1,67 @@
+"""envctl/diff.py on hand-made plans: the path of each nested difference, lists of values
+compared whole, and a resource saved without inputs read as one with none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import conventions, names
+from components.tags import TAG_PROJECT
+from envctl.diff import diff_plans
+
+
+def _plan(stack: str, inputs: dict[str, Any] | None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"name": f"envstack-{stack}-files", "type": "t"}
+    if inputs is not None:
+        resource["inputs"] = inputs
+    return {"stack": stack, "resources": [resource], "outputs": {}}
+
+
+def _changes(a: dict[str, Any] | None, b: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    result = diff_plans(_plan("dev", a), _plan("prod", b), "dev", "prod")
+    assert not result.only_in_a and not result.only_in_b  # one resource, matched across environments
+    return [(c.path, c.a, c.b) for r in result.changed for c in r.changes]
+
+
+def test_nested_objects_and_lists_of_objects_give_dotted_and_indexed_paths() -> None:
+    a = {"tags": {"team": "a", "env": "envstack-dev-x"}, "rules": [{"id": "r1"}, {"id": "r2", "days": 1}]}
+    b = {"tags": {"team": "b", "env": "envstack-prod-x"}, "rules": [{"id": "r1"}, {"id": "r2", "days": 7}]}
+    assert _changes(a, b) == [("inputs.rules[1].days", 1, 7), ("inputs.tags.team", "a", "b")]
+
+
+def test_a_list_of_plain_values_is_compared_whole_and_normalised() -> None:
+    assert _changes({"ids": ["a", "b"]}, {"ids": ["a", "c"]}) == [("inputs.ids", ["a", "b"], ["a", "c"])]
+    assert _changes({"ids": ["envstack-dev-x"]}, {"ids": ["envstack-prod-x"]}) == []
+
+
+def test_a_resource_saved_without_inputs_has_none() -> None:
+    assert _changes(None, {}) == []
+    assert _changes(None, {"a": {"b": 1}}) == [("inputs.", {}, None), ("inputs.a.b", None, 1)]
+
+
+def test_options_absent_from_an_older_plan_are_the_engines_defaults() -> None:
+    a, b = _plan("dev", {}), _plan("prod", {})
+    b["resources"][0].update(protect=False, retainOnDelete=False, deleteBeforeReplace=False, ignoreChanges=[])
+    assert diff_plans(a, b, "dev", "prod").empty
+    assert diff_plans(b, a, "prod", "dev").empty
+
+
+def test_a_plan_saved_without_outputs_has_none() -> None:
+    a, b = _plan("dev", {}), _plan("prod", {})
+    del a["outputs"]
+    assert diff_plans(a, b, "dev", "prod").empty
+    assert diff_plans(b, a, "prod", "dev").empty
+
+
+def _project_plan(stack: str) -> dict[str, Any]:
+    provider = {
+        "name": "aws",
+        "type": conventions.AWS_PROVIDER,
+        "inputs": {"defaultTags": {"tags": {TAG_PROJECT: "acme"}}},
+    }
+    return {"stack": stack, "resources": [provider], "outputs": {"bucket": names.logical(stack, "files", "acme")}}
+
+
+def test_outputs_are_normalised_with_each_plans_own_project() -> None:
+    assert names.logical("dev", "files", "acme") != names.logical("dev", "files")
+    assert diff_plans(_project_plan("dev"), _project_plan("prod"), "dev", "prod").empty
