@@ -64,3 +64,13 @@ def test_the_plan_envctl_writes_is_the_version_both_readers_read() -> None:
     assert runner.invoke(app, ["diff", str(SNAPSHOT), str(SNAPSHOT), "--exit-code"]).exit_code == 0
     assert conventions.plan_version_refusal({"schemaVersion": True}) is not None  # JSON true is no 1 or 2
     assert conventions.plan_version_refusal({"schemaVersion": 2.0}) is not None
+
+
+def test_the_refusal_shows_at_most_40_characters_of_any_version_value() -> None:
+    """The line stays one short line whatever the value: JSON, cut at 40 characters; a value that
+    is no JSON (a plan handed to the pack's adapter in memory) is shown as text."""
+    tail = "; this envctl reads schemaVersion 2 only: re-render it with this envctl (`envctl plan STACK --format json`)"
+    assert (
+        conventions.plan_version_refusal({"schemaVersion": "v" * 60}) == f'the plan has schemaVersion "{"v" * 39}{tail}'
+    )
+    assert conventions.plan_version_refusal({"schemaVersion": {2}}) == f'the plan has schemaVersion "{{2}}"{tail}'
