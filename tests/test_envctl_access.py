@@ -374,6 +374,17 @@ def test_grants_are_action_on_store_lines_with_conditions_and_denials_marked() -
         "deny s3:PutObject on arn:aws:s3:::elsewhere",
         "trusts arn:aws:iam::123456789012:role/platform-api-prod",
     }
+    # A statement without Action or Resource names no grant line (the policy rule refuses
+    # NotAction and NotResource: policies/rules_access.py).
+    policy["inputs"]["policy"] = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+                {"Effect": "Allow", "Action": "s3:*"},
+            ]
+        }
+    )
+    assert access.grants(plan) == {"trusts arn:aws:iam::123456789012:role/platform-api-prod"}
 
 
 def test_the_access_change_section_lists_removals_then_additions() -> None:
@@ -395,6 +406,7 @@ def test_the_matrix_evaluates_a_key_action_as_made_through_s3_in_the_keys_region
     key = next(st for st in document["Statement"] if st["Sid"] == "ProdKey")
     cell = next(c for c in access.matrix([plan]).cells if c.store == "encryption key")
     assert cell.allowed == sorted(key["Action"])  # through S3 in ap-northeast-2, as the condition names
+    assert cell.arn == plan["outputs"]["kmsKeyArn"]
     key["Condition"] = {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}
     policy["inputs"]["policy"] = json.dumps(document)
     cell = next(c for c in access.matrix([plan]).cells if c.store == "encryption key")
