@@ -173,6 +173,10 @@ def test_what_a_rendering_lacks_falls_back_or_is_left_out() -> None:
     assert sorted(env.stores) == ["API key", "tables (credentials)", "users"]  # dev has no key of its own
     del role["arn"]
     assert access.env_access(plan).role_arn == ""
+    del plan["outputs"]  # a plan saved without outputs: the role's documents are still read
+    env = access.env_access(plan)
+    assert (env.env, env.region, env.role_arn, env.stores) == ("dev", "", "", {})
+    assert env.permissions == json.loads(_only(plan, ROLE_POLICY)["inputs"]["policy"])
 
 
 @pytest.mark.parametrize(
