@@ -140,6 +140,8 @@ def test_every_evaluated_action_is_an_iam_action_and_no_probe_is_granted() -> No
 def test_a_rendering_becomes_its_role_documents_and_its_stores_arns() -> None:
     plan = load_plan("prod")
     out = plan["outputs"]
+    # What the stack exports wins over the plan's own records: the name, and the role's ARN.
+    plan["stack"], out["runtimeRoleArn"] = "prod-saved", out["runtimeRoleArn"] + "-as-exported"
     role, policy = _only(plan, ROLE), _only(plan, ROLE_POLICY)
     cluster = _only(plan, conventions.SCHEMA_ROLE)["inputs"]["executor"]["clusterArn"]
     env = access.env_access(plan)
@@ -173,6 +175,10 @@ def test_what_a_rendering_lacks_falls_back_or_is_left_out() -> None:
     assert sorted(env.stores) == ["API key", "tables (credentials)", "users"]  # dev has no key of its own
     del role["arn"]
     assert access.env_access(plan).role_arn == ""
+    del plan["outputs"]  # a plan saved without outputs: the role's documents are still read
+    env = access.env_access(plan)
+    assert (env.env, env.region, env.role_arn, env.stores) == ("dev", "", "", {})
+    assert env.permissions == json.loads(_only(plan, ROLE_POLICY)["inputs"]["policy"])
 
 
 @pytest.mark.parametrize(
@@ -293,8 +299,14 @@ def test_the_json_names_the_evaluator_each_role_and_each_cell() -> None:
     }
 
 
+TWO_PRINCIPALS = {
+    "Statement": [{"Principal": {"AWS": ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/b"]}}]
+}
+
+
 def test_the_markdown_lists_the_roles_then_every_cell() -> None:
     dev = access.env_access(load_plan("dev"))
+    dev.trust = TWO_PRINCIPALS
     cells = [_cell("dev", "dev", ["a", "b"]), _cell("dev", "dev", []), _cell("dev", "dev", ["c"], shared=True)]
     assert access.matrix_markdown(access.Matrix(roles=[dev], cells=cells)) == (
         "### envstack access matrix of dev: no role reaches another environment's resources"
@@ -302,7 +314,7 @@ def test_the_markdown_lists_the_roles_then_every_cell() -> None:
         "\n"
         "| environment | role | trusts | max session |\n"
         "|---|---|---|---|\n"
-        f"| dev | `{dev.role_arn}` | {', '.join(f'`{p}`' for p in dev.principals)} | 3600 s |\n"
+        f"| dev | `{dev.role_arn}` | `arn:aws:iam::123456789012:role/a`, `arn:aws:iam::123456789012:role/b` | 3600 s |\n"
         "\n"
         "| role of | on | store | allowed actions |\n"
         "|---|---|---|---|\n"
@@ -316,15 +328,31 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
     dev = access.env_access(load_plan("dev"))
     bounded = access.env_access(load_plan("prod"))
     bounded.boundary, bounded.max_session = "arn:aws:iam::123456789012:policy/boundary", None
+    bounded.trust = TWO_PRINCIPALS
     m = access.Matrix(roles=[dev, bounded], cells=[_cell("dev", "prod", ["c"], shared=True)])
     console = Console(width=400, record=True)
     console.print(access.matrix_table(m))
-    lines = [line.rstrip() for line in console.export_text().splitlines()]
-    assert lines[0] == "runtime roles"
+    raw = console.export_text().splitlines()
+    lines = [line.rstrip() for line in raw]
+    borders = [i for i, line in enumerate(raw) if line.startswith("┏")]
+    end_of_roles = next(i for i, line in enumerate(raw) if line.startswith("└"))
+    titles = [raw[: borders[0]], raw[end_of_roles + 1 : borders[1]]]
+    for title, border in zip(titles, borders, strict=True):  # at the left of the table's full width
+        assert title and all(line == line.rstrip().ljust(len(raw[border])) for line in title), title
+    assert [" ".join(line.strip() for line in title) for title in titles] == [
+        "runtime roles",
+        "access matrix of dev, prod: no role reaches another environment's resources (evaluated by moto's IAM policy engine)",
+    ]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
     assert rows == [
         ["dev", dev.role_arn, ", ".join(dev.principals), "3600 s", "-"],
-        ["prod", bounded.role_arn, ", ".join(bounded.principals), "-", "arn:aws:iam::123456789012:policy/boundary"],
+        [
+            "prod",
+            bounded.role_arn,
+            "arn:aws:iam::123456789012:role/a, arn:aws:iam::123456789012:role/b",
+            "-",
+            "arn:aws:iam::123456789012:policy/boundary",
+        ],
         ["dev", "prod", "users", "c (shared cluster: isolation is the credentials secret)"],
     ]
     headers = [[h.strip() for h in line.split("┃")[1:-1]] for line in lines if line.startswith("┃")]
@@ -332,7 +360,6 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
         ["environment", "role", "trusts", "max session", "boundary"],
         ["role of", "on", "store", "allowed actions"],
     ]
-    assert "access matrix of dev, prod: no role reaches another environment's resources" in lines
 
 
 # --- the review comment's section ---------------------------------------------------------------
@@ -353,6 +380,17 @@ def test_grants_are_action_on_store_lines_with_conditions_and_denials_marked() -
         "deny s3:PutObject on arn:aws:s3:::elsewhere",
         "trusts arn:aws:iam::123456789012:role/platform-api-prod",
     }
+    # A statement without Action or Resource names no grant line (the policy rule refuses
+    # NotAction and NotResource: policies/rules_access.py).
+    policy["inputs"]["policy"] = json.dumps(
+        {
+            "Statement": [
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+                {"Effect": "Allow", "Action": "s3:*"},
+            ]
+        }
+    )
+    assert access.grants(plan) == {"trusts arn:aws:iam::123456789012:role/platform-api-prod"}
 
 
 def test_the_access_change_section_lists_removals_then_additions() -> None:
@@ -365,3 +403,17 @@ def test_the_access_change_section_lists_removals_then_additions() -> None:
         "| **added** | allow b on users |\n"
         "| **added** | trusts x |\n"
     )
+
+
+def test_the_matrix_evaluates_a_key_action_as_made_through_s3_in_the_keys_region() -> None:
+    plan = load_plan("prod")
+    policy = _only(plan, ROLE_POLICY)
+    document = json.loads(policy["inputs"]["policy"])
+    key = next(st for st in document["Statement"] if st["Sid"] == "ProdKey")
+    cell = next(c for c in access.matrix([plan]).cells if c.store == "encryption key")
+    assert cell.allowed == sorted(key["Action"])  # through S3 in ap-northeast-2, as the condition names
+    assert cell.arn == plan["outputs"]["kmsKeyArn"]
+    key["Condition"] = {"StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}}
+    policy["inputs"]["policy"] = json.dumps(document)
+    cell = next(c for c in access.matrix([plan]).cells if c.store == "encryption key")
+    assert cell.allowed == []  # granted only through Secrets Manager: not through S3
