@@ -17,6 +17,7 @@ from components.sql import (
     Statement,
     create_plan,
     database_lock,
+    disable_provisioner_plan,
     environment_lock,
     hand_over_plan,
     provisioner_plan,
@@ -234,6 +235,7 @@ def render_plans() -> str:
         ("teardown", teardown_plan(layout)),
         ("provisioner", provisioner_plan("envstack", "pw", salt=SALT)),
         ("hand-over", hand_over_plan(layout)),
+        ("disable-provisioner", disable_provisioner_plan()),
     )
     for name, plan in plans:
         for number, statement in enumerate(plan, 1):
