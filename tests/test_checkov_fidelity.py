@@ -20,6 +20,7 @@ import pytest
 from components.config import parse_config
 from envctl import pr
 from envctl.render import render, render_config
+from envctl.stackfiles import project_config
 from envctl.terraform_plan import export
 from tests.conftest import ROOT
 
@@ -42,7 +43,7 @@ def checkov() -> Path:
 def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("exports")
     renderings = [render(s) for s in ("dev", "staging", "prod")]
-    config = pr.pr_config(7, "organization/envstack/staging")["config"]
+    config = {**project_config(), **pr.pr_config(7, "organization/envstack/staging")["config"]}
     renderings.append(render_config("pr-7", config, [], parse_config(config, "pr-7")))
     paths = {}
     for r in renderings:

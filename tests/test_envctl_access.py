@@ -18,7 +18,7 @@ from components.access import STATEMENTS
 from envctl import access
 from envctl.cli import app
 from envctl.render import load_plan
-from tests.conftest import REGION, runner
+from tests.conftest import PROJECT_DEFAULTS, REGION, runner
 
 ROLE = conventions.ROLE
 ROLE_POLICY = conventions.ROLE_POLICY
@@ -148,7 +148,8 @@ def test_a_rendering_becomes_its_role_documents_and_its_stores_arns() -> None:
     assert (env.env, env.region, env.role_arn) == ("prod", REGION, out["runtimeRoleArn"])
     assert env.permissions == json.loads(policy["inputs"]["policy"])
     assert env.trust == json.loads(role["inputs"]["assumeRolePolicy"])
-    assert (env.max_session, env.boundary) == (3600, None)
+    assert (env.max_session, env.boundary) == (3600, role["inputs"]["permissionsBoundary"])
+    assert env.boundary == PROJECT_DEFAULTS["envstack:permissionsBoundary"]  # the mandatory boundary, from Pulumi.yaml
     assert env.stores == {
         "files (bucket)": out["bucketArn"],
         "files (objects)": f"{out['bucketArn']}/{access.OBJECT_KEY}",
@@ -345,7 +346,7 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
     ]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
     assert rows == [
-        ["dev", dev.role_arn, ", ".join(dev.principals), "3600 s", "-"],
+        ["dev", dev.role_arn, ", ".join(dev.principals), "3600 s", PROJECT_DEFAULTS["envstack:permissionsBoundary"]],
         [
             "prod",
             bounded.role_arn,
