@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws_regions
+from components.aws_facts import aws_regions
+from components.config import KNOWN_KEYS, EnvType, StackConfig
 from components.config import parse_config as parse_merged
+from components.config_errors import ConfigError
 from components.names import NAME_MAX
 from components.naming import kms_alias, parse_stem, pg_identifier, private_cluster_identifier, resource_name, stem
 from tests.conftest import PROJECT_DEFAULTS, UNSET, over_defaults

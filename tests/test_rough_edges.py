@@ -282,8 +282,8 @@ def test_pr_config_write_keeps_a_hand_edited_file(tmp_path: Path, monkeypatch: p
         (["nope"], "envctl: No such command 'nope'. (see `envctl --help`)"),
         (
             ["plan", "dev", "--format", "yaml"],
-            "envctl: Invalid value for '--format' / '-f': 'yaml' is not one of 'text', 'json', 'markdown', 'tree'. "
-            "(see `envctl plan --help`)",
+            "envctl: Invalid value for '--format' / '-f': 'yaml' is not one of 'text', 'json', 'markdown', 'tree', "
+            "'terraform-plan'. (see `envctl plan --help`)",
         ),
     ],
 )
