@@ -5,9 +5,9 @@ config -> regional provider -> Environment -> exports. Everything else lives in 
 
 import pulumi
 
-from components.config import load_stack_config
 from components.environment import Environment, EnvironmentArgs
 from components.provider import regional_provider
+from components.pulumi_runtime import load_stack_config
 
 config = load_stack_config()  # validated before any resource is declared
 provider = regional_provider(config, pulumi.get_stack())

@@ -1,27 +1,38 @@
 """The stack config contract: every key a user sets with `pulumi config set`.
 
 This module is the one place that knows the config keys, their types, their defaults and
-the rules between them. The program (`load_stack_config`) and `envctl` (every command that
-renders a stack) validate through `parse_config`, so a bad config is refused the same way in
-both, before any resource is declared. The policy pack does not read the config: it judges
+the rules between them. The program (components/pulumi_runtime.py) and `envctl` (every command
+that renders a stack) validate through `parse_config`, so a bad config is refused the same way
+in both, before any resource is declared. The policy pack does not read the config: it judges
 what the program declares, which only a valid config can produce. docs/reference.md is
-generated from the fields below.
+generated from the fields below. The refusals' wording is components/config_errors.py's; the
+AWS facts (regions, partitions, ARNs) are components/aws_facts.py's.
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from components.aws_facts import (
+    ACCOUNT_ID,
+    arn_fields,
+    aws_regions,
+    boundary_arn,
+    is_cluster_arn,
+    is_policy_arn,
+    is_role_arn,
+    is_secret_arn,
+    parse_arn,
+    region_partition,
+)
+from components.config_errors import NOT_SET, ConfigError, Contract, KeyRuleError, decode_json
 from components.conventions import PULUMI_PROJECT
-from components.names import BOUNDARY_PATH, DATABASE, DEFAULT_PROJECT, NAME_MAX, boundary_policy_name, is_valid_name
+from components.names import DATABASE, DEFAULT_PROJECT, NAME_MAX, is_valid_name
 
 # NAME_PATTERN and NAME_MAX (environment and cluster assignment names) belong to the name
 # grammar: import them from components.names.
@@ -30,27 +41,17 @@ NAME_ALLOWED = (
     "characters, no trailing or doubled '-'"
 )
 
-# A project other than the default one is part of every physical name (naming.py); the
+# A project other than the default one is part of every physical name (names.py); the
 # longest name, a log bucket `envstack-<n>-<project>-<env>-files-logs-<7>`, fits S3's 63
 # characters when project and environment names together take at most this many.
 PROJECT_NAME_BUDGET = 31
 
-CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:(?P<region>[a-z0-9-]+):\d{12}:cluster:(?P<id>[a-z][a-z0-9-]*)$")
-SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:(?P<region>[a-z0-9-]+):\d{12}:secret:[\w/+=.@!-]+$")
 STACK_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 # RDS: a DB subnet group name is at most 255 letters, digits, periods, underscores, spaces or hyphens.
 SUBNET_GROUP = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,254}$")
 SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-# IAM ARNs of the access boundary (components/access.py): path segments and names as IAM allows.
-_IAM_NAME = r"(?:/[\w+=,.@-]+)*/[\w+=,.@-]+"
-IAM_ROLE_ARN = re.compile(rf"^arn:(?P<partition>aws[a-z-]*):iam::\d{{12}}:role{_IAM_NAME}$")
-IAM_POLICY_ARN = re.compile(rf"^arn:(?P<partition>aws[a-z-]*):iam::(?:\d{{12}}|aws):policy{_IAM_NAME}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 # Where the account id of these ARNs comes from: `aws sts get-caller-identity --query Account`.
 ACCOUNT_HINT = "<account> from `aws sts get-caller-identity --query Account`"
-
-
-_NOT_SET = object()  # marks a key that is not set, as opposed to one set to null
 
 
 class EnvType(StrEnum):
@@ -60,30 +61,6 @@ class EnvType(StrEnum):
     STAGING = "staging"
     PROD = "prod"
     CUSTOM = "custom"
-
-
-@cache
-def _endpoints() -> Any:
-    """botocore's endpoint data, read once."""
-    from botocore.loaders import Loader
-
-    return Loader().load_data("endpoints")
-
-
-def aws_regions() -> frozenset[str]:
-    """Every region code botocore knows, across all AWS partitions.
-
-    botocore's endpoint data is the maintained list of regions; reading it keeps this
-    project from carrying a hand-written copy that goes stale.
-    """
-    return frozenset(region for partition in _endpoints()["partitions"] for region in partition["regions"])
-
-
-def region_partition(region: str) -> str:
-    """The AWS partition (`aws`, `aws-cn`, `aws-us-gov`, ...) that botocore files `region` under."""
-    # only called with a validated region, one that botocore files under a partition
-    partition: str = next(p["partition"] for p in _endpoints()["partitions"] if region in p["regions"])
-    return partition
 
 
 def _check_name(value: str) -> str:
@@ -110,16 +87,23 @@ class Network(_Strict):
     @field_validator("subnet_group")
     @classmethod
     def _subnet_group(cls, value: str | None) -> str | None:
-        return _check_subnet_group(value)
+        if value is not None and not SUBNET_GROUP.match(value):
+            raise ValueError("a DB subnet group name: up to 255 letters, digits, '.', '_', ' ' or '-'")
+        return value
 
     @field_validator("security_group_ids")
     @classmethod
     def _security_groups(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_security_groups(value)
+        bad = [v for v in value if not SECURITY_GROUP_ID.match(v)]
+        if bad:
+            raise ValueError(f"security group IDs such as sg-0123456789abcdef0 (not {bad[0]!r})")
+        return value
 
     @model_validator(mode="after")
     def _not_empty(self) -> Network:
-        return _check_network_not_empty(self)
+        if self.subnet_group is None and not self.security_group_ids:
+            raise ValueError("at least one of 'subnetGroup' or 'securityGroupIds'")
+        return self
 
 
 class ClusterAssignment(_Strict):
@@ -151,7 +135,11 @@ class ClusterAssignment(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _network_moved(cls, data: Any) -> Any:
-        return _check_network_moved(data)
+        if isinstance(data, Mapping):
+            for key in ("subnetGroup", "securityGroupIds"):
+                if key in data:
+                    raise KeyRuleError(f"envstack:cluster.{key}", data[key], f"set it as envstack:network.{key}")
+        return data
 
     @field_validator("name")
     @classmethod
@@ -161,26 +149,39 @@ class ClusterAssignment(_Strict):
     @field_validator("stack")
     @classmethod
     def _stack(cls, value: str | None) -> str | None:
-        return _check_stack_ref(value)
+        if value is not None and not STACK_REF.match(value):
+            raise ValueError("a fully qualified stack name 'org/project/stack'")
+        return value
 
     @field_validator("arn")
     @classmethod
     def _arn(cls, value: str | None) -> str | None:
-        return _check_cluster_arn(value)
+        if value is not None and not is_cluster_arn(value):
+            raise ValueError("an RDS cluster ARN 'arn:aws:rds:<region>:<account>:cluster:<id>'")
+        return value
 
     @field_validator("secret_arn")
     @classmethod
     def _secret_arn(cls, value: str | None) -> str | None:
-        return _check_secret_arn(value)
+        if value is not None and not is_secret_arn(value):
+            raise ValueError("a Secrets Manager ARN 'arn:aws:secretsmanager:<region>:<account>:secret:<name>'")
+        return value
 
     @model_validator(mode="after")
     def _one_way_to_reach(self) -> ClusterAssignment:
-        return _check_one_way_to_reach(self)
+        ways = [w for w, on in (("create", self.create), ("stack", self.stack), ("arn", self.arn)) if on]
+        if len(ways) != 1:
+            raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
+        if self.arn and not (self.secret_arn and self.endpoint):
+            raise ValueError("'arn' needs 'secretArn' (the provisioner login's secret) and 'endpoint' beside it")
+        if not self.create and self.max_capacity:
+            raise ValueError("'maxCapacity' only with 'create: true'")
+        return self
 
     @property
     def mode(self) -> str:
         """How the stack reaches the cluster: `create`, `stack` or `arn`."""
-        return _cluster_mode(self)
+        return "create" if self.create else "stack" if self.stack else "arn"
 
 
 class StackConfig(_Strict):
@@ -275,7 +276,9 @@ class StackConfig(_Strict):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        return _check_region(value)
+        if value not in aws_regions():
+            raise ValueError("an AWS region code such as ap-northeast-2 or us-east-1")
+        return value
 
     @field_validator("name", "project")
     @classmethod
@@ -285,259 +288,132 @@ class StackConfig(_Strict):
     @field_validator("platform_principals")
     @classmethod
     def _principals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_principals(value)
+        for arn in value:
+            if "*" in arn:
+                raise ValueError(f"never a wildcard principal ({arn!r}): list the platform's IAM role ARNs")
+            if not is_role_arn(arn):
+                raise ValueError(f"IAM role ARNs 'arn:aws:iam::<account>:role/<name>' ({arn!r} is not one)")
+        if len(set(value)) != len(value):
+            raise ValueError("each IAM role ARN once")
+        return value
 
     @field_validator("permissions_boundary")
     @classmethod
     def _boundary(cls, value: str) -> str:
-        return _check_boundary(value)
+        if not is_policy_arn(value):
+            raise ValueError(f"an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>', {ACCOUNT_HINT}")
+        return value
 
     @field_validator("deploy_role_arn")
     @classmethod
     def _deploy_role(cls, value: str | None) -> str | None:
-        return _check_deploy_role(value)
+        if value is not None and not is_role_arn(value):
+            raise ValueError(f"an IAM role ARN 'arn:aws:iam::<account>:role/<name>', {ACCOUNT_HINT}")
+        return value
 
     @model_validator(mode="after")
     def _cluster_rules(self) -> StackConfig:
-        return _check_cluster_rules(self)
+        if self.type is EnvType.DEV and self.cluster is not None:
+            raise KeyRuleError(
+                "envstack:cluster",
+                self.cluster.model_dump(by_alias=True, exclude_defaults=True),
+                "no cluster on a dev environment: dev keeps its tables on a private cluster of its own",
+            )
+        if self.type is not EnvType.DEV and self.cluster is None:
+            allowed = f"a cluster assignment, required for type {self.type.value}"
+            raise KeyRuleError("envstack:cluster", NOT_SET, allowed)
+        if self.cluster is not None:
+            if self.cluster.create and self.type is EnvType.CUSTOM:
+                raise KeyRuleError(
+                    "envstack:cluster.create",
+                    True,
+                    "a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one",
+                )
+            arn = parse_arn(self.cluster.arn or "")
+            if arn and arn.region != self.region:
+                raise KeyRuleError(
+                    "envstack:cluster.arn", self.cluster.arn, f"a cluster in the environment's region {self.region}"
+                )
+        if self.network is not None and not self.creates_cluster:
+            raise KeyRuleError(
+                "envstack:network",
+                self.network.model_dump(by_alias=True, exclude_defaults=True),
+                "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
+                "this stack attaches to one",
+            )
+        if self.api_key_retiring is not None and self.api_key_retiring != self.api_key_version - 1:
+            raise KeyRuleError(
+                "envstack:apiKeyRetiring",
+                self.api_key_retiring,
+                f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
+                f"({self.api_key_version - 1}), or unset",
+            )
+        if self.project != DEFAULT_PROJECT and len(self.project) + len(self.name) > PROJECT_NAME_BUDGET:
+            raise KeyRuleError(
+                "envstack:project",
+                self.project,
+                f"a project name that, with the environment's name '{self.name}', takes at most "
+                f"{PROJECT_NAME_BUDGET} characters (at most {PROJECT_NAME_BUDGET - len(self.name)} here)",
+            )
+        if self.confirm_deletion is not None and self.confirm_deletion != self.name:
+            raise KeyRuleError(
+                "envstack:confirmDeletion",
+                self.confirm_deletion,
+                f"exactly the environment's name '{self.name}', or unset",
+            )
+        return self
 
     @model_validator(mode="after")
     def _access_rules(self) -> StackConfig:
-        return _check_access_rules(self)
+        from components.settings import settings_for  # settings reads this module's StackConfig
+
+        partition = region_partition(self.region)
+        if not self.platform_principals:
+            raise KeyRuleError(
+                "envstack:platformPrincipals",
+                NOT_SET,
+                "the IAM role ARNs that may assume the runtime role, required for every type "
+                "(no runtime role trusts an account root); set them once for the project in Pulumi.yaml",
+            )
+        if self.deploy_role_arn is None and settings_for(self).customer_managed_key:
+            raise KeyRuleError(
+                "envstack:deployRoleArn",
+                NOT_SET,
+                f"the CI deploy role's ARN, required where a key is created (a {self.type.value} stack): "
+                "its key policy names it; set it once for the project in Pulumi.yaml",
+            )
+        for key, arns in (
+            ("envstack:platformPrincipals", self.platform_principals),
+            ("envstack:permissionsBoundary", (self.permissions_boundary,)),
+            ("envstack:deployRoleArn", (self.deploy_role_arn,) if self.deploy_role_arn else ()),
+        ):
+            foreign = [a for a in arns if arn_fields(a).partition != partition]
+            if foreign:
+                raise KeyRuleError(key, foreign[0], f"ARNs of partition {partition}, the partition of {self.region}")
+        account = arn_fields(self.permissions_boundary).account
+        if not ACCOUNT_ID.match(account) or self.permissions_boundary != boundary_arn(partition, account, self.project):
+            raise KeyRuleError(
+                "envstack:permissionsBoundary",
+                self.permissions_boundary,
+                f"the boundary policy of project {self.project}, {boundary_arn(partition, '<account>', self.project)} "
+                f"({ACCOUNT_HINT}; `envctl iam-policy boundary` prints it)",
+            )
+        return self
 
     @property
     def creates_cluster(self) -> bool:
         """True for dev (its private cluster) and for a stack whose assignment says `create: true`."""
-        return _creates_cluster(self)
+        return self.cluster is None or self.cluster.create
 
     @property
     def deletion_confirmed(self) -> bool:
         """True once the user set `envstack:confirmDeletion` to this environment's name."""
-        return _deletion_confirmed(self)
-
-
-# The rules behind the validators above, as plain functions: mutmut 3 does not mutate decorated
-# functions, so the contract's logic lives here and each validator is one call.
-
-
-def _check_subnet_group(value: str | None) -> str | None:
-    if value is not None and not SUBNET_GROUP.match(value):
-        raise ValueError("a DB subnet group name: up to 255 letters, digits, '.', '_', ' ' or '-'")
-    return value
-
-
-def _check_security_groups(value: tuple[str, ...]) -> tuple[str, ...]:
-    bad = [v for v in value if not SECURITY_GROUP_ID.match(v)]
-    if bad:
-        raise ValueError(f"security group IDs such as sg-0123456789abcdef0 (not {bad[0]!r})")
-    return value
-
-
-def _check_network_not_empty(network: Network) -> Network:
-    if network.subnet_group is None and not network.security_group_ids:
-        raise ValueError("at least one of 'subnetGroup' or 'securityGroupIds'")
-    return network
-
-
-def _check_network_moved(data: Any) -> Any:
-    if isinstance(data, Mapping):
-        for key in ("subnetGroup", "securityGroupIds"):
-            if key in data:
-                raise _KeyError(f"envstack:cluster.{key}", data[key], f"set it as envstack:network.{key}")
-    return data
-
-
-def _check_stack_ref(value: str | None) -> str | None:
-    if value is not None and not STACK_REF.match(value):
-        raise ValueError("a fully qualified stack name 'org/project/stack'")
-    return value
-
-
-def _check_cluster_arn(value: str | None) -> str | None:
-    if value is not None and not CLUSTER_ARN.match(value):
-        raise ValueError("an RDS cluster ARN 'arn:aws:rds:<region>:<account>:cluster:<id>'")
-    return value
-
-
-def _check_secret_arn(value: str | None) -> str | None:
-    if value is not None and not SECRET_ARN.match(value):
-        raise ValueError("a Secrets Manager ARN 'arn:aws:secretsmanager:<region>:<account>:secret:<name>'")
-    return value
-
-
-def _check_one_way_to_reach(cluster: ClusterAssignment) -> ClusterAssignment:
-    ways = [w for w, on in (("create", cluster.create), ("stack", cluster.stack), ("arn", cluster.arn)) if on]
-    if len(ways) != 1:
-        raise ValueError(f"exactly one of 'create: true', 'stack' or 'arn' (got {', '.join(ways) or 'none'})")
-    if cluster.arn and not (cluster.secret_arn and cluster.endpoint):
-        raise ValueError("'arn' needs 'secretArn' (the provisioner login's secret) and 'endpoint' beside it")
-    if not cluster.create and cluster.max_capacity:
-        raise ValueError("'maxCapacity' only with 'create: true'")
-    return cluster
-
-
-def _cluster_mode(cluster: ClusterAssignment) -> str:
-    return "create" if cluster.create else "stack" if cluster.stack else "arn"
-
-
-def _check_region(value: str) -> str:
-    if value not in aws_regions():
-        raise ValueError("an AWS region code such as ap-northeast-2 or us-east-1")
-    return value
-
-
-def _check_principals(value: tuple[str, ...]) -> tuple[str, ...]:
-    for arn in value:
-        if "*" in arn:
-            raise ValueError(f"never a wildcard principal ({arn!r}): list the platform's IAM role ARNs")
-        if not IAM_ROLE_ARN.match(arn):
-            raise ValueError(f"IAM role ARNs 'arn:aws:iam::<account>:role/<name>' ({arn!r} is not one)")
-    if len(set(value)) != len(value):
-        raise ValueError("each IAM role ARN once")
-    return value
-
-
-def _check_boundary(value: str) -> str:
-    if not IAM_POLICY_ARN.match(value):
-        raise ValueError(f"an IAM managed policy ARN 'arn:aws:iam::<account>:policy/<name>', {ACCOUNT_HINT}")
-    return value
-
-
-def _check_deploy_role(value: str | None) -> str | None:
-    if value is not None and not IAM_ROLE_ARN.match(value):
-        raise ValueError(f"an IAM role ARN 'arn:aws:iam::<account>:role/<name>', {ACCOUNT_HINT}")
-    return value
-
-
-def boundary_arn(partition: str, account: str, project: str) -> str:
-    """The ARN `envstack:permissionsBoundary` must hold: the boundary policy of `project`."""
-    return f"arn:{partition}:iam::{account}:policy{BOUNDARY_PATH}{boundary_policy_name(project)}"
-
-
-def _check_cluster_rules(config: StackConfig) -> StackConfig:
-    if config.type is EnvType.DEV and config.cluster is not None:
-        raise _KeyError(
-            "envstack:cluster",
-            config.cluster.model_dump(by_alias=True, exclude_defaults=True),
-            "no cluster on a dev environment: dev keeps its tables on a private cluster of its own",
-        )
-    if config.type is not EnvType.DEV and config.cluster is None:
-        raise _KeyError("envstack:cluster", _NOT_SET, f"a cluster assignment, required for type {config.type.value}")
-    if config.cluster is not None:
-        if config.cluster.create and config.type is EnvType.CUSTOM:
-            raise _KeyError(
-                "envstack:cluster.create",
-                True,
-                "a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one",
-            )
-        match = CLUSTER_ARN.match(config.cluster.arn or "")
-        if match and match["region"] != config.region:
-            raise _KeyError(
-                "envstack:cluster.arn", config.cluster.arn, f"a cluster in the environment's region {config.region}"
-            )
-    if config.network is not None and not config.creates_cluster:
-        raise _KeyError(
-            "envstack:network",
-            config.network.model_dump(by_alias=True, exclude_defaults=True),
-            "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
-            "this stack attaches to one",
-        )
-    if config.api_key_retiring is not None and config.api_key_retiring != config.api_key_version - 1:
-        raise _KeyError(
-            "envstack:apiKeyRetiring",
-            config.api_key_retiring,
-            f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
-            f"({config.api_key_version - 1}), or unset",
-        )
-    if config.project != DEFAULT_PROJECT and len(config.project) + len(config.name) > PROJECT_NAME_BUDGET:
-        raise _KeyError(
-            "envstack:project",
-            config.project,
-            f"a project name that, with the environment's name '{config.name}', takes at most "
-            f"{PROJECT_NAME_BUDGET} characters (at most {PROJECT_NAME_BUDGET - len(config.name)} here)",
-        )
-    if config.confirm_deletion is not None and config.confirm_deletion != config.name:
-        raise _KeyError(
-            "envstack:confirmDeletion",
-            config.confirm_deletion,
-            f"exactly the environment's name '{config.name}', or unset",
-        )
-    return config
-
-
-def _check_access_rules(config: StackConfig) -> StackConfig:
-    from components.settings import settings_for  # settings reads this module's StackConfig
-
-    partition = region_partition(config.region)
-    if not config.platform_principals:
-        raise _KeyError(
-            "envstack:platformPrincipals",
-            _NOT_SET,
-            "the IAM role ARNs that may assume the runtime role, required for every type "
-            "(no runtime role trusts an account root); set them once for the project in Pulumi.yaml",
-        )
-    if config.deploy_role_arn is None and settings_for(config).customer_managed_key:
-        raise _KeyError(
-            "envstack:deployRoleArn",
-            _NOT_SET,
-            f"the CI deploy role's ARN, required where a key is created (a {config.type.value} stack): "
-            "its key policy names it; set it once for the project in Pulumi.yaml",
-        )
-    for key, arns in (
-        ("envstack:platformPrincipals", config.platform_principals),
-        ("envstack:permissionsBoundary", (config.permissions_boundary,)),
-        ("envstack:deployRoleArn", (config.deploy_role_arn,) if config.deploy_role_arn else ()),
-    ):
-        foreign = [a for a in arns if a.split(":")[1] != partition]
-        if foreign:
-            raise _KeyError(key, foreign[0], f"ARNs of partition {partition}, the partition of {config.region}")
-    account = config.permissions_boundary.split(":")[4]
-    if not ACCOUNT_ID.match(account) or config.permissions_boundary != boundary_arn(partition, account, config.project):
-        raise _KeyError(
-            "envstack:permissionsBoundary",
-            config.permissions_boundary,
-            f"the boundary policy of project {config.project}, {boundary_arn(partition, '<account>', config.project)} "
-            f"({ACCOUNT_HINT}; `envctl iam-policy boundary` prints it)",
-        )
-    return config
-
-
-def _creates_cluster(config: StackConfig) -> bool:
-    return config.cluster is None or config.cluster.create
-
-
-def _deletion_confirmed(config: StackConfig) -> bool:
-    return config.confirm_deletion == config.name
-
-
-class _KeyError(ValueError):
-    """A cross-key rule failed: carries the key at fault, since pydantic cannot know it."""
-
-    def __init__(self, key: str, got: Any, allowed: str) -> None:
-        super().__init__(allowed)
-        self.key, self.got, self.allowed = key, got, allowed
-
-
-class ConfigError(Exception):
-    """A stack config was refused. `problems` holds (key, got, allowed) per problem."""
-
-    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
-        self.problems = problems
-        lines = [f"{key}: got {got}; allowed: {allowed}" for key, got, allowed in problems]
-        super().__init__("invalid stack config\n  " + "\n  ".join(lines))
-
-    @property
-    def keys(self) -> list[str]:
-        return _problem_keys(self.problems)
-
-
-def _problem_keys(problems: list[tuple[str, str, str]]) -> list[str]:
-    return [key for key, _, _ in problems]
+        return self.confirm_deletion == self.name
 
 
 # Keys whose values are objects (Pulumi hands them to the program as JSON text), with what
 # each object is called and its model, for the message that refuses an unknown key in it.
-_OBJECT_FIELDS: dict[str, tuple[str, type[_Strict]]] = {
+_OBJECT_FIELDS: dict[str, tuple[str, type[BaseModel]]] = {
     "envstack:cluster": ("cluster assignment", ClusterAssignment),
     "envstack:network": ("network", Network),
 }
@@ -548,77 +424,7 @@ LIST_KEYS = {"envstack:platformPrincipals"}
 KNOWN_KEYS = tuple(
     field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
 )
-
-
-def _show(value: Any) -> str:
-    if value is _NOT_SET:
-        return "nothing (the key is not set)"
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-# What each of pydantic's type errors means, in the contract's words (never pydantic's own).
-_SHAPES = {
-    "string_type": "a string",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "list_type": "a list",
-    "tuple_type": "a list",
-    "dict_type": "an object",
-    "model_type": "an object",
-    "model_attributes_type": "an object",
-}
-
-
-def _field(loc: list[str]) -> Any:
-    """The model field at `loc` (a top-level key, or a key of an object-valued key), or None."""
-    model: type[_Strict] | None = StackConfig if len(loc) == 1 else _OBJECT_FIELDS.get(loc[0], (None, None))[1]
-    if model is None or len(loc) > 2:  # a key, or a key inside an object; not an item of a list
-        return None
-    return next((f for n, f in model.model_fields.items() if (f.alias or n) == loc[-1]), None)
-
-
-def _allowed_for(loc: list[str], error: Any) -> str:
-    key, kind, message = loc[0], error["type"], error["msg"]
-    if key == "envstack:type" and len(loc) == 1:
-        return "one of " + ", ".join(t.value for t in EnvType)
-    if kind == "missing":
-        return f"must be set ({_field(loc).description})"
-    if kind == "extra_forbidden":
-        if len(loc) == 1:
-            return f"no such key{_did_you_mean(key, KNOWN_KEYS)}; the envstack keys are " + ", ".join(KNOWN_KEYS)
-        what, model = _OBJECT_FIELDS[key]
-        fields = [f.alias or n for n, f in model.model_fields.items()]
-        return f"no such key{_did_you_mean(loc[-1], fields)}; the {what}'s keys are " + ", ".join(fields)
-    ctx = error.get("ctx") or {}
-    if kind in {"greater_than_equal", "less_than_equal"}:
-        shape = f"a whole number {'>=' if 'ge' in ctx else '<='} {ctx.get('ge', ctx.get('le'))}"
-    elif kind in _SHAPES:
-        shape = _SHAPES[kind]
-    else:
-        return str(message).removeprefix("Value error, ")
-    field = _field(loc)
-    return f"{shape} ({field.description})" if field is not None and field.description else shape
-
-
-def _did_you_mean(word: str, known: Iterable[str]) -> str:
-    """A close key, judged on the part after the namespace that every key shares (`envstack:foo`
-    is not close to `envstack:type`), else nothing."""
-    names = {key.rpartition(":")[2]: key for key in known}
-    close = difflib.get_close_matches(word.rpartition(":")[2], list(names), n=1)
-    return f" (did you mean {names[close[0]]}?)" if close else ""
-
-
-def _object(key: str, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except json.JSONDecodeError:
-        shape = "a list" if key in LIST_KEYS else "an object"
-        raise ConfigError([(key, _show(value), f"{shape}; set it with `pulumi config set --path`")]) from None
+_CONTRACT = Contract(StackConfig, _OBJECT_FIELDS, KNOWN_KEYS)
 
 
 def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
@@ -630,44 +436,12 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     data: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "aws:region" or key.startswith(f"{PULUMI_PROJECT}:"):
-            data[key] = _object(key, value) if key in OBJECT_KEYS | LIST_KEYS else value
+            structured = key in OBJECT_KEYS | LIST_KEYS
+            data[key] = decode_json(key, value, is_list=key in LIST_KEYS) if structured else value
     defaulted_name = "envstack:name" not in data
     data.setdefault("envstack:name", stack)
     try:
         return StackConfig.model_validate(data)
     except ValidationError as err:
-        problems: list[tuple[str, str, str]] = []
-        for e in err.errors():
-            loc = [str(p) for p in e["loc"]]
-            exc = (e.get("ctx") or {}).get("error")
-            if isinstance(exc, _KeyError):
-                problems.append((exc.key, _show(exc.got), exc.allowed))
-                continue
-            key = loc[0] + "".join(f".{p}" for p in loc[1:])
-            got = e["input"] if e["type"] != "missing" else _NOT_SET
-            allowed = _allowed_for(loc, e)
-            if key == "envstack:name" and defaulted_name:
-                allowed += f" (it defaulted to the stack name '{stack}'; set envstack:name)"
-            problems.append((key, _show(got), allowed))
-        raise ConfigError(problems) from None
-
-
-def raw_pulumi_config() -> dict[str, Any]:
-    """Every config value of the running Pulumi program, as `namespace:key` -> value.
-
-    Pulumi's SDK exposes single keys (`pulumi.Config.get`) but not the whole bag; reading
-    the bag is what lets unknown `envstack:` keys (typos) be refused instead of ignored.
-    """
-    from pulumi.runtime import config as runtime_config
-
-    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-
-
-def load_stack_config() -> StackConfig:
-    """The running stack's validated config; a bad config ends the program with one clean message."""
-    import pulumi
-
-    try:
-        return parse_config(raw_pulumi_config(), pulumi.get_stack())
-    except ConfigError as err:
-        raise pulumi.RunError(str(err)) from None
+        types = [t.value for t in EnvType]
+        raise ConfigError(_CONTRACT.problems(err, types, stack=stack, defaulted_name=defaulted_name)) from None

@@ -41,7 +41,7 @@ DEPLOY_ROLE_ACTIONS = (
 @dataclass(frozen=True)
 class EncryptionKeyArgs:
     env: str
-    partition: str  # config.region_partition of the stack's region
+    partition: str  # aws_facts.region_partition of the stack's region
     project: str = DEFAULT_PROJECT
     deploy_role_arn: str | None = None  # envstack:deployRoleArn, required by the config where a key is made
 

@@ -11,8 +11,9 @@ import pulumiverse_time
 from components import naming
 from components.access import Access, AccessArgs
 from components.api_key import ApiKey, ApiKeyArgs
+from components.aws_facts import region_partition
 from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
-from components.config import StackConfig, region_partition
+from components.config import StackConfig
 from components.conventions import CLOUD_PROVIDER
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs

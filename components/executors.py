@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from components.aws_facts import arn_fields
 from components.sql import Statement
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -57,7 +58,7 @@ class DataApiExecutor:
 
     @property
     def region(self) -> str:
-        return self.cluster_arn.split(":")[3]
+        return arn_fields(self.cluster_arn).region
 
     def client(self) -> Any:
         import boto3

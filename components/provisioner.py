@@ -25,8 +25,9 @@ from components.cluster import ClusterAttachment
 from components.conventions import PROVISIONER
 from components.names import PG_PROVISIONER, provisioner_secret_name
 from components.provider import child
+from components.pulumi_runtime import is_unknown
 from components.settings import TypeSettings
-from components.tables import PASSWORD_LENGTH, credentials_document, is_unknown, password_hash
+from components.tables import PASSWORD_LENGTH, credentials_document, password_hash
 from components.tags import TAG_PURPOSE
 
 REPLACE_ON = ("database", "clusterArn")  # another database or cluster: a login there, this one disabled

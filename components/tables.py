@@ -31,12 +31,12 @@ import pulumi
 import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_random as random
-from pulumi.runtime import rpc
 
 from components.cluster import ClusterAttachment
 from components.names import DEFAULT_PROJECT
 from components.naming import pg_identifier
 from components.provider import child
+from components.pulumi_runtime import is_unknown
 from components.settings import TypeSettings
 from components.tags import TAG_PURPOSE
 
@@ -45,14 +45,6 @@ PASSWORD_LENGTH = 40
 REPLACE_ON = ("env", "schema", "role", "database", "clusterArn")
 # Changing any of these is applied in place.
 IN_PLACE = ("connectionLimit", "deletionConfirmed", "deleteNeedsConfirmation", "envType", "executor")
-
-
-def is_unknown(value: Any) -> bool:
-    """Whether a value the engine hands to check or diff is, or holds, an unknown: during a
-    preview, an input that depends on a resource not created yet. The SDK's provider host
-    turns the wire sentinel (`rpc.UNKNOWN`, a fixed string) into `pulumi.output.Unknown`
-    objects; both count."""
-    return rpc.contains_unknowns(value) or value == rpc.UNKNOWN
 
 
 def password_hash(password: str) -> str:

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from components.config import NAME_ALLOWED, ConfigError, EnvType, StackConfig, parse_config
+from components.config import NAME_ALLOWED, EnvType, StackConfig, parse_config
+from components.config_errors import ConfigError
 from components.conventions import PULUMI_PROJECT
 from components.names import is_valid_name
 from components.settings import SETTINGS

@@ -42,7 +42,8 @@ from typing import Any
 
 from components import conventions, names
 from components.access import ROLE_PATH
-from components.config import parse_config, region_partition
+from components.aws_facts import arn_fields, region_partition
+from components.config import parse_config
 from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE
 from envctl import iam_boundary, pr
 from envctl.errors import FailureError, UsageError
@@ -216,7 +217,7 @@ def _cluster_of(rendering: Rendering) -> str | None:
     if cluster is None:
         return names.cluster_identifier(rendering.config.name, rendering.config.project)
     if cluster.arn:
-        return cluster.arn.rsplit(":", 1)[-1]
+        return arn_fields(cluster.arn).resource_id
     return cluster.name
 
 

@@ -30,7 +30,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import ConfigError, parse_config, region_partition
+from components.aws_facts import region_partition
+from components.config import parse_config
+from components.config_errors import ConfigError
 from envctl import pr
 from envctl.errors import UsageError
 from envctl.iam import ROLES, VERSION

@@ -10,7 +10,8 @@ import json
 import os
 from typing import Any
 
-from components.config import NAME_ALLOWED, aws_regions
+from components.aws_facts import aws_regions
+from components.config import NAME_ALLOWED
 from components.names import is_valid_name
 from components.records import records_path
 from components.resolver import ResolverBusyError, resolve

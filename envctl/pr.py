@@ -23,7 +23,8 @@ from pydantic import (
     ValidationError,
 )
 
-from components.config import ConfigError, EnvType, parse_config
+from components.config import EnvType, parse_config
+from components.config_errors import ConfigError
 from envctl.errors import UsageError
 from envctl.stackfiles import project_config, read_stack_config
 

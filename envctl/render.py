@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError, StackConfig, parse_config
+from components.config import StackConfig, parse_config
+from components.config_errors import ConfigError
 from components.conventions import PULUMI_PROJECT
 from envctl.errors import UsageError
 from envctl.plan import Rendering, read_plan_file

@@ -1,8 +1,11 @@
 """The mock runtime: run a Pulumi program under Pulumi's own mocks and record what it registers.
 
-The only module that touches Pulumi's runtime internals (`settings.reset_options`,
-`settings.configure`, `config.set_all_config`, `sync_await`, `mocks.MockMonitor`): a Pulumi
-upgrade that moves them breaks here and nowhere else (tests/test_layout.py asserts it).
+The only module that touches Pulumi's private runtime API (`settings.reset_options`,
+`settings.configure`, `config.set_all_config`, `sync_await`, `mocks.MockMonitor`), and one of
+two that import `pulumi.runtime` at all: the other, components/pulumi_runtime.py, is the
+program's side and uses public names only (the config bag, the unknown sentinel). A Pulumi
+upgrade that moves the private names breaks here and nowhere else. The Policy SDK's private
+proxies are policies/crossguard.py's alone (tests/test_layout.py asserts all three).
 Resource registrations go to a recording monitor instead of the Pulumi engine. What AWS would
 compute (ARNs, endpoints, generated values) is filled in with labelled, deterministic
 placeholders, so a rendering needs no credentials, network, CLI or backend.

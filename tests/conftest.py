@@ -12,7 +12,8 @@ import pulumi_aws as aws
 import pytest
 from typer.testing import CliRunner
 
-from components.config import aws_regions, boundary_arn, parse_config, region_partition
+from components.aws_facts import aws_regions, boundary_arn, region_partition
+from components.config import parse_config
 from components.protection import protection
 from components.settings import TypeSettings
 from devtools.postgres import Server, ServerUnavailableError, running_server

@@ -13,7 +13,8 @@ import pytest
 
 from components import conventions
 from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
-from components.config import ConfigError, parse_config
+from components.config import parse_config
+from components.config_errors import ConfigError
 from components.names import NAME_MAX
 from components.naming import resource_name
 from envctl.cli import app

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import KNOWN_KEYS, ConfigError, EnvType, StackConfig, aws_regions
+from components.aws_facts import aws_regions
+from components.config import KNOWN_KEYS, EnvType, StackConfig
 from components.config import parse_config as parse_merged
+from components.config_errors import ConfigError
 from components.names import NAME_MAX
 from components.naming import kms_alias, parse_stem, pg_identifier, private_cluster_identifier, resource_name, stem
 from tests.conftest import PROJECT_DEFAULTS, UNSET, over_defaults
@@ -612,6 +614,23 @@ EXACT_CASES: dict[str, tuple[dict[str, Any], str]] = {
         {"aws:region": REGION, "envstack:type": "prod", "envstack:cluster": ATTACH, "envstack:deployRoleArn": UNSET},
         "prod",
     ),
+    "cluster_name_bad": ({**_STAGING, "envstack:cluster": {**ATTACH, "name": "Shared"}}, "staging"),
+    "project_name_bad": ({**_DEV, "envstack:project": "-acme"}, "dev"),
+    "deploy_role_bad": ({**_DEV, "envstack:deployRoleArn": "arn:aws:iam::123456789012:user/ci"}, "dev"),
+    "deploy_role_partition": (
+        {
+            **_DEV,
+            "aws:region": "cn-north-1",
+            "envstack:platformPrincipals": ["arn:aws-cn:iam::123456789012:role/p"],
+            "envstack:permissionsBoundary": "arn:aws-cn:iam::123456789012:policy/envstack/runtime-boundary-envstack",
+            "envstack:deployRoleArn": ROLE,
+        },
+        "dev",
+    ),
+    "boundary_aws_managed": (
+        {**_DEV, "envstack:permissionsBoundary": "arn:aws:iam::aws:policy/envstack/runtime-boundary-envstack"},
+        "dev",
+    ),
 }
 EXACT_MESSAGES = [
     (
@@ -863,6 +882,36 @@ EXACT_MESSAGES = [
         "deploy_role_missing",
         [
             "envstack:deployRoleArn: got nothing (the key is not set); allowed: the CI deploy role's ARN, required where a key is created (a prod stack): its key policy names it; set it once for the project in Pulumi.yaml"
+        ],
+    ),
+    (
+        "cluster_name_bad",
+        [
+            "envstack:cluster.name: got \"Shared\"; allowed: lowercase letters, digits and '-', starting with a letter, at most 32 characters, no trailing or doubled '-'",
+        ],
+    ),
+    (
+        "project_name_bad",
+        [
+            "envstack:project: got \"-acme\"; allowed: lowercase letters, digits and '-', starting with a letter, at most 32 characters, no trailing or doubled '-'",
+        ],
+    ),
+    (
+        "deploy_role_bad",
+        [
+            "envstack:deployRoleArn: got \"arn:aws:iam::123456789012:user/ci\"; allowed: an IAM role ARN 'arn:aws:iam::<account>:role/<name>', <account> from `aws sts get-caller-identity --query Account`",
+        ],
+    ),
+    (
+        "deploy_role_partition",
+        [
+            'envstack:deployRoleArn: got "arn:aws:iam::123456789012:role/platform-api"; allowed: ARNs of partition aws-cn, the partition of cn-north-1',
+        ],
+    ),
+    (
+        "boundary_aws_managed",
+        [
+            'envstack:permissionsBoundary: got "arn:aws:iam::aws:policy/envstack/runtime-boundary-envstack"; allowed: the boundary policy of project envstack, arn:aws:iam::<account>:policy/envstack/runtime-boundary-envstack (<account> from `aws sts get-caller-identity --query Account`; `envctl iam-policy boundary` prints it)',
         ],
     ),
 ]

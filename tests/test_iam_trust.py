@@ -18,7 +18,7 @@ import yaml
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from components import conventions, names
-from components.config import region_partition as partition
+from components.aws_facts import region_partition as partition
 from envctl import iam, iam_trust
 from envctl.cli import app
 from envctl.errors import UsageError

@@ -283,8 +283,7 @@ def test_pr_config_write_keeps_a_hand_edited_file(tmp_path: Path, monkeypatch: p
         (
             ["plan", "dev", "--format", "yaml"],
             "envctl: Invalid value for '--format' / '-f': 'yaml' is not one of 'text', 'json', 'markdown', 'tree', "
-            "'terraform-plan'. "
-            "(see `envctl plan --help`)",
+            "'terraform-plan'. (see `envctl plan --help`)",
         ),
     ],
 )

@@ -20,11 +20,11 @@ from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from components import conventions
+from components.pulumi_runtime import is_unknown
 from components.tables import (
     DeletionRefusedError,
     TableStoreProvider,
     credentials_document,
-    is_unknown,
     password_hash,
 )
 from devtools.postgres import DATABASE, Server
