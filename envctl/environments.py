@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from components.config import NAME_ALLOWED, PROJECT, ConfigError, EnvType, StackConfig, parse_config
+from components.config import NAME_ALLOWED, ConfigError, EnvType, StackConfig, parse_config
+from components.conventions import PULUMI_PROJECT
 from components.names import is_valid_name
 from components.settings import SETTINGS
 from envctl.errors import FailureError, UsageError
@@ -114,7 +115,7 @@ def parse_set(values: Sequence[str]) -> dict[str, Any]:
 def _owner_config(ref: str, root: Path | None) -> StackConfig | None:
     """The committed config of the stack a `--cluster-stack ORG/PROJECT/STACK` names, if it is ours."""
     _, project, stack = ref.split("/")
-    if project != PROJECT or not stack_file(stack, root).is_file():
+    if project != PULUMI_PROJECT or not stack_file(stack, root).is_file():
         return None
     raw, _ = read_stack_config(stack, root)
     try:

@@ -24,6 +24,7 @@ from moto import mock_aws
 from components import conventions
 from components.executors import DataApiExecutor, PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
+from devtools.postgres import DATABASE, Server
 from envctl import cards as cards_mod
 from envctl import inventory
 from envctl.cards import card_from_outputs
@@ -33,7 +34,6 @@ from envctl.pagedata import Details
 from envctl.render import render
 from tests.browser import chromium, png_size
 from tests.conftest import REGION, ROOT, runner
-from tests.postgres import DATABASE, Server
 from tests.test_env_commands import STAGING_REF, project  # noqa: F401 (the fixture)
 from tests.test_records import deploy
 
