@@ -9,6 +9,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import names
+from components.base import EnvstackComponent
+from components.conventions import FILES
 from components.provider import child
 from components.settings import TypeSettings
 
@@ -43,7 +46,7 @@ class _SecureBucket:
     policy: aws.s3.BucketPolicy
 
 
-class Files(pulumi.ComponentResource):
+class Files(EnvstackComponent):
     """The environment's file storage.
 
     Always: all four public-access-block flags, BucketOwnerEnforced ownership (ACLs off),
@@ -52,11 +55,13 @@ class Files(pulumi.ComponentResource):
     a customer-managed key, and whether `pulumi destroy` deletes the files (force_destroy).
     """
 
+    TYPE = FILES
+
     bucket: aws.s3.Bucket
     log_bucket: aws.s3.Bucket | None
 
     def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Files", name, None, opts)
+        super().__init__(name, opts)
         s = args.settings
         self.bucket = self._secure_bucket(name, s, sse_algorithm="aws:kms", kms_key_arn=args.kms_key_arn).bucket
         self.log_bucket = None
@@ -65,13 +70,13 @@ class Files(pulumi.ComponentResource):
             # S3 delivers server access logs only to buckets encrypted with SSE-S3, and with ACLs
             # off it needs a policy grant to the logging service instead of the log-delivery ACL.
             logs = self._secure_bucket(
-                f"{name}-logs", s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
+                names.log_bucket(name), s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
             )
             self.log_bucket = logs.bucket
             # Access logs are append-only and unversioned: they expire after the type's retention
             # (CKV2_AWS_61), so that the log bucket does not grow forever.
             aws.s3.BucketLifecycleConfiguration(
-                f"{name}-logs-lifecycle",
+                f"{names.log_bucket(name)}-lifecycle",
                 aws.s3.BucketLifecycleConfigurationArgs(
                     bucket=logs.bucket.id,
                     rules=[

@@ -21,6 +21,7 @@ import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
 from components.conventions import PROVISIONER
 from components.names import PG_PROVISIONER, provisioner_secret_name
@@ -86,13 +87,15 @@ class ProvisionerArgs:
     depends_on: tuple[pulumi.Resource, ...] = ()  # the cluster and its writer must exist first
 
 
-class Provisioner(pulumi.ComponentResource):
+class Provisioner(EnvstackComponent):
     """The provisioner login and its credentials secret."""
+
+    TYPE = PROVISIONER
 
     secret: aws.secretsmanager.Secret
 
     def __init__(self, name: str, args: ProvisionerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(PROVISIONER, name, None, opts)
+        super().__init__(name, opts)
         c = args.cluster
         password = random.RandomPassword(
             f"{name}-password", random.RandomPasswordArgs(length=PASSWORD_LENGTH, special=False), opts=child(self)

@@ -33,9 +33,11 @@ import pulumi_aws as aws
 import pulumi_random as random
 from pulumi.runtime import rpc
 
+from components import names
+from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
-from components.names import DEFAULT_PROJECT
-from components.naming import pg_identifier
+from components.conventions import TABLE_STORE
+from components.names import DEFAULT_PROJECT, pg_identifier
 from components.provider import child
 from components.settings import TypeSettings
 from components.tags import TAG_PURPOSE
@@ -206,15 +208,17 @@ def credentials_document(
     return json.dumps(document, sort_keys=True)
 
 
-class TableStore(pulumi.ComponentResource):
+class TableStore(EnvstackComponent):
     """The environment's table schema and data: schema + role (dynamic) and its credentials secret."""
+
+    TYPE = TABLE_STORE
 
     schema: str
     schema_role: SchemaRole
     secret: aws.secretsmanager.Secret
 
     def __init__(self, name: str, args: TableStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:TableStore", name, None, opts)
+        super().__init__(name, opts)
         s = args.settings
         self.schema = role = pg_identifier(args.env, args.project)
         password = random.RandomPassword(
@@ -255,7 +259,7 @@ class TableStore(pulumi.ComponentResource):
         self.secret = aws.secretsmanager.Secret(
             f"{name}-credentials",
             aws.secretsmanager.SecretArgs(
-                description=f"Database credentials of envstack environment {args.env} (schema {self.schema})",
+                description=f"Database credentials of {names.label(args.env)} (schema {self.schema})",
                 recovery_window_in_days=s.secret_recovery_days,
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "database-credentials"},

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import EnvstackComponent
+from components.conventions import USERS
 from components.provider import child
 from components.settings import TypeSettings
 
@@ -16,7 +18,7 @@ class UsersArgs:
     settings: TypeSettings
 
 
-class Users(pulumi.ComponentResource):
+class Users(EnvstackComponent):
     """End users of one environment: a user pool signing in by email, and a public app client.
 
     The password policy tightens by type (length, then every character class); MFA is
@@ -25,11 +27,13 @@ class Users(pulumi.ComponentResource):
     Cognito's paid PLUS tier (a cost decision recorded in docs/reference.md, "Settings by type").
     """
 
+    TYPE = USERS
+
     user_pool: aws.cognito.UserPool
     client: aws.cognito.UserPoolClient
 
     def __init__(self, name: str, args: UsersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Users", name, None, opts)
+        super().__init__(name, opts)
         s = args.settings
         self.user_pool = aws.cognito.UserPool(
             name,

@@ -25,8 +25,7 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 # and the PR guard and sweep.
 DEFAULT_MODULES = (
     "components/config.py",
-    "components/names.py",  # the name grammar; naming.py re-exports it for the components
-    "components/naming.py",
+    "components/names.py",  # the name grammar
     "components/settings.py",
     "components/sql.py",
     "components/executors.py",
@@ -63,7 +62,7 @@ def module_name(path: str) -> str:
 
 def defines_functions(path: str) -> bool:
     """Whether the module defines a function or method: mutmut mutates only their bodies, so a
-    module of constants and re-exports (components/naming.py) rightly has no mutants."""
+    module of constants and re-exports (components/__init__.py, empty) rightly has no mutants."""
     tree = ast.parse((ROOT / path).read_text())
     return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in ast.walk(tree))
 
