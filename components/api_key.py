@@ -21,7 +21,6 @@ from components.base import EnvstackComponent
 from components.conventions import API_KEY
 from components.provider import child
 from components.records import KEY_PREFIX, TOKEN_LENGTH, TOKEN_SPECIAL
-from components.settings import TypeSettings
 from components.tags import TAG_PURPOSE
 
 __all__ = ["KEY_PREFIX", "TOKEN_LENGTH", "ApiKey", "ApiKeyArgs", "secret_document", "token_name"]
@@ -32,7 +31,7 @@ class ApiKeyArgs:
     env: str
     env_type: str
     region: str
-    settings: TypeSettings
+    secret_recovery_days: int  # TypeSettings.secret_recovery_days
     version: int  # bump envstack:apiKeyVersion to rotate
     kms_key_arn: pulumi.Input[str] | None = None
     retiring_version: int | None = None  # envstack:apiKeyRetiring: the previous key, still accepted
@@ -87,7 +86,7 @@ class ApiKey(EnvstackComponent):
             name,
             aws.secretsmanager.SecretArgs(
                 description=f"Publishable API key (X-API-Key) of {names.label(args.env)}",
-                recovery_window_in_days=args.settings.secret_recovery_days,
+                recovery_window_in_days=args.secret_recovery_days,
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "api-key"},
             ),

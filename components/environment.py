@@ -89,7 +89,7 @@ class Environment(EnvstackComponent):
                 env=name,
                 env_type=cfg.type.value,
                 region=cfg.region,
-                settings=s,
+                secret_recovery_days=s.secret_recovery_days,
                 version=cfg.api_key_version,
                 kms_key_arn=kms_key_arn,
                 retiring_version=cfg.api_key_retiring,
@@ -136,7 +136,7 @@ class Environment(EnvstackComponent):
                 logical(name, "provisioner"),
                 ProvisionerArgs(
                     cluster=self.attachment,
-                    settings=s,
+                    secret_recovery_days=s.secret_recovery_days,
                     kms_key_arn=kms_key_arn,
                     depends_on=(self.owned_cluster,),
                 ),

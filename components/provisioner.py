@@ -26,7 +26,6 @@ from components.cluster import ClusterAttachment
 from components.conventions import PROVISIONER
 from components.names import PG_PROVISIONER, provisioner_secret_name
 from components.provider import child
-from components.settings import TypeSettings
 from components.tables import PASSWORD_LENGTH, credentials_document, is_unknown, password_hash
 from components.tags import TAG_PURPOSE
 
@@ -82,7 +81,7 @@ class ProvisionerRole(pulumi.dynamic.Resource, module="envstack", name="Provisio
 @dataclass(frozen=True)
 class ProvisionerArgs:
     cluster: ClusterAttachment  # the owned cluster: its Data API ARNs are the master's
-    settings: TypeSettings
+    secret_recovery_days: int  # TypeSettings.secret_recovery_days
     kms_key_arn: pulumi.Input[str] | None = None
     depends_on: tuple[pulumi.Resource, ...] = ()  # the cluster and its writer must exist first
 
@@ -120,7 +119,7 @@ class Provisioner(EnvstackComponent):
                 # A fixed name: the CI roles' policies grant reading it by name (envctl/iam.py).
                 name=pulumi.Output.from_input(c.name).apply(provisioner_secret_name),
                 description=pulumi.Output.concat("Provisioner login of envstack cluster ", c.name),
-                recovery_window_in_days=args.settings.secret_recovery_days,
+                recovery_window_in_days=args.secret_recovery_days,
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "provisioner-credentials"},
             ),

@@ -150,7 +150,15 @@ def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
 def _api_key(settings, version: int = 1):  # type: ignore[no-untyped-def]
     return build(
         lambda o: ApiKey(
-            "k", ApiKeyArgs(env="dev", env_type="dev", region="ap-northeast-2", settings=settings, version=version), o
+            "k",
+            ApiKeyArgs(
+                env="dev",
+                env_type="dev",
+                region="ap-northeast-2",
+                secret_recovery_days=settings.secret_recovery_days,
+                version=version,
+            ),
+            o,
         )
     )
 
