@@ -125,7 +125,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
     ],
 )
 def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protection: str) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Users("u", UsersArgs(settings=settings), o), settings)
+    res = build(lambda o: Users("u", UsersArgs.of(settings), o), settings)
     assert_all_aws_on(res, TEST_PROVIDER)
     pool = only(res, conventions.USER_POOL)
     assert pool.parent == "u" and pool.protect is settings.protect
@@ -142,7 +142,7 @@ def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protec
 
 
 def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
-    pool = only(build(lambda o: Users("u", UsersArgs(settings=PROD), o)), conventions.USER_POOL)
+    pool = only(build(lambda o: Users("u", UsersArgs.of(PROD), o)), conventions.USER_POOL)
     assert pool.inputs["userPoolTier"] == "PLUS"
     assert pool.inputs["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"}
 
@@ -354,7 +354,7 @@ def test_encryption_key_outlives_what_it_encrypts(protect: bool) -> None:
 
 
 def test_components_register_under_their_own_type_token() -> None:
-    res = build(lambda o: Users("u", UsersArgs(settings=DEV), o))
+    res = build(lambda o: Users("u", UsersArgs.of(DEV), o))
     assert only(res, conventions.USERS).name == "u"
     assert _children_of(res, "u")
 
@@ -364,7 +364,7 @@ def test_a_component_outside_any_provider_would_use_the_default_provider() -> No
     from envctl.runtime import record
 
     resources, _ = record(
-        lambda: Users("u", UsersArgs(settings=DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
+        lambda: Users("u", UsersArgs.of(DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
     )
     with pytest.raises(AssertionError):
         assert_all_aws_on(resources, TEST_PROVIDER)
