@@ -81,7 +81,7 @@ class Environment(EnvstackComponent):
             else None
         )
         kms_key_arn = self.key.arn if self.key else None
-        self.files = Files(logical(name, "files"), FilesArgs(settings=s, kms_key_arn=kms_key_arn), under_me)
+        self.files = Files(logical(name, "files"), FilesArgs.of(s, kms_key_arn=kms_key_arn), under_me)
         self.users = Users(logical(name, "users"), UsersArgs.of(s), under_me)
         self.api_key = ApiKey(
             logical(name, "api-key"),

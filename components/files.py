@@ -18,8 +18,26 @@ from components.settings import TypeSettings
 
 @dataclass(frozen=True)
 class FilesArgs:
-    settings: TypeSettings
+    """What the type decides for its files (components/settings.py, one field each)."""
+
+    force_destroy: bool
+    versioning: bool
+    noncurrent_version_days: int | None
+    access_logging: bool
+    access_log_days: int | None
     kms_key_arn: pulumi.Input[str] | None = None  # None: the AWS-managed aws/s3 key
+
+    @classmethod
+    def of(cls, s: TypeSettings, kms_key_arn: pulumi.Input[str] | None = None) -> FilesArgs:
+        """The fields of the settings row these files use."""
+        return cls(
+            force_destroy=s.force_destroy,
+            versioning=s.versioning,
+            noncurrent_version_days=s.noncurrent_version_days,
+            access_logging=s.access_logging,
+            access_log_days=s.access_log_days,
+            kms_key_arn=kms_key_arn,
+        )
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
@@ -62,7 +80,7 @@ class Files(EnvstackComponent):
 
     def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, opts)
-        s = args.settings
+        s = args
         self.bucket = self._secure_bucket(name, s, sse_algorithm="aws:kms", kms_key_arn=args.kms_key_arn).bucket
         self.log_bucket = None
         logs = None
@@ -141,7 +159,7 @@ class Files(EnvstackComponent):
     def _secure_bucket(
         self,
         name: str,
-        s: TypeSettings,
+        s: FilesArgs,
         *,
         sse_algorithm: str,
         kms_key_arn: pulumi.Input[str] | None,
