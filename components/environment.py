@@ -148,7 +148,9 @@ class Environment(EnvstackComponent):
             TableStoreArgs(
                 env=name,
                 env_type=cfg.type.value,
-                settings=s,
+                db_connection_limit=s.db_connection_limit,
+                delete_needs_confirmation=s.delete_needs_confirmation,
+                secret_recovery_days=s.secret_recovery_days,
                 attachment=self.attachment,
                 password_version=cfg.db_password_version,
                 deletion_confirmed=cfg.deletion_confirmed,

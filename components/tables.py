@@ -39,7 +39,6 @@ from components.cluster import ClusterAttachment
 from components.conventions import TABLE_STORE
 from components.names import DEFAULT_PROJECT, pg_identifier
 from components.provider import child
-from components.settings import TypeSettings
 from components.tags import TAG_PURPOSE
 
 PASSWORD_LENGTH = 40
@@ -181,7 +180,10 @@ class SchemaRole(pulumi.dynamic.Resource, module="envstack", name="SchemaRole"):
 class TableStoreArgs:
     env: str
     env_type: str
-    settings: TypeSettings
+    # The settings row's fields this store uses (components/settings.py):
+    db_connection_limit: int
+    delete_needs_confirmation: bool
+    secret_recovery_days: int
     attachment: ClusterAttachment
     password_version: int  # bump envstack:dbPasswordVersion to rotate
     deletion_confirmed: bool
@@ -219,7 +221,6 @@ class TableStore(EnvstackComponent):
 
     def __init__(self, name: str, args: TableStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, opts)
-        s = args.settings
         self.schema = role = pg_identifier(args.env, args.project)
         password = random.RandomPassword(
             f"{name}-password",
@@ -237,9 +238,9 @@ class TableStore(EnvstackComponent):
                 "schema": self.schema,
                 "role": role,
                 "database": a.database,
-                "connectionLimit": s.db_connection_limit,
+                "connectionLimit": args.db_connection_limit,
                 "password": pulumi.Output.secret(password.result),
-                "deleteNeedsConfirmation": s.delete_needs_confirmation,
+                "deleteNeedsConfirmation": args.delete_needs_confirmation,
                 "deletionConfirmed": args.deletion_confirmed,
                 # Each value an output of its own: in a preview, an unknown secret ARN is not an
                 # unknown cluster ARN (which diff reads as a replacement).
@@ -260,7 +261,7 @@ class TableStore(EnvstackComponent):
             f"{name}-credentials",
             aws.secretsmanager.SecretArgs(
                 description=f"Database credentials of {names.label(args.env)} (schema {self.schema})",
-                recovery_window_in_days=s.secret_recovery_days,
+                recovery_window_in_days=args.secret_recovery_days,
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "database-credentials"},
             ),
