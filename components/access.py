@@ -26,13 +26,16 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import names
+from components.base import EnvstackComponent
+from components.conventions import ACCESS
 from components.provider import child
 from components.tags import TAG_PURPOSE
 
-ROLE_PATH = "/envstack/"
+ROLE_PATH = names.IAM_PATH
 MAX_SESSION_SECONDS = 3600
 PURPOSE = "runtime-role"
-POLICY_NAME = "envstack-runtime-access"
+POLICY_NAME = names.RUNTIME_POLICY_NAME
 
 # Every action the runtime role is granted, per statement, with the reason. The statements'
 # Sids are the keys; docs/access.md lists the same actions (a test keeps the two in step).
@@ -162,22 +165,24 @@ class AccessArgs:
     kms_key_arn: pulumi.Input[str] | None = None
 
 
-class Access(pulumi.ComponentResource):
+class Access(EnvstackComponent):
     """One IAM role per environment, under the path `/envstack/`, auto-named (`envstack-<env>-
     runtime-<suffix>`, within IAM's 64 characters) so that a replacement never collides with
     the old name; tagged `envstack:purpose=runtime-role`, which is how the policy pack finds it."""
+
+    TYPE = ACCESS
 
     role: aws.iam.Role
     policy: aws.iam.RolePolicy
 
     def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Access", name, None, opts)
+        super().__init__(name, opts)
         trust = _to_json(trust_document(args.principals))
         self.role = aws.iam.Role(
             name,
             aws.iam.RoleArgs(
                 path=ROLE_PATH,
-                description=f"Runtime role of envstack environment {args.env}: its own files, users, API key, tables",
+                description=f"Runtime role of {names.label(args.env)}: its own files, users, API key, tables",
                 assume_role_policy=trust,
                 max_session_duration=MAX_SESSION_SECONDS,
                 permissions_boundary=args.permissions_boundary,
@@ -194,7 +199,7 @@ class Access(pulumi.ComponentResource):
             args.kms_key_arn,
         ).apply(lambda a: _to_json(permissions_document(Targets(args.region, *a))))
         self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
+            names.role_policy(name),
             aws.iam.RolePolicyArgs(role=self.role.id, name=POLICY_NAME, policy=document),
             opts=child(self),
         )

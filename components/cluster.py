@@ -21,7 +21,9 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components import names
+from components.base import EnvstackComponent
 from components.config import ClusterAssignment
+from components.conventions import CLUSTER_COMPONENT
 from components.provider import child
 from components.settings import TypeSettings
 
@@ -32,7 +34,7 @@ from components.settings import TypeSettings
 # (terraform-aws-rds-aurora#228). Scale to zero needs 16.3+, the Data API 16.1+: AWS's default
 # 16.x must be at least 16.3 (docs/lifecycle.md).
 ENGINE_VERSION = "16"
-MASTER_USERNAME = "envstack_admin"
+MASTER_USERNAME = names.MASTER_USERNAME
 # Changes to the engine version are ignored after creation: clusters created with a pinned
 # minor keep it in their inputs, and a major upgrade is a deliberate step (docs/lifecycle.md).
 IGNORED_CHANGES = ["engineVersion"]
@@ -78,7 +80,7 @@ class ClusterArgs:
     kms_key_arn: pulumi.Input[str] | None = None
 
 
-class Cluster(pulumi.ComponentResource):
+class Cluster(EnvstackComponent):
     """Aurora PostgreSQL Serverless v2 with the RDS Data API on.
 
     Always: storage encrypted, IAM database authentication, not publicly accessible, backups
@@ -89,11 +91,13 @@ class Cluster(pulumi.ComponentResource):
     snapshot, backup retention, Performance Insights, log export, and a customer-managed key.
     """
 
+    TYPE = CLUSTER_COMPONENT
+
     cluster: aws.rds.Cluster
     attachment: ClusterAttachment
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Cluster", name, None, opts)
+        super().__init__(name, opts)
         s = args.settings
         min_capacity = s.cluster_min_capacity
         self.cluster = aws.rds.Cluster(
@@ -130,10 +134,10 @@ class Cluster(pulumi.ComponentResource):
             opts=child(self, delete_before_replace=True, ignore_changes=IGNORED_CHANGES),
         )
         aws.rds.ClusterInstance(
-            f"{name}-writer",
+            names.writer(name),
             aws.rds.ClusterInstanceArgs(
                 cluster_identifier=self.cluster.id,
-                identifier=f"{args.identifier}-writer",
+                identifier=names.writer(args.identifier),
                 instance_class="db.serverless",
                 engine=aws.rds.EngineType.AURORA_POSTGRESQL,
                 # No engine_version: an Aurora instance runs its cluster's version.
@@ -164,7 +168,7 @@ class Cluster(pulumi.ComponentResource):
         The suffix is generated once and kept in state. Its keepers are the inputs that make
         AWS replace the cluster, so a replacement cluster gets a suffix of its own too."""
         suffix = random.RandomId(
-            f"{name}-final-snapshot-suffix",
+            name + names.FINAL_SNAPSHOT_SUFFIX,
             random.RandomIdArgs(
                 byte_length=4,
                 keepers={
@@ -178,7 +182,7 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=child(self),
         )
-        return pulumi.Output.concat(args.identifier, "-final-", suffix.hex)
+        return pulumi.Output.concat(args.identifier, names.FINAL_SNAPSHOT, suffix.hex)
 
 
 def _managed_secret_arn(secrets: Sequence[aws.rds.outputs.ClusterMasterUserSecret]) -> str:

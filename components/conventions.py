@@ -65,6 +65,8 @@ RANDOM_PET = "random:index/randomPet:RandomPet"
 STATIC_TIME = "time:index/static:Static"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 STACK = "pulumi:pulumi:Stack"
+# The one provider function the program invokes (components/encryption.py), faked offline.
+CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
 
 # --- envstack's own components -----------------------------------------------------------------
 ENVIRONMENT = "envstack:index:Environment"

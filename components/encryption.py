@@ -9,8 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.names import DEFAULT_PROJECT
-from components.naming import kms_alias
+from components import names
+from components.base import EnvstackComponent
+from components.conventions import ENCRYPTION_KEY
+from components.names import DEFAULT_PROJECT, kms_alias
 from components.provider import child
 
 # What the CI deploy role does with the key, granted in the key policy itself so that prod's first
@@ -76,7 +78,7 @@ def key_policy(partition: str, account: str, deploy_role_arn: str) -> dict[str, 
     }
 
 
-class EncryptionKey(pulumi.ComponentResource):
+class EncryptionKey(EnvstackComponent):
     """A customer-managed KMS key with rotation on and an explicit key policy (key_policy),
     plus an alias naming the environment.
 
@@ -84,11 +86,13 @@ class EncryptionKey(pulumi.ComponentResource):
     final snapshot and the secrets in their recovery window outlive `pulumi destroy` and can be
     read only with this key. Retire it by hand once they are gone (docs/lifecycle.md)."""
 
+    TYPE = ENCRYPTION_KEY
+
     key: aws.kms.Key
     arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: EncryptionKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:EncryptionKey", name, None, opts)
+        super().__init__(name, opts)
         deploy_role = args.deploy_role_arn
         if not deploy_role:
             raise ValueError("an environment's own key needs envstack:deployRoleArn (the CI deploy role's ARN)")
@@ -96,7 +100,7 @@ class EncryptionKey(pulumi.ComponentResource):
         self.key = aws.kms.Key(
             name,
             aws.kms.KeyArgs(
-                description=f"envstack environment {args.env}: files, secrets and database storage",
+                description=f"{names.label(args.env)}: files, secrets and database storage",
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
                 policy=identity.account_id.apply(

@@ -8,16 +8,16 @@ from typing import Any
 import pulumi
 import pulumiverse_time
 
-from components import naming
+from components import names
 from components.access import Access, AccessArgs
 from components.api_key import ApiKey, ApiKeyArgs
 from components.aws_facts import region_partition
+from components.base import EnvstackComponent
 from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
 from components.config import StackConfig
-from components.conventions import CLOUD_PROVIDER
+from components.conventions import CLOUD_PROVIDER, ENVIRONMENT
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
-from components.naming import private_cluster_identifier
 from components.protection import protection
 from components.provisioner import Provisioner, ProvisionerArgs
 from components.records import RECORD_FIELDS
@@ -33,13 +33,15 @@ class EnvironmentArgs:
     stack: str
 
 
-class Environment(pulumi.ComponentResource):
+class Environment(EnvstackComponent):
     """Everything one environment isolates: files (S3), end users (Cognito), its publishable
     API key (Secrets Manager) and its tables (TableStore: a schema and role on its cluster).
 
     Its `outputs` are the stack outputs: the environment card first, then each store's
     identifiers. AWS resources inherit the regional provider given in `opts.providers`.
     """
+
+    TYPE = ENVIRONMENT
 
     settings: TypeSettings
     key: EncryptionKey | None
@@ -58,16 +60,16 @@ class Environment(pulumi.ComponentResource):
         s = settings_for(cfg)
         # What the type keeps, applied once to every stateful resource below (protection.py).
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[protection(s)]))
-        super().__init__("envstack:index:Environment", name, None, opts)
+        super().__init__(name, opts)
         self.settings = s
         under_me = pulumi.ResourceOptions(parent=self)
 
-        def resource_name(env: str, role: str) -> str:  # every name carries the platform project
-            return naming.resource_name(env, role, cfg.project)
+        def logical(env: str, role: str) -> str:  # every name carries the platform project
+            return names.logical(env, role, cfg.project)
 
         self.key = (
             EncryptionKey(
-                resource_name(name, "key"),
+                logical(name, "key"),
                 EncryptionKeyArgs(
                     env=name,
                     project=cfg.project,
@@ -80,15 +82,15 @@ class Environment(pulumi.ComponentResource):
             else None
         )
         kms_key_arn = self.key.arn if self.key else None
-        self.files = Files(resource_name(name, "files"), FilesArgs(settings=s, kms_key_arn=kms_key_arn), under_me)
-        self.users = Users(resource_name(name, "users"), UsersArgs(settings=s), under_me)
+        self.files = Files(logical(name, "files"), FilesArgs.of(s, kms_key_arn=kms_key_arn), under_me)
+        self.users = Users(logical(name, "users"), UsersArgs.of(s), under_me)
         self.api_key = ApiKey(
-            resource_name(name, "api-key"),
+            logical(name, "api-key"),
             ApiKeyArgs(
                 env=name,
                 env_type=cfg.type.value,
                 region=cfg.region,
-                settings=s,
+                secret_recovery_days=s.secret_recovery_days,
                 version=cfg.api_key_version,
                 kms_key_arn=kms_key_arn,
                 retiring_version=cfg.api_key_retiring,
@@ -96,16 +98,16 @@ class Environment(pulumi.ComponentResource):
             under_me,
         )
         # Set once, when the environment is created; later updates never change it.
-        self.created_at = pulumiverse_time.Static(resource_name(name, "created-at"), opts=under_me)
+        self.created_at = pulumiverse_time.Static(logical(name, "created-at"), opts=under_me)
 
         self.owned_cluster = None
         network = cfg.network
         subnet_group, security_group_ids = (network.subnet_group, network.security_group_ids) if network else (None, ())
         if cfg.cluster is None:  # dev: a private cluster that pauses when idle
             self.owned_cluster = Cluster(
-                resource_name(name, "cluster"),
+                logical(name, "cluster"),
                 ClusterArgs(
-                    identifier=private_cluster_identifier(name, cfg.project),
+                    identifier=names.cluster_identifier(name, cfg.project),
                     settings=s,
                     subnet_group=subnet_group,
                     security_group_ids=security_group_ids,
@@ -132,10 +134,10 @@ class Environment(pulumi.ComponentResource):
         if cfg.cluster is not None and cfg.cluster.create and self.owned_cluster is not None:
             # A shared cluster: the login that the stacks attached to it provision with.
             self.provisioner = Provisioner(
-                resource_name(name, "provisioner"),
+                logical(name, "provisioner"),
                 ProvisionerArgs(
                     cluster=self.attachment,
-                    settings=s,
+                    secret_recovery_days=s.secret_recovery_days,
                     kms_key_arn=kms_key_arn,
                     depends_on=(self.owned_cluster,),
                 ),
@@ -143,11 +145,13 @@ class Environment(pulumi.ComponentResource):
             )
             self.attachment = replace(self.attachment, provisioner_secret_arn=self.provisioner.secret.arn)
         self.tables = TableStore(
-            resource_name(name, "tables"),
+            logical(name, "tables"),
             TableStoreArgs(
                 env=name,
                 env_type=cfg.type.value,
-                settings=s,
+                db_connection_limit=s.db_connection_limit,
+                delete_needs_confirmation=s.delete_needs_confirmation,
+                secret_recovery_days=s.secret_recovery_days,
                 attachment=self.attachment,
                 password_version=cfg.db_password_version,
                 deletion_confirmed=cfg.deletion_confirmed,
@@ -159,7 +163,7 @@ class Environment(pulumi.ComponentResource):
         )
         # The one principal of the environment: reaches only the resources above (docs/access.md).
         self.access = Access(
-            resource_name(name, "runtime"),
+            logical(name, "runtime"),
             AccessArgs(
                 env=name,
                 region=cfg.region,
@@ -206,7 +210,7 @@ class Environment(pulumi.ComponentResource):
         if self.key is not None:
             record["kmsKeyArn"] = self.key.arn
         self.registration = Registration(
-            resource_name(name, "registry"),
+            logical(name, "registry"),
             RegistrationArgs(
                 project=cfg.project,
                 env=name,

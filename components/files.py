@@ -9,14 +9,35 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components import names
+from components.base import EnvstackComponent
+from components.conventions import FILES
 from components.provider import child
 from components.settings import TypeSettings
 
 
 @dataclass(frozen=True)
 class FilesArgs:
-    settings: TypeSettings
+    """What the type decides for its files (components/settings.py, one field each)."""
+
+    force_destroy: bool
+    versioning: bool
+    noncurrent_version_days: int | None
+    access_logging: bool
+    access_log_days: int | None
     kms_key_arn: pulumi.Input[str] | None = None  # None: the AWS-managed aws/s3 key
+
+    @classmethod
+    def of(cls, s: TypeSettings, kms_key_arn: pulumi.Input[str] | None = None) -> FilesArgs:
+        """The fields of the settings row these files use."""
+        return cls(
+            force_destroy=s.force_destroy,
+            versioning=s.versioning,
+            noncurrent_version_days=s.noncurrent_version_days,
+            access_logging=s.access_logging,
+            access_log_days=s.access_log_days,
+            kms_key_arn=kms_key_arn,
+        )
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
@@ -43,7 +64,7 @@ class _SecureBucket:
     policy: aws.s3.BucketPolicy
 
 
-class Files(pulumi.ComponentResource):
+class Files(EnvstackComponent):
     """The environment's file storage.
 
     Always: all four public-access-block flags, BucketOwnerEnforced ownership (ACLs off),
@@ -52,12 +73,14 @@ class Files(pulumi.ComponentResource):
     a customer-managed key, and whether `pulumi destroy` deletes the files (force_destroy).
     """
 
+    TYPE = FILES
+
     bucket: aws.s3.Bucket
     log_bucket: aws.s3.Bucket | None
 
     def __init__(self, name: str, args: FilesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Files", name, None, opts)
-        s = args.settings
+        super().__init__(name, opts)
+        s = args
         self.bucket = self._secure_bucket(name, s, sse_algorithm="aws:kms", kms_key_arn=args.kms_key_arn).bucket
         self.log_bucket = None
         logs = None
@@ -65,13 +88,13 @@ class Files(pulumi.ComponentResource):
             # S3 delivers server access logs only to buckets encrypted with SSE-S3, and with ACLs
             # off it needs a policy grant to the logging service instead of the log-delivery ACL.
             logs = self._secure_bucket(
-                f"{name}-logs", s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
+                names.log_bucket(name), s, sse_algorithm="AES256", kms_key_arn=None, log_source_arn=self.bucket.arn
             )
             self.log_bucket = logs.bucket
             # Access logs are append-only and unversioned: they expire after the type's retention
             # (CKV2_AWS_61), so that the log bucket does not grow forever.
             aws.s3.BucketLifecycleConfiguration(
-                f"{name}-logs-lifecycle",
+                f"{names.log_bucket(name)}-lifecycle",
                 aws.s3.BucketLifecycleConfigurationArgs(
                     bucket=logs.bucket.id,
                     rules=[
@@ -136,7 +159,7 @@ class Files(pulumi.ComponentResource):
     def _secure_bucket(
         self,
         name: str,
-        s: TypeSettings,
+        s: FilesArgs,
         *,
         sse_algorithm: str,
         kms_key_arn: pulumi.Input[str] | None,

@@ -1,6 +1,6 @@
 """The name grammar of envstack: how an environment's name becomes the names of its resources,
 and how those names are read back. The one owner of these rules for the program
-(components/naming.py), the diff normaliser (envctl/diff.py) and the policy rules
+(components/), the diff normaliser (envctl/diff.py) and the policy rules
 (policies/rules_isolation.py).
 
 Standard library only: the policy pack imports this module in its own virtualenv, which
@@ -129,9 +129,11 @@ def kms_alias(env: str, project: str = DEFAULT_PROJECT) -> str:
     return f"alias/{PREFIX}-{stem(env, project)}"
 
 
+# The IAM path of every role and managed policy envstack creates (components/access.py).
+IAM_PATH = f"/{PREFIX}/"
 # The runtime roles' permissions boundary (`envctl iam-policy boundary`): one managed policy per
 # platform project, under the IAM path BOUNDARY_PATH, created once by an administrator.
-BOUNDARY_PATH = f"/{PREFIX}/"
+BOUNDARY_PATH = IAM_PATH
 
 
 def boundary_policy_name(project: str) -> str:
@@ -264,6 +266,46 @@ def normaliser(env: str, placeholder: str, project: str = DEFAULT_PROJECT) -> Ca
     return lambda text: pattern.sub(replace, text)
 
 
+PROVISIONER_SECRET = "-provisioner"  # noqa: S105 (a name suffix, not a password)
+
+
 def provisioner_secret_name(cluster: str) -> str:
     """The Secrets Manager name of the provisioner login's credentials on cluster `cluster`."""
-    return f"{cluster}-provisioner"
+    return cluster + PROVISIONER_SECRET
+
+
+# --- children of a store: `<its name><suffix>` -----------------------------------------------------
+
+WRITER = "-writer"  # an RDS cluster's writer instance, both its logical name and its identifier
+FINAL_SNAPSHOT = "-final-"  # a cluster's final snapshot: `<identifier>-final-<8 hex>`
+FINAL_SNAPSHOT_SUFFIX = "-final-snapshot-suffix"  # the random id that makes that snapshot unique
+LOGS = "-logs"  # the files bucket's access-log bucket
+ROLE_POLICY = "-policy"  # an IAM role's inline policy
+RUNTIME_POLICY_NAME = f"{PREFIX}-runtime-access"  # the runtime role's inline policy, inside the role
+MASTER_USERNAME = f"{PREFIX}_admin"  # the master login of a cluster envstack creates
+
+
+def writer(cluster: str) -> str:
+    """The writer instance of cluster `cluster` (a logical name or an RDS identifier)."""
+    return cluster + WRITER
+
+
+def log_bucket(bucket: str) -> str:
+    """The access-log bucket of bucket `bucket`."""
+    return bucket + LOGS
+
+
+def role_policy(role: str) -> str:
+    """The logical name of role `role`'s inline policy."""
+    return role + ROLE_POLICY
+
+
+# --- previews: one environment per pull request ----------------------------------------------------
+
+PREVIEW_PREFIX = "pr-"
+PREVIEWS = f"{PREVIEW_PREFIX}*"  # a glob for every preview environment's name
+
+
+def preview(number: int) -> str:
+    """The stack and environment name of pull request `number`'s preview."""
+    return f"{PREVIEW_PREFIX}{number}"

@@ -21,12 +21,12 @@ import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
 from components.conventions import PROVISIONER
 from components.names import PG_PROVISIONER, provisioner_secret_name
 from components.provider import child
 from components.pulumi_runtime import is_unknown
-from components.settings import TypeSettings
 from components.tables import PASSWORD_LENGTH, credentials_document, password_hash
 from components.tags import TAG_PURPOSE
 
@@ -82,18 +82,20 @@ class ProvisionerRole(pulumi.dynamic.Resource, module="envstack", name="Provisio
 @dataclass(frozen=True)
 class ProvisionerArgs:
     cluster: ClusterAttachment  # the owned cluster: its Data API ARNs are the master's
-    settings: TypeSettings
+    secret_recovery_days: int  # TypeSettings.secret_recovery_days
     kms_key_arn: pulumi.Input[str] | None = None
     depends_on: tuple[pulumi.Resource, ...] = ()  # the cluster and its writer must exist first
 
 
-class Provisioner(pulumi.ComponentResource):
+class Provisioner(EnvstackComponent):
     """The provisioner login and its credentials secret."""
+
+    TYPE = PROVISIONER
 
     secret: aws.secretsmanager.Secret
 
     def __init__(self, name: str, args: ProvisionerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(PROVISIONER, name, None, opts)
+        super().__init__(name, opts)
         c = args.cluster
         password = random.RandomPassword(
             f"{name}-password", random.RandomPasswordArgs(length=PASSWORD_LENGTH, special=False), opts=child(self)
@@ -118,7 +120,7 @@ class Provisioner(pulumi.ComponentResource):
                 # A fixed name: the CI roles' policies grant reading it by name (envctl/iam.py).
                 name=pulumi.Output.from_input(c.name).apply(provisioner_secret_name),
                 description=pulumi.Output.concat("Provisioner login of envstack cluster ", c.name),
-                recovery_window_in_days=args.settings.secret_recovery_days,
+                recovery_window_in_days=args.secret_recovery_days,
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "provisioner-credentials"},
             ),

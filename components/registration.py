@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import EnvstackComponent
+from components.conventions import REGISTRATION
 from components.names import label
 from components.provider import child
 from components.records import (
@@ -74,15 +76,17 @@ def _parameter(
     )
 
 
-class Registration(pulumi.ComponentResource):
+class Registration(EnvstackComponent):
     """`/envstack/<project>/environments/<env>` and `/envstack/<project>/api-keys/<sha256>`."""
+
+    TYPE = REGISTRATION
 
     record: aws.ssm.Parameter
     index: dict[int, aws.ssm.Parameter]
     record_name: str
 
     def __init__(self, name: str, args: RegistrationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Registration", name, None, opts)
+        super().__init__(name, opts)
         fields: dict[str, pulumi.Input[object]] = dict(args.fields)
         if args.runtime_role_arn is not None:
             fields["runtimeRoleArn"] = args.runtime_role_arn

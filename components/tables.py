@@ -32,12 +32,13 @@ import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components import names
+from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
-from components.names import DEFAULT_PROJECT
-from components.naming import pg_identifier
+from components.conventions import TABLE_STORE
+from components.names import DEFAULT_PROJECT, pg_identifier
 from components.provider import child
 from components.pulumi_runtime import is_unknown
-from components.settings import TypeSettings
 from components.tags import TAG_PURPOSE
 
 PASSWORD_LENGTH = 40
@@ -171,7 +172,10 @@ class SchemaRole(pulumi.dynamic.Resource, module="envstack", name="SchemaRole"):
 class TableStoreArgs:
     env: str
     env_type: str
-    settings: TypeSettings
+    # The settings row's fields this store uses (components/settings.py):
+    db_connection_limit: int
+    delete_needs_confirmation: bool
+    secret_recovery_days: int
     attachment: ClusterAttachment
     password_version: int  # bump envstack:dbPasswordVersion to rotate
     deletion_confirmed: bool
@@ -198,16 +202,17 @@ def credentials_document(
     return json.dumps(document, sort_keys=True)
 
 
-class TableStore(pulumi.ComponentResource):
+class TableStore(EnvstackComponent):
     """The environment's table schema and data: schema + role (dynamic) and its credentials secret."""
+
+    TYPE = TABLE_STORE
 
     schema: str
     schema_role: SchemaRole
     secret: aws.secretsmanager.Secret
 
     def __init__(self, name: str, args: TableStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:TableStore", name, None, opts)
-        s = args.settings
+        super().__init__(name, opts)
         self.schema = role = pg_identifier(args.env, args.project)
         password = random.RandomPassword(
             f"{name}-password",
@@ -225,9 +230,9 @@ class TableStore(pulumi.ComponentResource):
                 "schema": self.schema,
                 "role": role,
                 "database": a.database,
-                "connectionLimit": s.db_connection_limit,
+                "connectionLimit": args.db_connection_limit,
                 "password": pulumi.Output.secret(password.result),
-                "deleteNeedsConfirmation": s.delete_needs_confirmation,
+                "deleteNeedsConfirmation": args.delete_needs_confirmation,
                 "deletionConfirmed": args.deletion_confirmed,
                 # Each value an output of its own: in a preview, an unknown secret ARN is not an
                 # unknown cluster ARN (which diff reads as a replacement).
@@ -247,8 +252,8 @@ class TableStore(pulumi.ComponentResource):
         self.secret = aws.secretsmanager.Secret(
             f"{name}-credentials",
             aws.secretsmanager.SecretArgs(
-                description=f"Database credentials of envstack environment {args.env} (schema {self.schema})",
-                recovery_window_in_days=s.secret_recovery_days,
+                description=f"Database credentials of {names.label(args.env)} (schema {self.schema})",
+                recovery_window_in_days=args.secret_recovery_days,
                 kms_key_id=args.kms_key_arn,
                 tags={TAG_PURPOSE: "database-credentials"},
             ),

@@ -7,16 +7,37 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.base import EnvstackComponent
+from components.conventions import USERS
 from components.provider import child
 from components.settings import TypeSettings
 
 
 @dataclass(frozen=True)
 class UsersArgs:
-    settings: TypeSettings
+    """What the type decides for its users (components/settings.py, one field each)."""
+
+    mfa: str  # the allowed values are TypeSettings'
+    password_min_length: int
+    password_all_classes: bool
+    deletion_protection: bool  # TypeSettings.user_pool_deletion_protection
+    tier: str  # TypeSettings.user_pool_tier
+    threat_protection: str
+
+    @classmethod
+    def of(cls, s: TypeSettings) -> UsersArgs:
+        """The fields of the settings row these users use."""
+        return cls(
+            mfa=s.mfa,
+            password_min_length=s.password_min_length,
+            password_all_classes=s.password_all_classes,
+            deletion_protection=s.user_pool_deletion_protection,
+            tier=s.user_pool_tier,
+            threat_protection=s.threat_protection,
+        )
 
 
-class Users(pulumi.ComponentResource):
+class Users(EnvstackComponent):
     """End users of one environment: a user pool signing in by email, and a public app client.
 
     The password policy tightens by type (length, then every character class); MFA is
@@ -25,28 +46,29 @@ class Users(pulumi.ComponentResource):
     Cognito's paid PLUS tier (a cost decision recorded in docs/reference.md, "Settings by type").
     """
 
+    TYPE = USERS
+
     user_pool: aws.cognito.UserPool
     client: aws.cognito.UserPoolClient
 
     def __init__(self, name: str, args: UsersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("envstack:index:Users", name, None, opts)
-        s = args.settings
+        super().__init__(name, opts)
         self.user_pool = aws.cognito.UserPool(
             name,
             aws.cognito.UserPoolArgs(
                 username_attributes=["email"],
                 auto_verified_attributes=["email"],
-                deletion_protection="ACTIVE" if s.user_pool_deletion_protection else "INACTIVE",
-                mfa_configuration=s.mfa,
+                deletion_protection="ACTIVE" if args.deletion_protection else "INACTIVE",
+                mfa_configuration=args.mfa,
                 software_token_mfa_configuration=(
-                    aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True) if s.mfa != "OFF" else None
+                    aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True) if args.mfa != "OFF" else None
                 ),
                 password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
-                    minimum_length=s.password_min_length,
+                    minimum_length=args.password_min_length,
                     require_lowercase=True,
                     require_numbers=True,
-                    require_uppercase=s.password_all_classes,
-                    require_symbols=s.password_all_classes,
+                    require_uppercase=args.password_all_classes,
+                    require_symbols=args.password_all_classes,
                     temporary_password_validity_days=3,
                 ),
                 account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
@@ -56,10 +78,10 @@ class Users(pulumi.ComponentResource):
                         )
                     ]
                 ),
-                user_pool_tier=s.user_pool_tier,
+                user_pool_tier=args.tier,
                 user_pool_add_ons=(
-                    aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=s.threat_protection)
-                    if s.threat_protection != "OFF"
+                    aws.cognito.UserPoolUserPoolAddOnsArgs(advanced_security_mode=args.threat_protection)
+                    if args.threat_protection != "OFF"
                     else None
                 ),
             ),

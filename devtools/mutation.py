@@ -27,8 +27,7 @@ DEFAULT_MODULES = (
     "components/config.py",  # the rules in its validators are measured by tests/test_config.py EXACT_MESSAGES
     "components/config_errors.py",
     "components/aws_facts.py",
-    "components/names.py",  # the name grammar; naming.py re-exports it for the components
-    "components/naming.py",
+    "components/names.py",  # the name grammar
     "components/settings.py",
     "components/sql.py",
     "components/executors.py",
@@ -65,7 +64,7 @@ def module_name(path: str) -> str:
 
 def defines_functions(path: str) -> bool:
     """Whether the module defines a function or method: mutmut mutates only their bodies, so a
-    module of constants and re-exports (components/naming.py) rightly has no mutants."""
+    module of constants and re-exports (components/__init__.py, empty) rightly has no mutants."""
     tree = ast.parse((ROOT / path).read_text())
     return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) for node in ast.walk(tree))
 

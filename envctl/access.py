@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from components import conventions
+from components import conventions, names
 from components.access import STATEMENTS
 from envctl.errors import UsageError
 
@@ -83,7 +83,8 @@ class EnvAccess:
 
 
 def _one(plan: dict[str, Any], type_: str) -> dict[str, Any]:
-    suffix = "-runtime" if type_ == ROLE else "-runtime-policy"
+    role = "-runtime"  # every runtime role is `envstack-<stem>-runtime` (names.logical)
+    suffix = role if type_ == ROLE else names.role_policy(role)
     found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(suffix)]
     if len(found) != 1:
         raise AccessError(f"{plan['stack']}: expected one runtime {type_.rsplit(':', 1)[-1]}, found {len(found)}")

@@ -14,8 +14,7 @@ from typing import Annotated
 import typer
 
 from components.executors import ExecutionError, PsycopgExecutor
-from components.names import PG_PROVISIONER
-from components.naming import UnmappableNameError
+from components.names import PG_PROVISIONER, UnmappableNameError
 from components.sql import Layout, PlanError, create_plan, hand_over_plan, provisioner_plan, teardown_plan
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
 from envctl.pr import PR_STACK

@@ -55,7 +55,7 @@ from envctl.stackfiles import committed_stacks, project_config, read_stack_confi
 ROLES = ("deploy", "preview", "drift")
 DOCUMENTS = (*ROLES, "boundary")  # what `envctl iam-policy` prints
 VERSION = "2012-10-17"
-PREVIEW_ENVIRONMENTS = "pr-*"  # pr.PR_STACK: every preview environment is named pr-<number>
+PREVIEW_ENVIRONMENTS = names.PREVIEWS  # pr.PR_STACK: every preview environment is a names.preview
 MAX_PARTS = 10  # IAM's default quota of managed policies attached to one role
 PART_CHARACTERS = 6144  # IAM's limit for one managed policy (whitespace not counted)
 ON_ALL = ("unscoped", "tagged-create")  # scopes on "*": no resource-level permissions, or not yet created
@@ -139,7 +139,7 @@ class Scopes:
             ],
             "rds-global-cluster": [self.arn("rds", "global-cluster:*", region="")] if self.clusters else [],
             "rds-instance": [
-                *(self.arn("rds", f"db:{c}-writer") for c in self.clusters),
+                *(self.arn("rds", f"db:{names.writer(c)}") for c in self.clusters),
                 *(self.arn("rds", f"cluster:{c}") for c in self.clusters),
                 self.arn("rds", "subgrp:*"),
                 self.arn("rds", "pg:default.*"),

@@ -38,7 +38,7 @@ _SECRET_PURPOSES = {"api-key": "API keys", "database-credentials": "database cre
 
 def _category(r: dict[str, Any]) -> str | None:
     if r["type"] == conventions.SECRET:
-        purpose = str((r.get("inputs", {}).get("tags") or {}).get("envstack:purpose", ""))
+        purpose = str((r.get("inputs", {}).get("tags") or {}).get(conventions.TAG_PURPOSE, ""))
         return _SECRET_PURPOSES.get(purpose, "secret")
     return _CATEGORIES.get(r["type"])
 

@@ -23,20 +23,21 @@ from pydantic import (
     ValidationError,
 )
 
+from components import names
 from components.config import EnvType, parse_config
 from components.config_errors import ConfigError
 from envctl.errors import UsageError
 from envctl.stackfiles import project_config, read_stack_config
 
 _Model = TypeVar("_Model", bound="_Listed")
-PR_STACK = re.compile(r"^pr-([1-9][0-9]{0,8})$")
+PR_STACK = re.compile(rf"^{re.escape(names.PREVIEW_PREFIX)}([1-9][0-9]{{0,8}})$")
 CLUSTER_OWNER_STACK = "staging"  # previews attach to the cluster that staging owns
 
 
 def pr_stack(number: int) -> str:
     if number < 1:
         raise UsageError(f"pull request number must be a positive integer, got {number}")
-    return f"pr-{number}"
+    return names.preview(number)
 
 
 ATTACHMENT_ALLOWED = (

@@ -161,7 +161,7 @@ class _Mocks(pulumi.runtime.Mocks):
         }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":  # noqa: S105 (an invoke token)
+        if args.token == conventions.CALLER_IDENTITY:
             deployer = f"arn:aws:iam::{FAKE_ACCOUNT}:user/envstack-deployer"
             return {"accountId": FAKE_ACCOUNT, "arn": deployer, "id": FAKE_ACCOUNT, "userId": "AIDAMOCKDEPLOYER"}, []
         raise RenderError(f"the program called {args.token}, which offline rendering does not fake")

@@ -15,8 +15,7 @@ from components import conventions
 from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
 from components.config import parse_config
 from components.config_errors import ConfigError
-from components.names import NAME_MAX
-from components.naming import resource_name
+from components.names import NAME_MAX, logical
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import load_plan
@@ -114,8 +113,8 @@ def test_trust_document_never_holds_a_wildcard_an_account_root_or_nothing() -> N
 
 
 def test_the_longest_environment_name_still_fits_iam_role_names() -> None:
-    logical = resource_name("a" * NAME_MAX, "runtime")
-    assert len(logical) + 8 <= 64  # Pulumi's auto-name adds "-" and 7 characters
+    name = logical("a" * NAME_MAX, "runtime")
+    assert len(name) + 8 <= 64  # Pulumi's auto-name adds "-" and 7 characters
 
 
 def test_docs_explain_every_granted_action() -> None:

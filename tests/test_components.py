@@ -32,7 +32,7 @@ def _children_of(resources: list, component: str) -> list:
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD, CUSTOM], ids=["dev", "staging", "prod", "custom"])
 def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # type: ignore[no-untyped-def]
     res = build(
-        lambda o: Files("f", FilesArgs(settings=settings, kms_key_arn=KMS if settings is PROD else None), o), settings
+        lambda o: Files("f", FilesArgs.of(settings, kms_key_arn=KMS if settings is PROD else None), o), settings
     )
     assert_all_aws_on(res, TEST_PROVIDER)
     bucket = next(r for r in res if r.type == conventions.BUCKET and r.name == "f")
@@ -70,7 +70,7 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
 
 def test_files_versioning_only_where_the_type_says() -> None:
     for settings, expected in ((DEV, False), (CUSTOM, False), (STAGING, True), (PROD, True)):
-        res = build(lambda o, s=settings: Files("f", FilesArgs(settings=s), o))  # type: ignore[misc]
+        res = build(lambda o, s=settings: Files("f", FilesArgs.of(s), o))  # type: ignore[misc]
         versioning = [r for r in res if r.type == conventions.VERSIONING]
         assert bool(versioning) is expected
         if expected:
@@ -82,18 +82,18 @@ def test_files_versioning_only_where_the_type_says() -> None:
 
 def test_the_log_bucket_expires_its_access_logs() -> None:
     """CKV2_AWS_61 on prod's log bucket: access logs expire after the type's retention."""
-    res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
+    res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
     lifecycle = next(r for r in res if r.name == "f-logs-lifecycle")
     assert lifecycle.type == conventions.LIFECYCLE_CONFIGURATION
     assert lifecycle.inputs["bucket"] == "f-logs-id"  # the log bucket, not the files bucket
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled" and rule["expiration"]["days"] == PROD.access_log_days == 365
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
-    assert not any(r.name == "f-logs-lifecycle" for r in build(lambda o: Files("f", FilesArgs(settings=STAGING), o)))
+    assert not any(r.name == "f-logs-lifecycle" for r in build(lambda o: Files("f", FilesArgs.of(STAGING), o)))
 
 
 def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
-    res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
+    res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
     logging = only(res, conventions.LOGGING)
     assert logging.inputs["targetPrefix"] == "access/"
     log_sse = next(r for r in res if r.name == "f-logs-encryption")
@@ -108,7 +108,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
     """docs/lifecycle.md, "Access logging waits for its grant": PutBucketLogging checks the log bucket's policy grant to
     logging.s3.amazonaws.com, so the engine must create that policy (and the ownership
     controls) before the logging configuration. Checked on what the engine is told."""
-    res = build(lambda o: Files("f", FilesArgs(settings=PROD, kms_key_arn=KMS), o))
+    res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
     logging = only(res, conventions.LOGGING)
     policy = next(r for r in res if r.name == "f-logs-policy")
     assert "logging.s3.amazonaws.com" in policy.inputs["policy"]
@@ -125,7 +125,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
     ],
 )
 def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protection: str) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Users("u", UsersArgs(settings=settings), o), settings)
+    res = build(lambda o: Users("u", UsersArgs.of(settings), o), settings)
     assert_all_aws_on(res, TEST_PROVIDER)
     pool = only(res, conventions.USER_POOL)
     assert pool.parent == "u" and pool.protect is settings.protect
@@ -142,7 +142,7 @@ def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protec
 
 
 def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
-    pool = only(build(lambda o: Users("u", UsersArgs(settings=PROD), o)), conventions.USER_POOL)
+    pool = only(build(lambda o: Users("u", UsersArgs.of(PROD), o)), conventions.USER_POOL)
     assert pool.inputs["userPoolTier"] == "PLUS"
     assert pool.inputs["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"}
 
@@ -150,7 +150,15 @@ def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
 def _api_key(settings, version: int = 1):  # type: ignore[no-untyped-def]
     return build(
         lambda o: ApiKey(
-            "k", ApiKeyArgs(env="dev", env_type="dev", region="ap-northeast-2", settings=settings, version=version), o
+            "k",
+            ApiKeyArgs(
+                env="dev",
+                env_type="dev",
+                region="ap-northeast-2",
+                secret_recovery_days=settings.secret_recovery_days,
+                version=version,
+            ),
+            o,
         )
     )
 
@@ -346,7 +354,7 @@ def test_encryption_key_outlives_what_it_encrypts(protect: bool) -> None:
 
 
 def test_components_register_under_their_own_type_token() -> None:
-    res = build(lambda o: Users("u", UsersArgs(settings=DEV), o))
+    res = build(lambda o: Users("u", UsersArgs.of(DEV), o))
     assert only(res, conventions.USERS).name == "u"
     assert _children_of(res, "u")
 
@@ -356,7 +364,7 @@ def test_a_component_outside_any_provider_would_use_the_default_provider() -> No
     from envctl.runtime import record
 
     resources, _ = record(
-        lambda: Users("u", UsersArgs(settings=DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
+        lambda: Users("u", UsersArgs.of(DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
     )
     with pytest.raises(AssertionError):
         assert_all_aws_on(resources, TEST_PROVIDER)

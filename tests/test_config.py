@@ -14,8 +14,7 @@ from components.aws_facts import aws_regions
 from components.config import KNOWN_KEYS, EnvType, StackConfig
 from components.config import parse_config as parse_merged
 from components.config_errors import ConfigError
-from components.names import NAME_MAX
-from components.naming import kms_alias, parse_stem, pg_identifier, private_cluster_identifier, resource_name, stem
+from components.names import NAME_MAX, cluster_identifier, kms_alias, logical, parse_stem, pg_identifier, stem
 from tests.conftest import PROJECT_DEFAULTS, UNSET, over_defaults
 
 REGION = "ap-northeast-2"
@@ -430,7 +429,7 @@ def test_property_invalid_configs_are_refused_with_their_key(
         assert isinstance(cfg, StackConfig)
         # Every accepted (project, environment) maps to names within AWS's and PostgreSQL's limits.
         for role in ("files", "created-at", "registry"):
-            assert len(resource_name(cfg.name, role, cfg.project)) + len("-logs") + 8 <= 63
+            assert len(logical(cfg.name, role, cfg.project)) + len("-logs") + 8 <= 63
         assert len(pg_identifier(cfg.name, cfg.project)) <= 63
         return
     with pytest.raises(ConfigError) as info:
@@ -453,8 +452,8 @@ projects = st.one_of(st.just("envstack"), valid_names, st.sampled_from(["a", "a-
 def _names(project: str, env: str) -> tuple[str, ...]:
     return (
         stem(env, project),
-        resource_name(env, "files", project),
-        private_cluster_identifier(env, project),
+        logical(env, "files", project),
+        cluster_identifier(env, project),
         kms_alias(env, project),
         pg_identifier(env, project),
     )
@@ -483,8 +482,8 @@ def test_the_default_project_keeps_todays_names() -> None:
         "env_pr_42",
     )
     # (project a, env b-c) and (project a-b, env c) would both be "a-b-c" with a plain separator.
-    assert resource_name("b-c", "files", "a") == "envstack-1-a-b-c-files"
-    assert resource_name("c", "files", "a-b") == "envstack-3-a-b-c-files"
+    assert logical("b-c", "files", "a") == "envstack-1-a-b-c-files"
+    assert logical("c", "files", "a-b") == "envstack-3-a-b-c-files"
 
 
 # --- every message, exactly: a user reads it to know what to fix ----------------------------

@@ -70,7 +70,7 @@ def test_the_component_declares_the_login_and_its_secret(monkeypatch: pytest.Mon
         name="shared-nonprod", arn="arn:aws:rds:r:1:cluster:shared-nonprod", secret_arn="master",
         endpoint="c.example", port=6543, database="db",
     )  # fmt: skip
-    args = ProvisionerArgs(cluster=cluster, settings=SETTINGS[EnvType.STAGING])
+    args = ProvisionerArgs(cluster=cluster, secret_recovery_days=SETTINGS[EnvType.STAGING].secret_recovery_days)
     build(
         lambda o: Provisioner(
             "p", args, pulumi.ResourceOptions.merge(o, pulumi.ResourceOptions(transformations=[capture]))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.naming import UnmappableNameError, pg_identifier
+from components.names import UnmappableNameError, pg_identifier
 from components.sql import (
     LOCK_DATABASE,
     LOCK_ENVIRONMENT,

@@ -424,10 +424,13 @@ def test_the_credentials_secret_holds_the_stores_own_login(monkeypatch: pytest.M
         port=6543,
         database="db",
     )
+    custom = SETTINGS[EnvType.CUSTOM]
     args = TableStoreArgs(
         env="pr-7",
         env_type="custom",
-        settings=SETTINGS[EnvType.CUSTOM],
+        db_connection_limit=custom.db_connection_limit,
+        delete_needs_confirmation=custom.delete_needs_confirmation,
+        secret_recovery_days=custom.secret_recovery_days,
         attachment=attachment,
         password_version=1,
         deletion_confirmed=False,
