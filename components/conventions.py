@@ -67,6 +67,7 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 STACK = "pulumi:pulumi:Stack"
 # The one provider function the program invokes (components/encryption.py), faked offline.
 CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+INVOKES = (CALLER_IDENTITY,)  # function tokens: called, never declared, so no resource type of their own
 
 # --- envstack's own components -----------------------------------------------------------------
 ENVIRONMENT = "envstack:index:Environment"

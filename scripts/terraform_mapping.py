@@ -95,7 +95,7 @@ def check(table: dict[str, Any], metadata: dict[str, Any] | None) -> list[str]:
     problems = [
         f"{token}: declared in components/conventions.py but not mapped"
         for token in tokens
-        if is_aws_type(token) and token not in table
+        if is_aws_type(token) and token not in table and token not in conventions.INVOKES
     ]
     resources = (metadata or {}).get("renames", {}).get("resources", {})
     renamed = (metadata or {}).get("renames", {}).get("renamedProperties", {}) if metadata is not None else None
