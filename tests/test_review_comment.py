@@ -93,6 +93,7 @@ def test_a_section_against_its_own_snapshot_is_no_change() -> None:
 def test_a_stack_the_change_adds_is_new_and_a_changed_one_says_so(tmp_path: Path) -> None:
     parts = section("dev", tmp_path / "missing.json")
     assert parts["summary"] == "new stack"
+    assert parts["access"].startswith("### Access change: `dev`'s runtime role\n")  # all it can reach is new
     head = load_plan("dev")
     assert parts["diff"].startswith("### envstack diff: `base:dev` → `dev`\n")
     assert parts["diff"].count("| only in `dev` |") == len(head["resources"])
