@@ -389,12 +389,16 @@ def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool, pa
         context = resource_tags(rendering)
         for type_, rendered_arn, scope in own_arns(rendering):
             arn = f"arn:{partition}:" + rendered_arn.split(":", 2)[2]  # as AWS forms it in the stack's partition
-            for access in iam_actions.TYPE_ACCESS[type_]:
-                if access.scope != scope:
-                    continue
-                for name in (*access.read, *(access.write if writes else ())):
-                    if IAMPolicy(json.dumps(doc)).is_action_permitted(name, arn, None, context) != PERMITTED:
-                        denied.append(f"{name} on {arn}")
+            names = [
+                name
+                for access in iam_actions.TYPE_ACCESS[type_]
+                if access.scope == scope
+                for name in (*access.read, *(access.write if writes else ()))
+            ]
+            assert names, f"no action of {type_} is scoped {scope!r}: {arn} would be checked for nothing"
+            for name in names:
+                if IAMPolicy(json.dumps(doc)).is_action_permitted(name, arn, None, context) != PERMITTED:
+                    denied.append(f"{name} on {arn}")
     return denied
 
 
@@ -662,3 +666,8 @@ def test_pack_takes_a_single_statement_of_exactly_the_limit_and_exactly_max_part
     assert len(iam.pack("deploy", [one, _statement("B", 10)])) == 2
     with pytest.raises(iam.PolicySizeError, match="needs 3 documents; a role holds 2"):
         iam.pack("deploy", [one, _statement("B", 10), _statement("C", 10)])
+
+
+def test_key_index_entries_and_records_have_scopes_of_their_own() -> None:
+    assert iam.ssm_scope("/envstack/envstack/api-keys/0a1b") == "ssm-key-index"
+    assert iam.ssm_scope("/envstack/envstack/environments/dev") == "ssm-record"
