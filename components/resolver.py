@@ -91,7 +91,7 @@ class ResolverBusyError(RuntimeError):
     Parameter Store throttled the lookup. Not an answer about the key: reply 503 or 429 with
     `Retry-After`, never 401. `retry_after` is in seconds."""
 
-    def __init__(self, retry_after: float, reason: str = "over budget") -> None:
+    def __init__(self, retry_after: float, reason: str) -> None:
         super().__init__(f"API key lookups are {reason}; retry in {retry_after:.2f} s")
         self.retry_after = retry_after
 

@@ -674,11 +674,17 @@ def test_the_record_document_refuses_what_the_resolver_could_not_trust() -> None
             fields | {KEY_HASHES: []},
             "apiKeyHashes must list 1 to 2 distinct SHA-256 hex digests, got []",
         ),
+        "not a digest": (
+            fields | {KEY_HASHES: ["A" * 64]},
+            f"apiKeyHashes must list 1 to 2 distinct SHA-256 hex digests, got {['A' * 64]!r}",
+        ),
     }
     for what, (bad, message) in cases.items():
         with pytest.raises(ValueError) as err:
             record_document(bad)
         assert str(err.value) == f"environment record: {message}", what
+    full = fields | {"bucketName": "b" * (4096 - len(record_document(fields)) + 1)}
+    assert len(record_document(full)) == 4096  # exactly what a Standard parameter holds
     with pytest.raises(ValueError) as err:
-        record_document(fields | {"bucketName": "b" * 4000})
-    assert str(err.value).endswith("characters; Standard parameters hold 4096")
+        record_document(full | {"bucketName": full["bucketName"] + "b"})
+    assert str(err.value) == "environment record is 4097 characters; Standard parameters hold 4096"
