@@ -27,8 +27,7 @@ from components.conventions import PROVISIONER
 from components.names import PG_PROVISIONER, provisioner_secret_name
 from components.provider import child
 from components.pulumi_runtime import is_unknown
-from components.tables import PASSWORD_LENGTH, credentials_document, password_hash
-from components.tags import TAG_PURPOSE
+from components.tables import PASSWORD_LENGTH, Credentials, credentials_secret, password_hash
 
 REPLACE_ON = ("database", "clusterArn")  # another database or cluster: a login there, this one disabled
 
@@ -114,30 +113,20 @@ class Provisioner(EnvstackComponent):
             },
             opts=child(self, additional_secret_outputs=["password"], depends_on=list(args.depends_on)),
         )
-        self.secret = aws.secretsmanager.Secret(
-            f"{name}-credentials",
-            aws.secretsmanager.SecretArgs(
-                # A fixed name: the CI roles' policies grant reading it by name (envctl/iam.py).
-                name=pulumi.Output.from_input(c.name).apply(provisioner_secret_name),
+        self.secret = credentials_secret(
+            self,
+            name,
+            Credentials(
                 description=pulumi.Output.concat("Provisioner login of envstack cluster ", c.name),
-                recovery_window_in_days=args.secret_recovery_days,
-                kms_key_id=args.kms_key_arn,
-                tags={TAG_PURPOSE: "provisioner-credentials"},
+                purpose="provisioner-credentials",
+                role=PG_PROVISIONER,
+                # A fixed name: the CI roles' policies grant reading it by name (envctl/iam.py).
+                secret_name=pulumi.Output.from_input(c.name).apply(provisioner_secret_name),
             ),
-            opts=child(self),
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-credentials-version",
-            aws.secretsmanager.SecretVersionArgs(
-                secret_id=self.secret.id,
-                secret_string=pulumi.Output.secret(
-                    pulumi.Output.all(password.result, c.endpoint, c.port, c.database).apply(
-                        lambda v: credentials_document(
-                            password=v[0], host=v[1], port=v[2], database=v[3], role=PG_PROVISIONER
-                        )
-                    )
-                ),
-            ),
-            opts=child(self, depends_on=[role]),  # written only after the login has this password
+            password.result,
+            c,
+            recovery_days=args.secret_recovery_days,
+            kms_key_arn=args.kms_key_arn,
+            written_after=role,  # written only after the login has this password
         )
         self.register_outputs({"provisionerSecretArn": self.secret.arn})

@@ -202,6 +202,59 @@ def credentials_document(
     return json.dumps(document, sort_keys=True)
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """A database login's credentials secret: what differs between an environment's role and a
+    cluster's provisioner login (components/provisioner.py). Everything else is one recipe."""
+
+    description: pulumi.Input[str]
+    purpose: str  # the envstack:purpose tag
+    role: str
+    schema: str | None = None  # the environment's schema; the provisioner's login has none
+    secret_name: pulumi.Input[str] | None = None  # a fixed name; else Pulumi's auto-naming
+
+
+def credentials_secret(
+    parent: pulumi.Resource,
+    name: str,
+    login: Credentials,
+    password: pulumi.Output[str],
+    cluster: ClusterAttachment,
+    *,
+    recovery_days: int,
+    kms_key_arn: pulumi.Input[str] | None,
+    written_after: pulumi.Resource,
+) -> aws.secretsmanager.Secret:
+    """The secret `<name>-credentials` and its version, in the shape RDS uses (credentials_document),
+    written only after `written_after` has set the login's password."""
+    secret = aws.secretsmanager.Secret(
+        f"{name}-credentials",
+        aws.secretsmanager.SecretArgs(
+            name=login.secret_name,
+            description=login.description,
+            recovery_window_in_days=recovery_days,
+            kms_key_id=kms_key_arn,
+            tags={TAG_PURPOSE: login.purpose},
+        ),
+        opts=child(parent),
+    )
+    aws.secretsmanager.SecretVersion(
+        f"{name}-credentials-version",
+        aws.secretsmanager.SecretVersionArgs(
+            secret_id=secret.id,
+            secret_string=pulumi.Output.secret(
+                pulumi.Output.all(password, cluster.endpoint, cluster.port, cluster.database).apply(
+                    lambda v: credentials_document(
+                        password=v[0], host=v[1], port=v[2], database=v[3], role=login.role, schema=login.schema
+                    )
+                )
+            ),
+        ),
+        opts=child(parent, depends_on=[written_after]),
+    )
+    return secret
+
+
 class TableStore(EnvstackComponent):
     """The environment's table schema and data: schema + role (dynamic) and its credentials secret."""
 
@@ -249,29 +302,19 @@ class TableStore(EnvstackComponent):
                 depends_on=list(args.depends_on),
             ),
         )
-        self.secret = aws.secretsmanager.Secret(
-            f"{name}-credentials",
-            aws.secretsmanager.SecretArgs(
+        self.secret = credentials_secret(
+            self,
+            name,
+            Credentials(
                 description=f"Database credentials of {names.label(args.env)} (schema {self.schema})",
-                recovery_window_in_days=args.secret_recovery_days,
-                kms_key_id=args.kms_key_arn,
-                tags={TAG_PURPOSE: "database-credentials"},
+                purpose="database-credentials",
+                role=role,
+                schema=self.schema,
             ),
-            opts=child(self),
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-credentials-version",
-            aws.secretsmanager.SecretVersionArgs(
-                secret_id=self.secret.id,
-                secret_string=pulumi.Output.secret(
-                    pulumi.Output.all(password.result, a.endpoint, a.port, a.database).apply(
-                        lambda v: credentials_document(
-                            password=v[0], host=v[1], port=v[2], database=v[3], role=role, schema=self.schema
-                        )
-                    )
-                ),
-            ),
-            # Written only after the role exists with this password.
-            opts=child(self, depends_on=[self.schema_role]),
+            password.result,
+            a,
+            recovery_days=args.secret_recovery_days,
+            kms_key_arn=args.kms_key_arn,
+            written_after=self.schema_role,  # written only after the role exists with this password
         )
         self.register_outputs({"databaseSchema": self.schema, "databaseSecretArn": self.secret.arn})
