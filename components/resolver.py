@@ -44,7 +44,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TLRUCache
 
-from components.names import is_valid_name
+from components.names import is_runtime_role_arn, is_valid_name
 from components.records import KEY_ALLOWED, KEY_HASHES, key_hash, key_hashes, key_index_name, record_name, well_formed
 
 DEFAULT_TTL = 300.0  # seconds; see docs/api-keys.md for how it follows from SSM's limits
@@ -331,7 +331,10 @@ class Resolver:
             listed = digest in key_hashes(record[KEY_HASHES])
         except ValueError:  # not a list of 1 or 2 distinct digests: vouches for nothing
             listed = False
-        if not listed:
+        # The role the platform assumes for E must be E's own: a preview may write its own record,
+        # and one naming prod's role would hand a preview key prod's data.
+        role = record.get("runtimeRoleArn")
+        if not listed or (role is not None and not is_runtime_role_arn(str(role), env, self.project)):
             self._count("forgeries")
             return None
         return record

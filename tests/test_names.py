@@ -296,3 +296,22 @@ def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[
     )
     raw, _ = read_stack_config("dev")
     assert {key.split(":")[0] for key in raw} == {"aws", conventions.PULUMI_PROJECT}
+
+
+@pytest.mark.parametrize(
+    ("arn", "env", "project", "expected"),
+    [
+        ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-a1b2c3d", "prod", "envstack", True),
+        ("arn:aws-cn:iam::123456789012:role/envstack/envstack-prod-runtime-a1b2c3d", "prod", "envstack", True),
+        ("arn:aws:iam::123456789012:role/envstack/envstack-4-acme-prod-runtime-a1b2c3d", "prod", "acme", True),
+        ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-a1b2c3d", "pr-42", "envstack", False),
+        ("arn:aws:iam::123456789012:role/envstack/envstack-pr-42-runtime-a1b2c3d", "prod", "envstack", False),
+        ("arn:aws:iam::123456789012:role/envstack-prod-runtime-a1b2c3d", "prod", "envstack", False),  # no path
+        ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-a1b2c3d-x", "prod", "envstack", False),
+        ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-A1B2C3D", "prod", "envstack", False),
+        ("arn:aws:iam::12345678901:role/envstack/envstack-prod-runtime-a1b2c3d", "prod", "envstack", False),
+        ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-a1b2c3d", "Prod", "envstack", False),
+    ],
+)
+def test_a_runtime_role_arn_is_one_environments_own(arn: str, env: str, project: str, expected: bool) -> None:
+    assert names.is_runtime_role_arn(arn, env, project) is expected

@@ -321,6 +321,29 @@ def test_a_record_naming_another_environment_does_not_vouch(preview: Rendering, 
     assert resolver.resolve(ATTACKER_KEY)["name"] == "pr-42"
 
 
+def test_a_record_naming_another_environments_role_does_not_vouch(
+    rendered: dict[str, Rendering], preview: Rendering, ssm: Any
+) -> None:
+    """A preview may write its own record: one that lists the attacker's key under its own name
+    but names prod's runtime role would have the platform assume prod's role for a preview key.
+    It is a forgery; the preview's own role, as rendered, resolves."""
+    deploy(ssm, rendered["prod"])
+    deploy(ssm, preview)
+    record = json.loads(_record_of(preview))
+    prod_role = json.loads(_record_of(rendered["prod"]))["runtimeRoleArn"]
+    assert record["runtimeRoleArn"] != prod_role
+    own = record_name("envstack", "pr-42")
+    _put(ssm, f"/envstack/envstack/api-keys/{key_hash(ATTACKER_KEY)}", index_document("envstack", "pr-42", 1))
+    forged = record | {"apiKeyHashes": [key_hash(ATTACKER_KEY)], "runtimeRoleArn": prod_role}
+    _put(ssm, own, json.dumps(forged))
+    resolver = Resolver(ssm, "envstack", negative_ttl=0)
+    with pytest.raises(UnknownKeyError):
+        resolver.resolve(ATTACKER_KEY)
+    assert resolver.counters()["forgeries"] == 1
+    _put(ssm, own, json.dumps(forged | {"runtimeRoleArn": record["runtimeRoleArn"]}))
+    assert resolver.resolve(ATTACKER_KEY)["runtimeRoleArn"] == record["runtimeRoleArn"]
+
+
 def test_a_record_without_hashes_is_refused(rendered: dict[str, Rendering], ssm: Any) -> None:
     """What today's stacks wrote (recordVersion 1, no hashes): refused until the stack is
     deployed again, which is why the rollout deploys every stack before the resolver."""
