@@ -65,3 +65,20 @@ def _project_plan(stack: str) -> dict[str, Any]:
 def test_outputs_are_normalised_with_each_plans_own_project() -> None:
     assert names.logical("dev", "files", "acme") != names.logical("dev", "files")
     assert diff_plans(_project_plan("dev"), _project_plan("prod"), "dev", "prod").empty
+
+
+def test_an_output_on_one_side_only_is_a_difference() -> None:
+    a, b = _plan("dev", {}), _plan("prod", {})
+    a["outputs"], b["outputs"] = {"extra": 1, "same": 2}, {"same": 2}
+    assert [(c.path, c.a, c.b) for c in diff_plans(a, b, "dev", "prod").outputs] == [("extra", 1, None)]
+    assert [(c.path, c.a, c.b) for c in diff_plans(b, a, "prod", "dev").outputs] == [("extra", None, 1)]
+
+
+def test_the_project_is_the_providers_tag_only() -> None:
+    from envctl.plan import env_project
+
+    other = {"name": "x", "type": "t", "inputs": {"defaultTags": {"tags": {TAG_PROJECT: "other"}}}}
+    plan = _project_plan("dev")
+    plan["resources"].insert(0, other)
+    assert env_project(plan) == "acme"
+    assert env_project({"stack": "dev"}) == names.DEFAULT_PROJECT

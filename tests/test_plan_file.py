@@ -53,12 +53,17 @@ def test_a_long_schema_version_is_shown_cut_to_40_characters() -> None:
 
 
 def test_a_long_wrong_value_is_shown_cut_to_60_characters() -> None:
-    assert _problem(
-        {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"name": "n", "type": ["t" * 80]}]}
-    ).startswith(f"p.json: not a plan JSON file: resources[0] ('n').type: got [\"{'t' * 55}... (")
-    assert _problem(
-        {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"name": "n", "type": ["t" * 56]}]}
-    ).startswith(f"p.json: not a plan JSON file: resources[0] ('n').type: got [\"{'t' * 56}\"] (")
+    base = {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev"}
+    assert _problem({**base, "resources": [{"name": "n", "type": ["t" * 80]}]}).startswith(
+        f"p.json: not a plan JSON file: resources[0] ('n').type: got [\"{'t' * 55}... ("
+    )
+    assert _problem({**base, "resources": [{"name": "n", "type": ["t" * 56]}]}) == (
+        f"p.json: not a plan JSON file: resources[0] ('n').type: got [\"{'t' * 56}\"] (input should be a valid "
+        "string); expected the output of `envctl plan STACK --format json`"
+    )
+    assert _problem({**base, "resources": [{"name": "n", "type": ["t" * 57]}]}).startswith(
+        f"p.json: not a plan JSON file: resources[0] ('n').type: got [\"{'t' * 55}... ("
+    )
 
 
 def test_a_saved_snapshot_reads_back_as_itself() -> None:

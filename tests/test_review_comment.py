@@ -69,17 +69,19 @@ def test_without_base_snapshots_or_reach_changes_the_comment_says_so() -> None:
 
 
 def test_a_comment_over_githubs_limit_is_cut_at_a_line_and_says_so() -> None:
-    line = "x" * 99 + "\n"
+    line = "x y " * 24 + "x\n"  # 99 characters and a newline; words, so the cut must pick the newline
     big = {"dev": {**SECTIONS["dev"], "diff": line * (COMMENT_LIMIT // 100 + 50)}}
     body = review_comment(["dev"], None, big)
     note = "\n\n_(truncated: run `python -m envctl diff` locally for the rest)_\n"
     assert body.endswith(note)
     kept = body.removesuffix(note)
-    assert len(kept) <= COMMENT_LIMIT and kept.endswith("x" * 99)
+    assert len(kept) <= COMMENT_LIMIT and kept.endswith("\n" + line.strip())
     assert len(kept) > COMMENT_LIMIT - 100  # cut at the last whole line, not earlier
     assert kept == review_comment(["dev"], None, big)[: len(kept)]
-    fits = {"dev": {**SECTIONS["dev"], "diff": "y" * (COMMENT_LIMIT - 2000)}}
-    assert "truncated" not in review_comment(["dev"], None, fits)
+    frame = len(review_comment(["dev"], None, {"dev": {**SECTIONS["dev"], "diff": ""}}))
+    exact = {"dev": {**SECTIONS["dev"], "diff": "y" * (COMMENT_LIMIT - frame)}}
+    assert len(review_comment(["dev"], None, exact)) == COMMENT_LIMIT  # at the limit: kept whole
+    assert "truncated" not in review_comment(["dev"], None, exact)
 
 
 def test_a_section_against_its_own_snapshot_is_no_change() -> None:

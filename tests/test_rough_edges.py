@@ -330,3 +330,17 @@ def test_a_yaml_reader_error_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     code, _, err = invoke("plan", "dev")
     assert code == 2
     assert one_line(err).startswith("envctl: Pulumi.dev.yaml: not valid YAML: unacceptable character #x0007")
+
+
+def test_a_yaml_error_without_a_position_is_still_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML's own errors carry a position; an error raised without one still reads as one line."""
+    import yaml
+
+    def unplaced(text: str) -> Any:
+        raise yaml.MarkedYAMLError(problem="no position")
+
+    monkeypatch.setenv("ENVSTACK_ROOT", str(_project(tmp_path, {"dev": DEV})))
+    monkeypatch.setattr(yaml, "safe_load", unplaced)
+    code, _, err = invoke("plan", "dev")
+    assert code == 2
+    assert one_line(err) == "envctl: Pulumi.yaml: not valid YAML: no position"
