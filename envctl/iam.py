@@ -130,7 +130,8 @@ class Scopes:
                 self.arn("rds", "cluster-pg:default.*"),
                 self.arn("rds", "og:default:*"),
             ],
-            "rds-global-cluster": [self.arn("rds", "global-cluster:*", region="")] if self.clusters else [],
+            # Only a role whose stacks declare a cluster gets the cluster's actions at all.
+            "rds-global-cluster": [self.arn("rds", "global-cluster:*", region="")],
             "rds-instance": [
                 *(self.arn("rds", f"db:{c}-writer") for c in self.clusters),
                 *(self.arn("rds", f"cluster:{c}") for c in self.clusters),

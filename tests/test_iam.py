@@ -42,7 +42,7 @@ def _rendered_once(monkeypatch: pytest.MonkeyPatch, rendered: dict[str, Renderin
     monkeypatch.setattr(iam, "render", lambda stack: rendered[stack])
 
     def render_preview(stack: str, raw: dict[str, Any], secret_keys: list[str], config: Any) -> Rendering:
-        key = json.dumps([stack, raw, secret_keys], sort_keys=True)
+        key = json.dumps([stack, raw, secret_keys, config.model_dump(mode="json")], sort_keys=True)
         if key not in _PREVIEWS:
             _PREVIEWS[key] = render_config(stack, raw, secret_keys, config)
         return _PREVIEWS[key]
@@ -190,6 +190,12 @@ def test_deploy_covers_the_table_store_and_prods_key() -> None:
         "staging",
     ]
     assert "rds:DeleteDBCluster" in by_sid["RdsSnapshot"]["Action"]  # the final snapshot
+    assert by_sid["KmsAlias"]["Resource"] == [f"arn:aws:kms:*:*:alias/envstack-{e}" for e in ("dev", "prod", "staging")]
+    clusters = [f"arn:aws:rds:*:*:cluster:{c}" for c in ("envstack-dev", "prod-main", "shared-nonprod")]
+    for role in ("deploy", "drift"):
+        master = {st["Sid"]: st for st in document(role)["Statement"]}["MasterSecret"]
+        assert master["Resource"] == ["arn:aws:secretsmanager:*:*:secret:rds!cluster-*"]
+        assert master["Condition"] == {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": clusters}}
     assert by_sid["Bucket"]["Resource"] == [f"arn:aws:s3:::envstack-{e}-*" for e in ("dev", "prod", "staging")]
 
 
