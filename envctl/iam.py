@@ -50,7 +50,7 @@ from envctl.errors import FailureError, UsageError
 from envctl.iam_actions import NO_CLOUD_ACCESS, TYPE_ACCESS
 from envctl.plan import Rendering
 from envctl.render import render, render_config
-from envctl.stackfiles import committed_stacks, project_config, read_stack_config
+from envctl.stackfiles import committed_stacks, project_config
 
 ROLES = ("deploy", "preview", "drift")
 DOCUMENTS = (*ROLES, "boundary")  # what `envctl iam-policy` prints
@@ -137,7 +137,8 @@ class Scopes:
                 self.arn("rds", "cluster-pg:default.*"),
                 self.arn("rds", "og:default:*"),
             ],
-            "rds-global-cluster": [self.arn("rds", "global-cluster:*", region="")] if self.clusters else [],
+            # Only a role whose stacks declare a cluster gets the cluster's actions at all.
+            "rds-global-cluster": [self.arn("rds", "global-cluster:*", region="")],
             "rds-instance": [
                 *(self.arn("rds", f"db:{names.writer(c)}") for c in self.clusters),
                 *(self.arn("rds", f"cluster:{c}") for c in self.clusters),
@@ -212,7 +213,8 @@ def check_coverage(types: Iterable[str]) -> None:
         )
 
 
-def _cluster_of(rendering: Rendering) -> str | None:
+def _cluster_of(rendering: Rendering) -> str:
+    """The identifier of the cluster whose Data API the stack's table store uses."""
     cluster = rendering.config.cluster
     if cluster is None:
         return names.cluster_identifier(rendering.config.name, rendering.config.project)
@@ -243,9 +245,7 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
         raise UsageError(f"unknown role '{role}'; allowed: {', '.join(DOCUMENTS)}")
     if role == "preview":
         rendering = preview_rendering()
-        owner_raw, _ = read_stack_config(pr.CLUSTER_OWNER_STACK)
-        shared = parse_config(owner_raw, pr.CLUSTER_OWNER_STACK).cluster  # the cluster previews attach to
-        attached: tuple[str, ...] = (shared.name,) if shared else ()
+        attached = (_cluster_of(rendering),)  # staging's shared cluster (pr.pr_config)
         project = rendering.config.project
         scopes = Scopes(
             partition=partition_of([rendering]),
@@ -269,7 +269,7 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
             for r in rendering.by_type(conventions.CLUSTER)
         )
     )
-    used = tuple(sorted({c for c in (_cluster_of(r) for r in renderings) if c}))
+    used = tuple(sorted({_cluster_of(r) for r in renderings}))
     projects = sorted({project for project, _ in pairs})
     scopes = Scopes(
         partition=partition_of(renderings),

@@ -248,3 +248,22 @@ def test_the_pack_reports_a_runtime_role_reaching_another_environment() -> None:
     assert list(reported) == ["runtime-role-own-resources"]
     assert other_pool in reported["runtime-role-own-resources"][0]
     assert run_pack(policy_args(prod, unknown=True)) == {}  # unknown during preview: never a failure
+
+
+def test_the_component_registers_the_roles_arn_as_its_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A component that never registers its outputs stays 'creating' (house style)."""
+    import pulumi
+
+    from components.access import Access
+
+    registered: list[dict[str, Any]] = []
+
+    def register_outputs(_self: Access, outputs: dict[str, Any]) -> None:
+        resolved: dict[str, Any] = {}
+        registered.append(resolved)
+        for key, output in outputs.items():
+            pulumi.Output.from_input(output).apply(lambda value, key=key: resolved.__setitem__(key, value))
+
+    monkeypatch.setattr(Access, "register_outputs", register_outputs)
+    r = render_raw({"envstack:type": "dev"}, "dev")
+    assert registered == [{"runtimeRoleArn": only(r.resources, ROLE).arn}]

@@ -21,9 +21,10 @@ from components.access import STATEMENTS
 from components.config import parse_config
 from envctl import iam, iam_actions, iam_boundary
 from envctl.cli import app
+from envctl.errors import UsageError
 from envctl.plan import Rendering
 from envctl.render import render_config
-from envctl.stackfiles import read_stack_config
+from envctl.stackfiles import project_config, read_stack_config
 from tests.conftest import ROOT, runner
 
 PERMITTED = PermissionResult.PERMITTED
@@ -42,7 +43,7 @@ def _rendered_once(monkeypatch: pytest.MonkeyPatch, rendered: dict[str, Renderin
     monkeypatch.setattr(iam, "render", lambda stack: rendered[stack])
 
     def render_preview(stack: str, raw: dict[str, Any], secret_keys: list[str], config: Any) -> Rendering:
-        key = json.dumps([stack, raw, secret_keys], sort_keys=True)
+        key = json.dumps([stack, raw, secret_keys, config.model_dump(mode="json")], sort_keys=True)
         if key not in _PREVIEWS:
             _PREVIEWS[key] = render_config(stack, raw, secret_keys, config)
         return _PREVIEWS[key]
@@ -190,6 +191,12 @@ def test_deploy_covers_the_table_store_and_prods_key() -> None:
         "staging",
     ]
     assert "rds:DeleteDBCluster" in by_sid["RdsSnapshot"]["Action"]  # the final snapshot
+    assert by_sid["KmsAlias"]["Resource"] == [f"arn:aws:kms:*:*:alias/envstack-{e}" for e in ("dev", "prod", "staging")]
+    clusters = [f"arn:aws:rds:*:*:cluster:{c}" for c in ("envstack-dev", "prod-main", "shared-nonprod")]
+    for role in ("deploy", "drift"):
+        master = {st["Sid"]: st for st in document(role)["Statement"]}["MasterSecret"]
+        assert master["Resource"] == ["arn:aws:secretsmanager:*:*:secret:rds!cluster-*"]
+        assert master["Condition"] == {"StringLike": {"aws:ResourceTag/aws:rds:primaryDBClusterArn": clusters}}
     assert by_sid["Bucket"]["Resource"] == [f"arn:aws:s3:::envstack-{e}-*" for e in ("dev", "prod", "staging")]
 
 
@@ -453,6 +460,16 @@ def test_a_projects_stacks_get_a_policy_for_their_names(monkeypatch: pytest.Monk
     assert "/envstack/envstack/" not in text and "envstack-dev-" not in text
     assert "arn:aws:ssm:*:*:parameter/envstack/shop/environments/dev" in text
     assert "arn:aws:iam::*:role/envstack/envstack-4-shop-dev-*" in text
+    assert "arn:aws:kms:*:*:alias/envstack-4-shop-dev" not in text  # dev has no key of its own
+    shop = iam.Scopes(
+        partition="aws",
+        environments=(("shop", "prod"),),
+        clusters=(),
+        data_api_clusters=(),
+        tag_condition={},
+        boundaries=(),
+    )
+    assert shop.resources("kms-alias") == ["arn:aws:kms:*:*:alias/envstack-4-shop-prod"]
 
 
 def test_every_declared_resource_type_is_mapped(rendered: dict[str, Rendering]) -> None:
@@ -464,6 +481,58 @@ def test_every_declared_resource_type_is_mapped(rendered: dict[str, Rendering]) 
     mapped = {t for t in types if t in iam_actions.TYPE_ACCESS}
     assert {t for t in types if t.startswith("aws:")} <= mapped
     assert conventions.SCHEMA_ROLE in mapped
+
+
+def test_every_unmapped_type_is_named() -> None:
+    with pytest.raises(iam.UnmappedTypeError, match=r"type\(s\) aws:sns/topic:Topic, aws:sqs/queue:Queue: add"):
+        iam.check_coverage(["aws:sqs/queue:Queue", conventions.BUCKET, "aws:sns/topic:Topic"])
+
+
+def test_role_inputs_refuses_an_unknown_role_itself() -> None:
+    with pytest.raises(UsageError, match=r"^unknown role 'admin'; allowed: deploy, preview, drift, boundary$"):
+        iam.statements("admin")
+
+
+def test_a_committed_stack_that_attaches_reads_the_provisioner_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A committed stack attached to a cluster no committed stack creates provisions through
+    that cluster's provisioner login; the stacks that own clusters through their master secret."""
+    qa = {
+        **project_config(),
+        "aws:region": "ap-northeast-2",
+        "envstack:type": "custom",
+        "envstack:cluster": {"name": "shared-nonprod", "stack": "acme/envstack/staging"},
+    }
+
+    def render_with_qa(stack: str) -> Rendering:
+        if stack == "qa":
+            return render_config("qa", qa, [], parse_config(qa, "qa"))
+        raw, secret_keys = read_stack_config(stack)
+        return render_config(stack, raw, secret_keys, parse_config(raw, stack))
+
+    monkeypatch.setattr(iam, "committed_stacks", lambda: ["dev", "qa"])
+    monkeypatch.setattr(iam, "render", render_with_qa)
+    by_sid = {st["Sid"]: st for st in iam.statements("deploy")}
+    assert by_sid["ProvisionerSecret"]["Resource"] == [PROVISIONER]
+    assert by_sid["MasterSecret"]["Condition"]["StringLike"] == {
+        "aws:ResourceTag/aws:rds:primaryDBClusterArn": "arn:aws:rds:*:*:cluster:envstack-dev"
+    }
+    assert set(by_sid["DataApi"]["Resource"]) == {"arn:aws:rds:*:*:cluster:envstack-dev", SHARED_CLUSTER}
+
+
+def test_a_stack_on_a_cluster_managed_elsewhere_uses_the_arns_identifier() -> None:
+    raw = {
+        **project_config(),
+        "aws:region": "ap-northeast-2",
+        "envstack:type": "custom",
+        "envstack:cluster": {
+            "name": "external",
+            "arn": "arn:aws:rds:ap-northeast-2:123456789012:cluster:legacy-main",
+            "secretArn": "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:legacy-abc",
+            "endpoint": "legacy.example",
+        },
+    }
+    rendering = Rendering(stack="x", project="envstack", config=parse_config(raw, "x"), resources=[], outputs={})
+    assert iam._cluster_of(rendering) == "legacy-main"
 
 
 def test_an_unmapped_type_fails_loudly() -> None:
