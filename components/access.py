@@ -26,11 +26,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import names
 from components.base import EnvstackComponent
-from components.conventions import ACCESS
 from components.provider import child
 from components.tags import TAG_PURPOSE
+from policies.contracts import names
+from policies.contracts.conventions import ACCESS
 
 ROLE_PATH = names.IAM_PATH
 MAX_SESSION_SECONDS = 3600

@@ -16,12 +16,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components import names
 from components.base import EnvstackComponent
-from components.conventions import API_KEY
 from components.provider import child
 from components.records import KEY_PREFIX, TOKEN_LENGTH, TOKEN_SPECIAL
 from components.tags import TAG_PURPOSE
+from policies.contracts import names
+from policies.contracts.conventions import API_KEY
 
 __all__ = ["KEY_PREFIX", "TOKEN_LENGTH", "ApiKey", "ApiKeyArgs", "secret_document", "token_name"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from components.names import BOUNDARY_PATH, boundary_policy_name
+from policies.contracts.names import BOUNDARY_PATH, boundary_policy_name
 
 # arn:<partition>:<service>:<region>:<account>:<resource>; region and account are empty where
 # the service is global (IAM, S3), and the resource may hold ':' (`cluster:<id>`).

@@ -1,5 +1,5 @@
 """The base of envstack's own components: each one's type token comes from
-components/conventions.py, the one owner of type tokens, and no component spells its own out."""
+policies/contracts/conventions.py, the one owner of type tokens, and no component spells its own out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pulumi
 
 
 class EnvstackComponent(pulumi.ComponentResource):
-    """A component whose Pulumi type is its class's TYPE, a token of components/conventions.py."""
+    """A component whose Pulumi type is its class's TYPE, a token of policies/contracts/conventions.py."""
 
     TYPE: ClassVar[str]
 

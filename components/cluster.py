@@ -20,12 +20,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components import names
 from components.base import EnvstackComponent
 from components.config import ClusterAssignment
-from components.conventions import CLUSTER_COMPONENT
 from components.provider import child
 from components.settings import TypeSettings
+from policies.contracts import names
+from policies.contracts.conventions import CLUSTER_COMPONENT
 
 # The major version only: AWS creates the cluster at that major's default minor and upgrades
 # it in place (automatic minor upgrades), and the provider keeps "16" in state while

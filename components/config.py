@@ -31,11 +31,11 @@ from components.aws_facts import (
     region_partition,
 )
 from components.config_errors import NOT_SET, ConfigError, Contract, KeyRuleError, decode_json
-from components.conventions import PULUMI_PROJECT
-from components.names import DATABASE, DEFAULT_PROJECT, NAME_MAX, is_valid_name
+from policies.contracts.conventions import PULUMI_PROJECT
+from policies.contracts.names import DATABASE, DEFAULT_PROJECT, NAME_MAX, is_valid_name
 
 # NAME_PATTERN and NAME_MAX (environment and cluster assignment names) belong to the name
-# grammar: import them from components.names.
+# grammar: import them from policies.contracts.names.
 NAME_ALLOWED = (
     f"lowercase letters, digits and '-', starting with a letter, at most {NAME_MAX} "
     "characters, no trailing or doubled '-'"

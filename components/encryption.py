@@ -9,11 +9,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import names
 from components.base import EnvstackComponent
-from components.conventions import ENCRYPTION_KEY
-from components.names import DEFAULT_PROJECT, kms_alias
 from components.provider import child
+from policies.contracts import names
+from policies.contracts.conventions import ENCRYPTION_KEY
+from policies.contracts.names import DEFAULT_PROJECT, kms_alias
 
 # What the CI deploy role does with the key, granted in the key policy itself so that prod's first
 # `up` does not wait for tag-based IAM access (`aws:ResourceTag`), which AWS documents can take

@@ -8,14 +8,12 @@ from typing import Any
 import pulumi
 import pulumiverse_time
 
-from components import names
 from components.access import Access, AccessArgs
 from components.api_key import ApiKey, ApiKeyArgs
 from components.aws_facts import region_partition
 from components.base import EnvstackComponent
 from components.cluster import Cluster, ClusterArgs, ClusterAttachment, attach
 from components.config import StackConfig
-from components.conventions import CLOUD_PROVIDER, ENVIRONMENT
 from components.encryption import EncryptionKey, EncryptionKeyArgs
 from components.files import Files, FilesArgs
 from components.protection import protection
@@ -25,6 +23,8 @@ from components.registration import Registration, RegistrationArgs
 from components.settings import TypeSettings, settings_for
 from components.tables import TableStore, TableStoreArgs
 from components.users import Users, UsersArgs
+from policies.contracts import names
+from policies.contracts.conventions import CLOUD_PROVIDER, ENVIRONMENT
 
 
 @dataclass(frozen=True)

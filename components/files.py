@@ -9,11 +9,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import names
 from components.base import EnvstackComponent
-from components.conventions import FILES
 from components.provider import child
 from components.settings import TypeSettings
+from policies.contracts import names
+from policies.contracts.conventions import FILES
 
 
 @dataclass(frozen=True)

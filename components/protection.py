@@ -3,7 +3,7 @@
 
 Components declare their resources without any lifecycle option of this kind; what a type
 keeps is decided here alone, from components/settings.py, over the stateful types of
-components/conventions.py. This is how SST (`removal`) and Stelvio apply retention: one rule for
+policies/contracts/conventions.py. This is how SST (`removal`) and Stelvio apply retention: one rule for
 the whole environment, never repeated at call sites.
 
 - every stateful resource (STATEFUL) is protected when the type says `protect`;
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.conventions import CLUSTER, INSTANCE, KMS_KEY, STATEFUL
 from components.settings import TypeSettings
+from policies.contracts.conventions import CLUSTER, INSTANCE, KMS_KEY, STATEFUL
 
 RETAINED = (KMS_KEY,)  # retained on delete whatever the type
 CLUSTER_TYPES = (CLUSTER, INSTANCE)  # protected by cluster_protect

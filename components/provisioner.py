@@ -23,11 +23,11 @@ import pulumi_random as random
 
 from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
-from components.conventions import PROVISIONER
-from components.names import PG_PROVISIONER, provisioner_secret_name
 from components.provider import child
 from components.pulumi_runtime import is_unknown
 from components.tables import PASSWORD_LENGTH, Credentials, credentials_secret, password_hash
+from policies.contracts.conventions import PROVISIONER
+from policies.contracts.names import PG_PROVISIONER, provisioner_secret_name
 
 REPLACE_ON = ("database", "clusterArn")  # another database or cluster: a login there, this one disabled
 

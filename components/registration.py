@@ -27,8 +27,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import EnvstackComponent
-from components.conventions import REGISTRATION
-from components.names import label
 from components.provider import child
 from components.records import (
     KEY_HASHES,
@@ -38,6 +36,8 @@ from components.records import (
     record_document,
     record_name,
 )
+from policies.contracts.conventions import REGISTRATION
+from policies.contracts.names import label
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from components.names import LABEL, PG_PROVISIONER, PREFIX, pg_identifier
+from policies.contracts.names import LABEL, PG_PROVISIONER, PREFIX, pg_identifier
 
 MARKER = LABEL  # the comment prefix on every schema and role envstack owns: never change it
 PROVISIONER_MARKER = f"{PREFIX} provisioner"  # the comment on the provisioner login

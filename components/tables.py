@@ -32,14 +32,14 @@ import pulumi.dynamic
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components import names
 from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
-from components.conventions import TABLE_STORE
-from components.names import DEFAULT_PROJECT, pg_identifier
 from components.provider import child
 from components.pulumi_runtime import is_unknown
 from components.tags import TAG_PURPOSE
+from policies.contracts import names
+from policies.contracts.conventions import TABLE_STORE
+from policies.contracts.names import DEFAULT_PROJECT, pg_identifier
 
 PASSWORD_LENGTH = 40
 # Changing any of these moves the environment's tables elsewhere: a replacement.

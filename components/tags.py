@@ -1,12 +1,12 @@
 """The tagging rule, in one place: every AWS resource carries these through the provider's default_tags.
 
-The tag keys are components/conventions.py's (the policy pack reads them too); this module
+The tag keys are policies/contracts/conventions.py's (the policy pack reads them too); this module
 owns their values."""
 
 from __future__ import annotations
 
 from components.config import StackConfig
-from components.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_PURPOSE, TAG_STACK, TAG_TYPE
+from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_PURPOSE, TAG_STACK, TAG_TYPE
 
 __all__ = ["TAG_ENVIRONMENT", "TAG_PROJECT", "TAG_PURPOSE", "TAG_STACK", "TAG_TYPE", "environment_tags"]
 

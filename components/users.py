@@ -8,9 +8,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import EnvstackComponent
-from components.conventions import USERS
 from components.provider import child
 from components.settings import TypeSettings
+from policies.contracts.conventions import USERS
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ DEFAULT_MODULES = (
     "components/config.py",  # the rules in its validators are measured by tests/test_config.py EXACT_MESSAGES
     "components/config_errors.py",
     "components/aws_facts.py",
-    "components/names.py",  # the name grammar
+    "policies/contracts/names.py",  # the name grammar
     "components/settings.py",
     "components/sql.py",
     "components/executors.py",

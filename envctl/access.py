@@ -13,9 +13,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from components import conventions, names
 from components.access import STATEMENTS
 from envctl.errors import UsageError
+from policies.contracts import conventions, names
 
 ROLE_POLICY = conventions.ROLE_POLICY
 ROLE = conventions.ROLE

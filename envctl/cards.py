@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.conventions import CARD_FIELDS
 from envctl.errors import UsageError
 from envctl.plan import parse_plan
 from envctl.pulumi_cli import pulumi_cli, run_pulumi
 from envctl.stackfiles import read_json_file
+from policies.contracts.conventions import CARD_FIELDS
 
 __all__ = [
     "CARD_FIELDS",

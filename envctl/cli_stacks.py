@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-from components.names import DEFAULT_PROJECT
 from envctl import cards as cards_mod
 from envctl import formats, pagedata
 from envctl.cli_common import CardsFormat, FormatOption, ViewFormat, emit, guarded, show
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail, progress
 from envctl.stackfiles import committed_stacks
+from policies.contracts.names import DEFAULT_PROJECT
 
 
 def cards(  # noqa: PLR0917 (one parameter per option, as typer wants)

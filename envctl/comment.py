@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components import conventions
 from envctl import access, formats
 from envctl.diff import diff_plans
 from envctl.errors import UsageError
@@ -14,6 +13,7 @@ from envctl.manifest import manifest
 from envctl.plan import read_plan_file
 from envctl.render import load_plan
 from envctl.stackfiles import project_root
+from policies.contracts import conventions
 
 COMMENT_MARKER = "<!-- envstack:offline-review -->"
 COMMENT_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters

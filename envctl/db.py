@@ -14,10 +14,10 @@ from typing import Annotated
 import typer
 
 from components.executors import ExecutionError, PsycopgExecutor
-from components.names import PG_PROVISIONER, UnmappableNameError
 from components.sql import Layout, PlanError, create_plan, hand_over_plan, provisioner_plan, teardown_plan
 from envctl.console import EXIT_FAILURE, EXIT_USAGE, fail
 from envctl.pr import PR_STACK
+from policies.contracts.names import PG_PROVISIONER, UnmappableNameError
 
 db_app = typer.Typer(help="Create or remove an environment's schema and role on any PostgreSQL.", no_args_is_help=True)
 ALPHABET = string.ascii_letters + string.digits

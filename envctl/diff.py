@@ -1,5 +1,5 @@
 """The env-to-env diff: what differs between two plans (envctl/plan.py), with each environment's
-name normalised away (components/names.py's grammar) so that two environments' same resource
+name normalised away (policies/contracts/names.py's grammar) so that two environments' same resource
 compares as one. Works on live renderings, saved plans and the committed snapshots alike.
 """
 
@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from components import names
 from envctl.plan import env_name, env_project
+from policies.contracts import names
 
 ENV = "<env>"
 
 
 def _normaliser(name: str, project: str = names.DEFAULT_PROJECT) -> Any:
     """Replace an environment's name where the name grammar put it into a longer name
-    (components/names.py), so that `envstack-dev-files` and `envstack-prod-files` are the same
+    (policies/contracts/names.py), so that `envstack-dev-files` and `envstack-prod-files` are the same
     resource in two environments. A value that is exactly the name stays: it is a real difference."""
     norm_text = names.normaliser(name, ENV, project)
 

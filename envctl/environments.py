@@ -21,14 +21,14 @@ import yaml
 
 from components.config import NAME_ALLOWED, EnvType, StackConfig, parse_config
 from components.config_errors import ConfigError
-from components.conventions import PULUMI_PROJECT
-from components.names import is_valid_name
 from components.settings import SETTINGS
 from envctl.errors import FailureError, UsageError
 from envctl.plan import Rendering
 from envctl.pr import PR_STACK
 from envctl.render import render_config
 from envctl.stackfiles import project_root, read_stack_config, stack_file
+from policies.contracts.conventions import PULUMI_PROJECT
+from policies.contracts.names import is_valid_name
 
 CONFIRM_KEY = "envstack:confirmDeletion"
 CLUSTER_KEY = "envstack:cluster"

@@ -20,7 +20,7 @@ No CI role can escalate: every call that creates a role or changes its permissio
 Every ARN carries the stacks' partition (`aws`, `aws-cn`, `aws-us-gov`). Scoping follows the
 Service Authorization Reference: S3 buckets, secrets, RDS identifiers,
 KMS aliases, IAM roles (under the path /envstack/) and SSM records by name, each formed with
-the stacks' platform project (components/names.py); Cognito user pools and KMS keys (whose
+the stacks' platform project (policies/contracts/names.py); Cognito user pools and KMS keys (whose
 ARNs carry generated ids) and SSM key index entries (named by a key's hash) by the
 `envstack:*` tags; actions with no resource-level permissions (cognito-idp:CreateUserPool,
 kms:CreateKey, kms:ListAliases) on `*`, creation only with the tags in the request, and so is
@@ -40,7 +40,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from components import conventions, names
 from components.access import ROLE_PATH
 from components.aws_facts import arn_fields, region_partition
 from components.config import parse_config
@@ -51,6 +50,7 @@ from envctl.iam_actions import NO_CLOUD_ACCESS, TYPE_ACCESS
 from envctl.plan import Rendering
 from envctl.render import render, render_config
 from envctl.stackfiles import committed_stacks, project_config
+from policies.contracts import conventions, names
 
 ROLES = ("deploy", "preview", "drift")
 DOCUMENTS = (*ROLES, "boundary")  # what `envctl iam-policy` prints

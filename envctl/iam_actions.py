@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components import conventions
+from policies.contracts import conventions
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from components import conventions
 from components.executors import ExecutionError, Executor
-from components.names import logical, record_name
 from envctl.manifest import fate
 from envctl.plan import env_name, env_project
+from policies.contracts import conventions
+from policies.contracts.names import logical, record_name
 
 LIST_LIMIT = 10_000  # objects listed before falling back to CloudWatch's daily metrics
 PAGE = 1000  # ListObjectsV2's largest page

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from components import conventions
 from envctl.plan import env_name
+from policies.contracts import conventions
 
 SEED_WARNING = (
     "Deleting an environment permanently removes all tables, data, users, and files within it. "
@@ -80,7 +80,7 @@ def _kms_key(i: dict[str, Any]) -> tuple[str, str]:
     return "recoverable", f"scheduled for deletion in {days} days; data encrypted with it is then unreadable"
 
 
-# What destroy does to each stateful type (components/conventions.py STATEFUL), by its inputs.
+# What destroy does to each stateful type (policies/contracts/conventions.py STATEFUL), by its inputs.
 _FATES = {
     conventions.BUCKET: _bucket,
     conventions.USER_POOL: _user_pool,

@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
-from components import conventions, names
 from components.config import StackConfig
-from components.conventions import PLAN_SCHEMA_VERSION
 from components.tags import TAG_PROJECT
 from envctl.errors import UsageError
 from envctl.stackfiles import read_json_file
+from policies.contracts import conventions, names
+from policies.contracts.conventions import PLAN_SCHEMA_VERSION
 
 PLAN_HINT = "expected the output of `envctl plan STACK --format json`"
 

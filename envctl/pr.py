@@ -23,11 +23,11 @@ from pydantic import (
     ValidationError,
 )
 
-from components import names
 from components.config import EnvType, parse_config
 from components.config_errors import ConfigError
 from envctl.errors import UsageError
 from envctl.stackfiles import project_config, read_stack_config
+from policies.contracts import names
 
 _Model = TypeVar("_Model", bound="_Listed")
 PR_STACK = re.compile(rf"^{re.escape(names.PREVIEW_PREFIX)}([1-9][0-9]{{0,8}})$")

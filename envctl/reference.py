@@ -1,5 +1,5 @@
 """docs/reference.md, generated from the code that owns each fact: the config keys from the
-config contract (components/config.py), the outputs from components/conventions.py OUTPUTS, and
+config contract (components/config.py), the outputs from policies/contracts/conventions.py OUTPUTS, and
 the per-type table from components/settings.py SETTINGS. tests/test_reference.py fails when the
 file and the code drift apart; `python -m envctl.reference > docs/reference.md` rewrites it.
 """
@@ -16,8 +16,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from components.config import ClusterAssignment, EnvType, Network, StackConfig
-from components.conventions import CARD_FIELDS, OUTPUTS
 from components.settings import SETTINGS, TypeSettings
+from policies.contracts.conventions import CARD_FIELDS, OUTPUTS
 
 HEADER = """# Reference
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from components.config import StackConfig, parse_config
 from components.config_errors import ConfigError
-from components.conventions import PULUMI_PROJECT
 from envctl.errors import UsageError
 from envctl.plan import Rendering, read_plan_file
 from envctl.runtime import record
 from envctl.stackfiles import program_file, project_root, read_stack_config, stack_name
+from policies.contracts.conventions import PULUMI_PROJECT
 
 
 def render(stack: str, root: Path | None = None) -> Rendering:

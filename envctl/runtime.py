@@ -26,12 +26,12 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, sync_await
 from pulumi.runtime.stack import run_in_stack
 
-from components import conventions, names
-from components.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 from envctl.errors import RenderError
 from envctl.plan import Rendering, Resource
+from policies.contracts import conventions, names
+from policies.contracts.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 
-SECRET = SECRET_PLACEHOLDER  # components/conventions.py: shown instead of every secret value
+SECRET = SECRET_PLACEHOLDER  # policies/contracts/conventions.py: shown instead of every secret value
 FAKE_ACCOUNT = "123456789012"
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from components.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 from envctl.errors import UsageError
+from policies.contracts.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_WHITESPACE = " \t\n\r"  # RFC 8259's; str.strip() would also drop control characters such as \x1c

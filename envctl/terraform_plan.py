@@ -27,8 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from components import conventions
 from envctl.errors import FailureError
+from policies.contracts import conventions
 
 MAPPING_FILE = Path(__file__).parent / "data" / "terraform-mapping.json"
 # Format 1.2 is the FormatVersion of Terraform's own writer (hashicorp/terraform,

@@ -20,7 +20,7 @@ This module owns:
 
 The adapters are plan_adapter.py (offline plan JSON) and crossguard.py (CrossGuard); the rules
 are the rules_*.py modules; rules.py lists them. Standard library only: the policy pack's own
-virtualenv holds only pulumi and pulumi-policy. Type tokens and tag keys: components/conventions.py.
+virtualenv holds only pulumi and pulumi-policy. Type tokens and tag keys: policies/contracts/conventions.py.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.conventions import (
+from policies.contracts.conventions import (
     AWS_PROVIDER,
     SCHEMA_ROLE,
     SECRET_PLACEHOLDER,

@@ -1,7 +1,7 @@
 """The offline adapter: a plan JSON (`envctl plan STACK --format json`) becomes the rules' model.
 
 This module owns how the plan JSON's fields map onto `Res` (policies/model.py). It reads the plan
-versions that components/conventions.plan_version_refusal admits, as envctl's plan reader does:
+versions that policies/contracts/conventions.plan_version_refusal admits, as envctl's plan reader does:
 schemaVersion 2, whose resources record their `propertyDependencies` by resource name. Those are
 the only links between resources: nothing is inferred from property values. Standard library only.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.conventions import plan_version_refusal
+from policies.contracts.conventions import plan_version_refusal
 from policies.model import Res, Stack, provider_tags, stack_of
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.conventions import USER_POOL
+from policies.contracts.conventions import USER_POOL
 from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, holds, known
 
 RULES: list[Rule] = []

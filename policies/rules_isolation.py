@@ -1,6 +1,6 @@
 """The isolation and project rules: stateful resources protected, the explicit regional provider
 and its tags, no name of another environment, the publishable API key, and no cluster in a
-custom environment. Names are read with the program's own grammar (components/names.py).
+custom environment. Names are read with the program's own grammar (policies/contracts/names.py).
 Standard library only.
 """
 
@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components import names  # standard library only, like this module
-from components.conventions import (
+from policies.contracts import names  # standard library only, like this module
+from policies.contracts.conventions import (
     CLUSTER,
     INSTANCE,
     SECRET,
@@ -85,7 +85,7 @@ def _strings(value: Any) -> Iterator[str]:
     "No resource of one environment names another environment's bucket, pool, secret or schema.",
 )
 def _cross_env(s: Stack) -> Iterator[tuple[Res, str]]:
-    """Names are read with the program's own grammar (components/names.py). A token is this
+    """Names are read with the program's own grammar (policies/contracts/names.py). A token is this
     environment's when it is `envstack-<env>`, lies under `envstack-<env>-`, or is its schema;
     the identifiers of clusters this stack creates are its own too. Limit, by construction of
     the names: a reference to another environment's name that is literally also a name of this

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from components.conventions import CLUSTER, KMS_KEY, SECRET
+from policies.contracts.conventions import CLUSTER, KMS_KEY, SECRET
 from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, dig, holds, policy_document
 from policies.rules_s3 import files_buckets, sse_rules
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from components.conventions import CLUSTER, INSTANCE, KMS_ALIAS, KMS_KEY, RANDOM_ID, RANDOM_PET, RANDOM_STRING, SECRET
+from policies.contracts.conventions import (
+    CLUSTER,
+    INSTANCE,
+    KMS_ALIAS,
+    KMS_KEY,
+    RANDOM_ID,
+    RANDOM_PET,
+    RANDOM_STRING,
+    SECRET,
+)
 from policies.model import LIFECYCLE, Res, Rule, Stack, collector, known
 
 # Resources whose physical name envstack sets itself (never auto-named), and the property

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
-from components.conventions import CLUSTER, INSTANCE
+from policies.contracts.conventions import CLUSTER, INSTANCE
 from policies.model import PROD, UNIVERSAL, Res, Rule, Stack, collector, holds, known
 
 RULES: list[Rule] = []

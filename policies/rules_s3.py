@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from components.conventions import (
+from policies.contracts.conventions import (
     BUCKET,
     BUCKET_POLICY,
     LIFECYCLE_CONFIGURATION,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from components.conventions import SECRET
+from policies.contracts.conventions import SECRET
 from policies.model import PROD, Res, Rule, Stack, collector, known
 
 RULES: list[Rule] = []

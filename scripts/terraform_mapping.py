@@ -1,7 +1,7 @@
 """Check envctl/data/terraform-mapping.json against its two sources.
 
 - The Pulumi side, against the pinned pulumi-aws wheel: every type token the program declares
-  (components/conventions.py) is mapped, and every mapped Pulumi property exists on the type's
+  (policies/contracts/conventions.py) is mapped, and every mapped Pulumi property exists on the type's
   Args class with the shape the entry says (a `list` block is a list of objects, a `single`
   block one object, an attribute neither).
 - The Terraform side, against pulumi-aws's bridge-metadata.json when given
@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from components import conventions
 from envctl.terraform_plan import MAPPING_FILE, is_aws_type
+from policies.contracts import conventions
 
 
 def _args_class(token: str) -> type:
@@ -93,7 +93,7 @@ def check(table: dict[str, Any], metadata: dict[str, Any] | None) -> list[str]:
     """Every problem of the mapping table, one line each."""
     tokens = [v for k, v in vars(conventions).items() if k.isupper() and isinstance(v, str) and v.count(":") == 2]
     problems = [
-        f"{token}: declared in components/conventions.py but not mapped"
+        f"{token}: declared in policies/contracts/conventions.py but not mapped"
         for token in tokens
         if is_aws_type(token) and token not in table and token not in conventions.INVOKES
     ]

@@ -15,9 +15,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from components import conventions
 from envctl.render import load_plan
 from policies import rules
+from policies.contracts import conventions
 
 
 def res(plan: dict[str, Any], type_: str, name_suffix: str = "") -> dict[str, Any]:

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from components import conventions
 from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
 from components.config import parse_config
 from components.config_errors import ConfigError
-from components.names import NAME_MAX, logical
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import load_plan
 from envctl.stackfiles import ROOT
+from policies.contracts import conventions
+from policies.contracts.names import NAME_MAX, logical
 from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, UNSET, only, render_raw, runner
 from tests.conftest import over_defaults as merged_over_defaults
 from tests.test_policies import policy_args, run_pack
@@ -262,7 +262,11 @@ def test_the_component_registers_the_roles_arn_as_its_output(monkeypatch: pytest
         resolved: dict[str, Any] = {}
         registered.append(resolved)
         for key, output in outputs.items():
-            pulumi.Output.from_input(output).apply(lambda value, key=key: resolved.__setitem__(key, value))
+
+            def keep(value: Any, key: str = key) -> None:
+                resolved[key] = value
+
+            pulumi.Output.from_input(output).apply(keep)
 
     monkeypatch.setattr(Access, "register_outputs", register_outputs)
     r = render_raw({"envstack:type": "dev"}, "dev")

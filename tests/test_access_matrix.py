@@ -21,7 +21,6 @@ from moto.core import enable_iam_authentication
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from psycopg import errors
 
-from components import conventions
 from components.access import PROD_KEY, STATEMENTS, TABLES_DATA_API
 from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
@@ -29,6 +28,7 @@ from components.tables import credentials_document
 from devtools.postgres import DATABASE, Server
 from envctl import access
 from envctl.plan import Rendering
+from policies.contracts import conventions, names
 from tests.conftest import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, only, render_raw
 
 PREVIEW = "pr-7"
@@ -223,7 +223,7 @@ def _deploy(env: access.EnvAccess, bucket: str) -> str:
         MaxSessionDuration=env.max_session or 3600,
     )["Role"]
     assert role["Arn"] == env.role_arn  # the rendered ARN, in moto's default account
-    iam.put_role_policy(RoleName=name, PolicyName="envstack-runtime-access", PolicyDocument=json.dumps(env.permissions))
+    iam.put_role_policy(RoleName=name, PolicyName=names.RUNTIME_POLICY_NAME, PolicyDocument=json.dumps(env.permissions))
     return str(role["Arn"])
 
 

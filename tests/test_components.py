@@ -9,7 +9,6 @@ import re
 import pulumi
 import pytest
 
-from components import conventions
 from components.api_key import ApiKey, ApiKeyArgs
 from components.cluster import Cluster, ClusterArgs
 from components.config import EnvType
@@ -18,6 +17,7 @@ from components.files import Files, FilesArgs
 from components.settings import SETTINGS
 from components.tags import TAG_PURPOSE
 from components.users import Users, UsersArgs
+from policies.contracts import conventions
 from tests.checks import each
 from tests.conftest import TEST_PROVIDER, assert_all_aws_on, build, only
 

@@ -14,7 +14,7 @@ from components.aws_facts import aws_regions
 from components.config import KNOWN_KEYS, EnvType, StackConfig
 from components.config import parse_config as parse_merged
 from components.config_errors import ConfigError
-from components.names import NAME_MAX, cluster_identifier, kms_alias, logical, parse_stem, pg_identifier, stem
+from policies.contracts.names import NAME_MAX, cluster_identifier, kms_alias, logical, parse_stem, pg_identifier, stem
 from tests.conftest import PROJECT_DEFAULTS, UNSET, over_defaults
 
 REGION = "ap-northeast-2"

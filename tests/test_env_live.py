@@ -21,7 +21,6 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from components import conventions
 from components.executors import DataApiExecutor, PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
 from devtools.postgres import DATABASE, Server
@@ -32,6 +31,7 @@ from envctl.cli import app
 from envctl.page import cards_html
 from envctl.pagedata import Details
 from envctl.render import render
+from policies.contracts import conventions
 from tests.browser import chromium, png_size
 from tests.conftest import REGION, ROOT, runner
 from tests.test_env_commands import STAGING_REF, project  # noqa: F401 (the fixture)

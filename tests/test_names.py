@@ -1,4 +1,4 @@
-"""The name grammar (components/names.py) over every valid environment name: the program
+"""The name grammar (policies/contracts/names.py) over every valid environment name: the program
 renders it, the policy pack accepts its own names and refuses other environments', and the
 diff normaliser replaces it only where the grammar put it.
 
@@ -15,14 +15,14 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components import conventions, names
 from components.config import parse_config
-from components.names import NAME_MAX, NAME_PATTERN
 from envctl.diff import diff_plans
 from envctl.plan import Rendering, env_name, env_project
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
 from policies import rules
+from policies.contracts import conventions, names
+from policies.contracts.names import NAME_MAX, NAME_PATTERN
 from tests.conftest import PROJECT_DEFAULTS, ROOT
 
 # The words envstack puts into names: roles, component children, prefixes, ARN and region
@@ -198,7 +198,9 @@ ROLE_LIST = "files, users, api-key, tables, key, cluster, created-at, runtime, r
 def test_an_unknown_role_is_refused_with_the_roles_allowed() -> None:
     with pytest.raises(ValueError) as err:
         names.logical("dev", "bucket")
-    assert str(err.value) == f"unknown role 'bucket': add it to ROLES in components/names.py (one of {ROLE_LIST})"
+    assert (
+        str(err.value) == f"unknown role 'bucket': add it to ROLES in policies/contracts/names.py (one of {ROLE_LIST})"
+    )
 
 
 def test_a_logical_name_fits_at_exactly_55_characters_and_is_refused_at_56() -> None:

@@ -1,5 +1,5 @@
 """One owner per fact, enforced where the fact lives: type tokens and tag keys belong to
-components/conventions.py, physical-name forms to components/names.py. No other module of the
+policies/contracts/conventions.py, physical-name forms to policies/contracts/names.py. No other module of the
 program, the CLI or the policy pack spells one of them out (a docstring may describe them)."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import ast
 import re
 from pathlib import Path
 
-from components import conventions, names
+from policies.contracts import conventions, names
 
 ROOT = Path(__file__).resolve().parent.parent
-OWNERS = {ROOT / "components" / "conventions.py", ROOT / "components" / "names.py"}
+OWNERS = {ROOT / "policies" / "contracts" / "conventions.py", ROOT / "policies" / "contracts" / "names.py"}
 TOKEN = re.compile(r"^[a-z][\w-]*:[\w/-]*:\w+$")  # package:module:Type
 # Forms appended to a name (`f"{name}-writer"`, `name + "-logs"`): a literal that starts with one,
 # or has one after a character that cannot be part of a word (`db:{c}-writer` is two parts).

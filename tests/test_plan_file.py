@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from components.conventions import PLAN_SCHEMA_VERSION
 from envctl.errors import UsageError
 from envctl.plan import parse_plan, read_plan_file
 from envctl.stackfiles import read_json_file
+from policies.contracts.conventions import PLAN_SCHEMA_VERSION
 
 
 def _problem(data: object) -> str:

@@ -1,4 +1,4 @@
-"""One rule for plan versions (components/conventions.plan_version_refusal), applied by both readers:
+"""One rule for plan versions (policies/contracts/conventions.plan_version_refusal), applied by both readers:
 envctl's plan reader (diff, manifest, access, check --plan, review-comment's base snapshots) and
 the policy pack's offline adapter. A plan that one command refuses, every command refuses, alike."""
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from components import conventions
 from envctl.cli import app
 from policies import rules
+from policies.contracts import conventions
 from tests.conftest import ROOT, runner
 
 SNAPSHOT = ROOT / "tests" / "snapshots" / "dev.json"

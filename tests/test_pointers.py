@@ -1,6 +1,6 @@
 """Pointers in the repository's own text lead somewhere: every section named in a page (`README,
 "Section"`, `docs/x.md, "Section"`), every anchor (`docs/x.md#anchor`), every repository path
-(`scripts/mutation`, `components/names.py`, `components/conventions.PLAN_SCHEMA_VERSION`) exists,
+(`scripts/mutation`, `policies/contracts/names.py`, `policies/contracts/conventions.PLAN_SCHEMA_VERSION`) exists,
 and no text cites an issue number of a tracker that is not in the repository (`owner/repo#N` names
 its tracker, and passes). Source, comments, docstrings, config files and docs alike.
 (docs' relative Markdown links are tests/test_reference.py's.)"""
@@ -118,7 +118,10 @@ def test_the_detector_finds_each_kind_of_stale_pointer() -> None:
         "docs/nope.md: no such file or directory in the repository",
     ]
     assert list(stale("README#documentation and README.md#nope")) == ["README.md#nope: no such anchor"]
-    assert list(stale("scripts/mutation, components/conventions.PLAN_SCHEMA_VERSION, tests/snapshots/*.json")) == []
+    assert (
+        list(stale("scripts/mutation, policies/contracts/conventions.PLAN_SCHEMA_VERSION, tests/snapshots/*.json"))
+        == []
+    )
     assert list(stale("tests/test_x.py::test_y and `scripts/nope`.")) == [
         "tests/test_x.py: no such file or directory in the repository",
         "scripts/nope: no such file or directory in the repository",
@@ -140,6 +143,8 @@ def test_a_test_module_is_read_for_its_comments_and_docstrings_not_its_data() ->
 
 def test_no_pointer_in_the_repository_leads_nowhere() -> None:
     names = repository_texts()
-    assert {"README.md", "components/names.py", "policies/PulumiPolicy.yaml", ".ci/run", "scripts/test"} <= set(names)
+    assert {"README.md", "policies/contracts/names.py", "policies/PulumiPolicy.yaml", ".ci/run", "scripts/test"} <= set(
+        names
+    )
     found = [f"{name}: {problem}" for name in names for problem in stale(prose(name))]
     assert found == []

@@ -24,10 +24,10 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from components import conventions
 from envctl.cli import app
 from envctl.render import load_plan
 from policies import crossguard, pack, rules
+from policies.contracts import conventions
 from tests.conftest import CONFIRMED_PROD, ROOT, render_raw, runner
 from tests.policy_support import Mutation, _drop, _fixed_final_snapshot, _option, _remove_key, _runtime, _set, res
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components import conventions
 from policies import rules
+from policies.contracts import conventions
 from policies.model import UNKNOWN, Res, collector, dig, holds, items, known, policy_document, provider_tags, stack_of
 
 TAGS = {

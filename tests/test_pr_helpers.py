@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from components import conventions
 from components.config import parse_config
 from envctl import pr
 from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.pr import check_disposable, parse_stack_listing, pr_config, pr_config_yaml, pr_stack, select_for_sweep
 from envctl.render import render_config
+from policies.contracts import conventions
 from tests.conftest import PROJECT_DEFAULTS, over_defaults, runner
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -8,11 +8,11 @@ from typing import cast
 import pulumi
 import pytest
 
-from components import conventions
 from components.config import EnvType
 from components.protection import options_for, protection
 from components.settings import SETTINGS, settings_for
 from envctl.plan import Rendering, Resource
+from policies.contracts import conventions
 from tests.checks import each
 from tests.conftest import CONFIRMED_PROD, ROOT, STACKS, render_raw
 

@@ -17,9 +17,9 @@ import pytest
 from psycopg import errors
 
 from components.executors import ExecutionError, PsycopgExecutor
-from components.names import PG_PROVISIONER
 from components.sql import Layout, create_plan, hand_over_plan, provisioner_plan, teardown_plan
 from devtools.postgres import Server
+from policies.contracts.names import PG_PROVISIONER
 
 pytestmark = pytest.mark.postgres
 

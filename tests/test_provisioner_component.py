@@ -12,13 +12,13 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from components import conventions
 from components.cluster import ClusterAttachment
 from components.config import EnvType
-from components.names import PG_PROVISIONER, provisioner_secret_name
 from components.provisioner import Provisioner, ProvisionerArgs, ProvisionerProvider
 from components.settings import SETTINGS
 from components.tables import password_hash
+from policies.contracts import conventions
+from policies.contracts.names import PG_PROVISIONER, provisioner_secret_name
 from tests.conftest import build
 
 EXECUTOR = {"kind": "data-api", "clusterArn": "arn:aws:rds:r:1:cluster:c", "secretArn": "master", "database": "db"}

@@ -20,7 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from components import conventions
 from components.records import (
     KEY_ALLOWED,
     KEY_PREFIX,
@@ -34,6 +33,7 @@ from components.records import (
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
 from envctl.plan import Rendering
 from envctl.runtime import generated_password
+from policies.contracts import conventions
 from tests.conftest import PLATFORM_ROLE, REGION, STACKS, only, render_raw
 
 PARAMETER = conventions.SSM_PARAMETER

@@ -13,12 +13,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components import conventions
 from envctl import live
 from envctl.cards import CARD_FIELDS, Card, cards_from_files
 from envctl.cli import app
 from envctl.page import cards_html, created_label
 from envctl.plan import Rendering
+from policies.contracts import conventions
 from tests.browser import dump_dom, parse_cards, png_size, screenshot
 from tests.conftest import REGION, render_raw, runner
 from tests.test_records import PREVIEW, deploy, generated_keys

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from components.config import parse_config
-from components.conventions import CARD_FIELDS, OUTPUTS
 from envctl.plan import Rendering
 from envctl.reference import reference
+from policies.contracts.conventions import CARD_FIELDS, OUTPUTS
 from tests.conftest import ROOT, over_defaults
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import conventions
+from policies.contracts import conventions
 from policies.model import UNKNOWN
 from tests.policy_support import (
     OTHER_POOL,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components import conventions
+from policies.contracts import conventions
 from policies.model import UNKNOWN
 from tests.policy_support import (
     AWS_RESOURCES,

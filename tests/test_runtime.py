@@ -12,10 +12,10 @@ import pulumi_aws as aws
 import pulumi_random as random
 import pytest
 
-from components import conventions
 from envctl.errors import RenderError
 from envctl.plan import Rendering, Resource
 from envctl.runtime import SECRET, generated_password, record
+from policies.contracts import conventions
 from tests.conftest import REGION, only
 
 

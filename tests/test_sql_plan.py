@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.names import UnmappableNameError, pg_identifier
 from components.sql import (
     LOCK_DATABASE,
     LOCK_ENVIRONMENT,
@@ -26,6 +25,7 @@ from components.sql import (
     scram_verifier,
     teardown_plan,
 )
+from policies.contracts.names import UnmappableNameError, pg_identifier
 
 SALT = bytes(range(16))
 

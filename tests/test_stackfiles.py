@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.conventions import SECRET_PLACEHOLDER
 from envctl.errors import UsageError
 from envctl.stackfiles import read_stack_config, stack_file
+from policies.contracts.conventions import SECRET_PLACEHOLDER
 
 PROJECT_FILE = (
     "name: envstack\nruntime: python\nconfig:\n"

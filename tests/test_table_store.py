@@ -19,7 +19,6 @@ from pulumi.output import Unknown
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from components import conventions
 from components.pulumi_runtime import is_unknown
 from components.tables import (
     DeletionRefusedError,
@@ -29,6 +28,7 @@ from components.tables import (
 )
 from devtools.postgres import DATABASE, Server
 from envctl.plan import Rendering
+from policies.contracts import conventions
 from tests.conftest import ROOT, STACKS, only
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from components import conventions
 from envctl import terraform_plan
 from envctl.cli import app
 from envctl.errors import FailureError
 from envctl.render import render
+from policies.contracts import conventions
 from tests.conftest import ROOT, runner
 
 STACKS = ("dev", "staging", "prod")
@@ -186,7 +186,7 @@ def test_the_mapping_check_finds_what_is_wrong() -> None:
     problems = tm.check(table, None)
     assert "aws:s3/bucket:Bucket forceDestroyy: no such property in pulumi-aws" in problems
     assert any("rule: the mapping says list, pulumi-aws has single" in p for p in problems)
-    assert "aws:kms/alias:Alias: declared in components/conventions.py but not mapped" in problems
+    assert "aws:kms/alias:Alias: declared in policies/contracts/conventions.py but not mapped" in problems
     # Against bridge-metadata.json's shape: renamedProperties lists every property whose
     # Terraform name differs from its Pulumi name, keyed by the resource's or nested type's token.
     token = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"

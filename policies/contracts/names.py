@@ -112,7 +112,9 @@ def is_valid_stem(value: str) -> bool:
 def logical(env: str, role: str, project: str = DEFAULT_PROJECT) -> str:
     """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: add it to ROLES in components/names.py (one of {', '.join(ROLES)})")
+        raise ValueError(
+            f"unknown role {role!r}: add it to ROLES in policies/contracts/names.py (one of {', '.join(ROLES)})"
+        )
     name = f"{PREFIX}-{stem(env, project)}-{role}"
     if len(name) > LOGICAL_MAX:
         raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {LOGICAL_MAX} fit AWS's limits")

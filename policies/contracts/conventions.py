@@ -15,7 +15,7 @@ This module owns:
 
 Standard library only, and importing nothing of this project: the policy pack imports it in
 its own virtualenv, which holds only pulumi and pulumi-policy (policies/requirements.txt).
-The name grammar (how environment names become resource names) is components/names.py.
+The name grammar (how environment names become resource names) is policies/contracts/names.py.
 """
 
 from __future__ import annotations
