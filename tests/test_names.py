@@ -156,6 +156,7 @@ def _json_leaf_changes(path: str, a: object, b: object) -> list[tuple[str, objec
 @example(name="envstack", stack="staging")
 @example(name="ap", stack="dev")  # the region ap-northeast-2 is not the name
 @example(name="files", stack="prod")
+@example(name="runtime", stack="dev")  # the runtime role's inline policy once read as environment runtime's
 def test_every_valid_name_renders_passes_check_and_diffs_only_by_its_name(
     rendered: dict[str, Rendering], name: str, stack: str
 ) -> None:

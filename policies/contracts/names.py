@@ -297,7 +297,9 @@ FINAL_SNAPSHOT = "-final-"  # a cluster's final snapshot: `<identifier>-final-<8
 FINAL_SNAPSHOT_SUFFIX = "-final-snapshot-suffix"  # the random id that makes that snapshot unique
 LOGS = "-logs"  # the files bucket's access-log bucket
 ROLE_POLICY = "-policy"  # an IAM role's inline policy
-RUNTIME_POLICY_NAME = f"{PREFIX}-runtime-access"  # the runtime role's inline policy, inside the role
+# The runtime role's inline policy, named inside its role. It carries no `envstack-<env>` token,
+# so no environment reads it as its own, not even one named `runtime`.
+RUNTIME_POLICY_NAME = "runtime-access"
 MASTER_USERNAME = f"{PREFIX}_admin"  # the master login of a cluster envstack creates
 
 
