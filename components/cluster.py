@@ -71,13 +71,49 @@ class ClusterAttachment:
 
 @dataclass(frozen=True)
 class ClusterArgs:
+    """The cluster's identity and network, and what the type decides for it (components/settings.py,
+    one field each)."""
+
     identifier: str
-    settings: TypeSettings
+    min_capacity: float  # 0: the cluster pauses when idle
+    max_capacity: float  # the type's, or the cluster assignment's maxCapacity
+    deletion_protection: bool
+    backup_retention_days: int
+    final_snapshot: bool  # a uniquely named snapshot when the cluster is deleted
+    log_exports: tuple[str, ...]
+    performance_insights: bool
     database: str = names.DATABASE
-    max_capacity: float | None = None
     subnet_group: str | None = None
     security_group_ids: tuple[str, ...] = ()
     kms_key_arn: pulumi.Input[str] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        s: TypeSettings,
+        identifier: str,
+        *,
+        database: str = names.DATABASE,
+        max_capacity: float | None = None,
+        subnet_group: str | None = None,
+        security_group_ids: tuple[str, ...] = (),
+        kms_key_arn: pulumi.Input[str] | None = None,
+    ) -> ClusterArgs:
+        """The fields of the settings row this cluster uses; `max_capacity` overrides the type's."""
+        return cls(
+            identifier=identifier,
+            min_capacity=s.cluster_min_capacity,
+            max_capacity=max_capacity or s.cluster_max_capacity,
+            deletion_protection=s.cluster_deletion_protection,
+            backup_retention_days=s.backup_retention_days,
+            final_snapshot=s.final_snapshot,
+            log_exports=tuple(s.log_exports),
+            performance_insights=s.performance_insights,
+            database=database,
+            subnet_group=subnet_group,
+            security_group_ids=security_group_ids,
+            kms_key_arn=kms_key_arn,
+        )
 
 
 class Cluster(EnvstackComponent):
@@ -98,8 +134,7 @@ class Cluster(EnvstackComponent):
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, opts)
-        s = args.settings
-        min_capacity = s.cluster_min_capacity
+        min_capacity = args.min_capacity
         self.cluster = aws.rds.Cluster(
             name,
             aws.rds.ClusterArgs(
@@ -115,17 +150,17 @@ class Cluster(EnvstackComponent):
                 storage_encrypted=True,
                 kms_key_id=args.kms_key_arn,
                 iam_database_authentication_enabled=True,
-                deletion_protection=s.cluster_deletion_protection,
-                backup_retention_period=s.backup_retention_days,
+                deletion_protection=args.deletion_protection,
+                backup_retention_period=args.backup_retention_days,
                 copy_tags_to_snapshot=True,
-                skip_final_snapshot=not s.final_snapshot,
-                final_snapshot_identifier=self._final_snapshot_identifier(name, args) if s.final_snapshot else None,
-                enabled_cloudwatch_logs_exports=list(s.log_exports),
+                skip_final_snapshot=not args.final_snapshot,
+                final_snapshot_identifier=self._final_snapshot_identifier(name, args) if args.final_snapshot else None,
+                enabled_cloudwatch_logs_exports=list(args.log_exports),
                 db_subnet_group_name=args.subnet_group,
                 vpc_security_group_ids=list(args.security_group_ids) or None,
                 serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                     min_capacity=min_capacity,
-                    max_capacity=args.max_capacity or s.cluster_max_capacity,
+                    max_capacity=args.max_capacity,
                     seconds_until_auto_pause=3600 if min_capacity == 0 else None,
                 ),
             ),
@@ -143,9 +178,9 @@ class Cluster(EnvstackComponent):
                 # No engine_version: an Aurora instance runs its cluster's version.
                 publicly_accessible=False,
                 auto_minor_version_upgrade=True,
-                performance_insights_enabled=s.performance_insights,
-                performance_insights_kms_key_id=args.kms_key_arn if s.performance_insights else None,
-                performance_insights_retention_period=7 if s.performance_insights else None,
+                performance_insights_enabled=args.performance_insights,
+                performance_insights_kms_key_id=args.kms_key_arn if args.performance_insights else None,
+                performance_insights_retention_period=7 if args.performance_insights else None,
                 db_subnet_group_name=args.subnet_group,
             ),
             opts=child(self, delete_before_replace=True),

@@ -106,9 +106,9 @@ class Environment(EnvstackComponent):
         if cfg.cluster is None:  # dev: a private cluster that pauses when idle
             self.owned_cluster = Cluster(
                 logical(name, "cluster"),
-                ClusterArgs(
-                    identifier=names.cluster_identifier(name, cfg.project),
-                    settings=s,
+                ClusterArgs.of(
+                    s,
+                    names.cluster_identifier(name, cfg.project),
                     subnet_group=subnet_group,
                     security_group_ids=security_group_ids,
                     kms_key_arn=kms_key_arn,
@@ -118,9 +118,9 @@ class Environment(EnvstackComponent):
         elif cfg.cluster.create:  # staging or prod owning its assigned cluster
             self.owned_cluster = Cluster(
                 cfg.cluster.name,
-                ClusterArgs(
-                    identifier=cfg.cluster.name,
-                    settings=s,
+                ClusterArgs.of(
+                    s,
+                    cfg.cluster.name,
                     database=cfg.cluster.database,
                     max_capacity=cfg.cluster.max_capacity,
                     subnet_group=subnet_group,

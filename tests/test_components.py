@@ -202,7 +202,7 @@ def test_api_key_recovery_window_by_type(settings, days: int) -> None:  # type: 
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o))
     assert_all_aws_on(res, TEST_PROVIDER)
     cluster = only(res, conventions.CLUSTER)
     i = cluster.inputs
@@ -223,7 +223,7 @@ def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  #
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_final_snapshot_is_unique_to_one_cluster_lifetime_or_none(settings) -> None:  # type: ignore[no-untyped-def]
     """docs/lifecycle.md, "Final snapshots: unique per cluster lifetime (or none)": `up, destroy, up, destroy` must not collide on the final snapshot's name."""
-    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o))
     cluster = only(res, conventions.CLUSTER)
     if not settings.final_snapshot:  # dev: deleting it removes everything for good
         assert settings is DEV
@@ -248,12 +248,12 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
         res = build(lambda o: Cluster("c", args, o))
         return dict(only(res, conventions.RANDOM_ID).inputs["keepers"])
 
-    base = keepers(ClusterArgs(identifier="c-id", settings=PROD))
+    base = keepers(ClusterArgs.of(PROD, "c-id"))
     for changed in (
-        ClusterArgs(identifier="other", settings=PROD),
-        ClusterArgs(identifier="c-id", settings=PROD, database="other"),
-        ClusterArgs(identifier="c-id", settings=PROD, subnet_group="private-db"),
-        ClusterArgs(identifier="c-id", settings=PROD, kms_key_arn=KMS),
+        ClusterArgs.of(PROD, "other"),
+        ClusterArgs.of(PROD, "c-id", database="other"),
+        ClusterArgs.of(PROD, "c-id", subnet_group="private-db"),
+        ClusterArgs.of(PROD, "c-id", kms_key_arn=KMS),
     ):
         assert keepers(changed) != base, changed
 
@@ -261,7 +261,7 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None:  # type: ignore[no-untyped-def]
     """docs/lifecycle.md, "Engine version: the major only": an AWS minor upgrade must never turn into a diff that tries to go back."""
-    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o))
+    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o))
     cluster = only(res, conventions.CLUSTER)
     assert re.fullmatch(r"\d+", cluster.inputs["engineVersion"]), cluster.inputs["engineVersion"]
     assert int(cluster.inputs["engineVersion"]) >= 16  # scale to zero needs 16.3+ (the major's default)
@@ -274,7 +274,7 @@ def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None
 def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) -> None:  # type: ignore[no-untyped-def]
     """docs/lifecycle.md, "Fixed physical names and replacement": the cluster and writer keep fixed identifiers, so a replacement must delete
     first; where the cluster holds data worth keeping, `protect` refuses the replacement."""
-    res = build(lambda o: Cluster("c", ClusterArgs(identifier="c-id", settings=settings), o), settings)
+    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o), settings)
     for type_ in (conventions.CLUSTER, conventions.INSTANCE):
         r = only(res, type_)
         assert r.delete_before_replace is True, type_
@@ -287,7 +287,7 @@ def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) 
     ids=["dev", "staging", "prod"],
 )
 def test_dev_and_staging_clusters_can_pause_and_prod_cannot(settings, min_capacity, auto_pause) -> None:  # type: ignore[no-untyped-def]
-    built = build(lambda o: Cluster("c", ClusterArgs(identifier="c", settings=settings), o))
+    built = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c"), o))
     scaling = only(built, conventions.CLUSTER).inputs["serverlessv2ScalingConfiguration"]
     assert scaling["minCapacity"] == min_capacity
     assert scaling.get("secondsUntilAutoPause") == auto_pause
@@ -368,3 +368,30 @@ def test_a_component_outside_any_provider_would_use_the_default_provider() -> No
     )
     with pytest.raises(AssertionError):
         assert_all_aws_on(resources, TEST_PROVIDER)
+
+
+def test_every_component_names_its_inputs_rather_than_taking_the_settings_row() -> None:
+    """Each component's Args lists the fields it uses (filled by `Args.of(settings, ...)` in
+    environment.py); none takes the whole 23-field TypeSettings, whose use could not be seen."""
+    import dataclasses
+    import importlib
+    import pkgutil
+
+    import components
+    from components.base import EnvstackComponent
+
+    seen = []
+    for info in pkgutil.iter_modules(components.__path__):
+        module = importlib.import_module(f"components.{info.name}")
+        for name, value in vars(module).items():
+            if name.endswith("Args") and dataclasses.is_dataclass(value) and value.__module__ == module.__name__:
+                seen.append(name)
+                typed = {f.name: str(f.type) for f in dataclasses.fields(value)}
+                assert not [f for f, t in typed.items() if "TypeSettings" in t], f"{name} takes the settings row"
+    components_with_args = {
+        c.__name__ + "Args"
+        for m in pkgutil.iter_modules(components.__path__)
+        for c in vars(importlib.import_module(f"components.{m.name}")).values()
+        if isinstance(c, type) and issubclass(c, EnvstackComponent) and c is not EnvstackComponent
+    }
+    assert components_with_args <= set(seen), components_with_args - set(seen)
