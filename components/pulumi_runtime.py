@@ -1,7 +1,7 @@
 """The program's side of Pulumi's runtime: the one module of components/ that imports
 `pulumi.runtime`. It reads the whole config bag (the SDK's public `pulumi.Config` reads single
 keys only) and tells the engine's unknown values. envctl/runtime.py is the other side: the
-mocks that run the program to render it (tests/test_layout.py holds both to that).
+mocks that run the program to render it (tests/repository/test_layout.py holds both to that).
 """
 
 from __future__ import annotations

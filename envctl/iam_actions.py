@@ -1,7 +1,7 @@
 """What each resource type needs from IAM (TYPE_ACCESS): the actions that create, read, update,
 delete and tag it, per kind of resource (a scope, see envctl/iam.py Scopes). Written from the
 provider's Create/Read/Update/Delete functions and cross-checked against terraform-provider-aws
-and the Pike project's mapping (envctl/data/iam-crosscheck.json, tests/test_iam_crosscheck.py).
+and the Pike project's mapping (envctl/data/iam-crosscheck.json, tests/envctl/test_iam_crosscheck.py).
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ NO_CLOUD_ACCESS = {
 }
 
 
-# The scope of each type's own ARN (Resource.arn of a rendering): tests/test_iam.py evaluates
+# The scope of each type's own ARN (Resource.arn of a rendering): tests/envctl/test_iam.py evaluates
 # the printed policy against every rendered ARN with these scopes' actions.
 OWN_SCOPE = {
     conventions.BUCKET: "bucket",

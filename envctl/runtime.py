@@ -5,7 +5,7 @@ The only module that touches Pulumi's private runtime API (`settings.reset_optio
 two that import `pulumi.runtime` at all: the other, components/pulumi_runtime.py, is the
 program's side and uses public names only (the config bag, the unknown sentinel). A Pulumi
 upgrade that moves the private names breaks here and nowhere else. The Policy SDK's private
-proxies are policies/crossguard.py's alone (tests/test_layout.py asserts all three).
+proxies are policies/crossguard.py's alone (tests/repository/test_layout.py asserts all three).
 Resource registrations go to a recording monitor instead of the Pulumi engine. What AWS would
 compute (ARNs, endpoints, generated values) is filled in with labelled, deterministic
 placeholders, so a rendering needs no credentials, network, CLI or backend.

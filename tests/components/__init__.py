@@ -1,0 +1,1 @@
+"""The program's components (components/)."""

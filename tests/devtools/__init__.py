@@ -1,0 +1,1 @@
+"""The test and measurement tooling (devtools/)."""

@@ -1,0 +1,1 @@
+"""The contracts the program and the pack share (policies/contracts/)."""

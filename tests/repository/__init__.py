@@ -1,0 +1,1 @@
+"""The repository's own conventions: layout, one owner per fact, pointers, markers."""

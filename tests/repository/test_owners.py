@@ -1,0 +1,123 @@
+"""One owner per fact, enforced where the fact lives: type tokens and tag keys belong to
+policies/contracts/conventions.py, physical-name forms to policies/contracts/names.py. No other module of the
+program, the CLI or the policy pack spells one of them out (a docstring may describe them)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from policies.contracts import conventions, names
+from tests.support.program import ROOT
+
+OWNERS = {ROOT / "policies" / "contracts" / "conventions.py", ROOT / "policies" / "contracts" / "names.py"}
+TOKEN = re.compile(r"^[a-z][\w-]*:[\w/-]*:\w+$")  # package:module:Type
+# Forms appended to a name (`f"{name}-writer"`, `name + "-logs"`): a literal that starts with one,
+# or has one after a character that cannot be part of a word (`db:{c}-writer` is two parts).
+SUFFIXES = (
+    names.WRITER,
+    names.FINAL_SNAPSHOT,
+    names.FINAL_SNAPSHOT_SUFFIX,
+    names.LOGS,
+    names.PROVISIONER_SECRET,
+    names.role_policy("-runtime"),
+)
+# Forms that are a name form wherever they occur.
+ANYWHERE = (
+    names.LABEL,
+    names.PREVIEWS,
+    f"/{names.KEY_INDEX}/",
+    names.RUNTIME_POLICY_NAME,
+    names.MASTER_USERNAME,
+)
+
+
+def _modules() -> list[Path]:
+    found = [p for package in ("components", "envctl", "policies") for p in sorted((ROOT / package).glob("*.py"))]
+    return [p for p in found if p not in OWNERS]
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    nodes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, nodes)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def _literals(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text())
+    skip = _docstrings(tree)
+    literals = [node for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    ordered = sorted(literals, key=lambda n: (n.lineno, n.col_offset))
+    return [(n.lineno, str(n.value)) for n in ordered if id(n) not in skip]
+
+
+def restatements(path: Path, root: Path = ROOT) -> list[str]:
+    """Every literal of `path` that spells out a type token or a name form of names.py."""
+    found = []
+    for line, text in _literals(path):
+        suffix = any(text.startswith(form) or re.search(rf"[^\w-]{re.escape(form)}", text) for form in SUFFIXES)
+        # `pr-{number}`, `^pr-([1-9]...`: the preview prefix before a number or a pattern.
+        preview = re.match(rf"\^?{re.escape(names.PREVIEW_PREFIX)}(?:$|[0-9*(\[{{])", text) is not None
+        path_ = text.startswith(names.IAM_PATH)
+        if TOKEN.match(text) or suffix or preview or path_ or any(form in text for form in ANYWHERE):
+            found.append(f"{path.relative_to(root)}:{line}: {text!r}")
+    return found
+
+
+def test_no_module_restates_a_type_token_or_a_name_form() -> None:
+    modules = _modules()
+    assert {"components/access.py", "components/cluster.py", "envctl/iam.py", "policies/rules_s3.py"} <= {
+        str(p.relative_to(ROOT)) for p in modules
+    }
+    assert [found for path in modules for found in restatements(path)] == []
+
+
+def test_the_pack_restates_no_tag_key_nor_the_placeholder() -> None:
+    """The pack reads tags and the secret placeholder by conventions.py's names, never by value.
+    (The CLI may: `envstack:type` is also a config key, owned by components/config.py.)"""
+    owned = {v for k, v in vars(conventions).items() if k.startswith("TAG_") or k == "SECRET_PLACEHOLDER"}
+    restated = [
+        f"{path.name}:{line}: {text!r}"
+        for path in sorted((ROOT / "policies").glob("*.py"))
+        for line, text in _literals(path)
+        if text in owned
+    ]
+    assert restated == []
+
+
+def test_the_check_sees_each_kind_of_restatement(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        '"""A docstring may say envstack:index:Files, -writer and pr-*."""\n'
+        'A = "envstack:index:Files"\n'
+        'B = f"{name}-writer"\n'
+        'C = f"db:{c}-writer"\n'
+        'D = f"Runtime role of envstack environment {env}"\n'
+        'E = f"pr-{number}"\n'
+        'F = "/envstack/p/api-keys/x"\n'
+        'G = "expire-access-logs"\n'
+        'H = "unique-final-snapshot"\n'
+        'I = "/envstack/"\n'
+        'J = "acme/envstack/staging"\n'
+        'K = "2026-01-01T00:00:00Z"\n'
+        'L = "pr-config"\n'
+        'M = r"^pr-([1-9][0-9]*)$"\n'
+    )
+    found = [entry.split(": ", 1)[1] for entry in restatements(source, tmp_path)]
+    assert found == [
+        "'envstack:index:Files'",
+        "'-writer'",
+        "'-writer'",
+        "'Runtime role of envstack environment '",
+        "'pr-'",
+        "'/envstack/p/api-keys/x'",
+        "'/envstack/'",
+        "'^pr-([1-9][0-9]*)$'",
+    ]

@@ -1,0 +1,1 @@
+"""What the tests share: renderings of the program, the policy pack driven offline, the browser, the SSM deploy of a rendering."""
