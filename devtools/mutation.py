@@ -24,7 +24,7 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 # its executors, the table store provider, the policy pack's model, offline adapter and rules,
 # and the PR guard and sweep.
 DEFAULT_MODULES = (
-    "components/config.py",  # the rules in its validators are measured by tests/components/test_config.py EXACT_MESSAGES
+    "components/config.py",  # its validators are measured by tests/components/test_config.py EXACT_MESSAGES
     "components/config_errors.py",
     "components/aws_facts.py",
     "policies/contracts/names.py",  # the name grammar

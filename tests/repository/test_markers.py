@@ -8,7 +8,12 @@ import sys
 from tests.support.program import ROOT
 
 # Files with database tests and without, enough to see the marker applied and withheld.
-FILES = ("tests/integration/test_concurrency.py", "tests/integration/test_isolation.py", "tests/envctl/test_db.py", "tests/components/test_config.py")
+FILES = (
+    "tests/integration/test_concurrency.py",
+    "tests/integration/test_isolation.py",
+    "tests/envctl/test_db.py",
+    "tests/components/test_config.py",
+)
 
 
 def _collected(*args: str) -> set[str]:

@@ -11,9 +11,9 @@ import pulumi_aws as aws
 from typer.testing import CliRunner
 
 from components.aws_facts import aws_regions, boundary_arn, region_partition
-from components.config import parse_config
+from components.config import EnvType, parse_config
 from components.protection import protection
-from components.settings import TypeSettings
+from components.settings import SETTINGS, TypeSettings
 from envctl.plan import Rendering, Resource
 from envctl.render import render_config
 from envctl.runtime import record
@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository
 runner = CliRunner()  # envctl's commands, invoked in-process
 STACKS = committed_stacks()
 TEST_PROVIDER = "test-provider"
+# Each type's settings row, and a customer-managed key for the components built alone.
+DEV, STAGING, PROD, CUSTOM = (SETTINGS[t] for t in (EnvType.DEV, EnvType.STAGING, EnvType.PROD, EnvType.CUSTOM))
+KMS = "arn:aws:kms:ap-northeast-2:123456789012:key/test"
 STAGING_REF = "acme/envstack/staging"  # the stack a preview's cluster assignment reads
 
 
