@@ -19,7 +19,7 @@ from policies.contracts.names import DEFAULT_PROJECT, kms_alias
 # `up` does not wait for tag-based IAM access (`aws:ResourceTag`), which AWS documents can take
 # up to five minutes to apply after the tags are set: the provider calls EnableKeyRotation right
 # after CreateKey, and RDS creates a grant soon after. The same actions as envctl's `kms-key`
-# scope for the deploy role (tests/components/test_components.py keeps the two in step).
+# scope for the deploy role (tests/components/test_encryption.py keeps the two in step).
 DEPLOY_ROLE_ACTIONS = (
     "kms:CreateAlias",
     "kms:CreateGrant",
