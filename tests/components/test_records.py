@@ -92,26 +92,6 @@ def test_no_parameter_holds_a_key_or_a_secret(rendered: dict[str, Rendering], st
         assert key not in text and key[len(KEY_PREFIX) :][:12] not in text
 
 
-def test_the_runtime_role_arn_joins_the_record_when_given() -> None:
-    from tests.support.program import build
-
-    def factory(opts: Any) -> None:
-        import pulumi
-
-        from components.registration import Registration, RegistrationArgs
-
-        fields = {f: "x" for f in ("name", "type", "cloudProvider", "region", "cluster", "createdAt", "project")}
-        fields |= {f: "y" for f in ("stack", "bucketName", "userPoolId", "userPoolClientId", "apiKeySecretArn")}
-        fields |= {f: "z" for f in ("databaseSchema", "databaseSecretArn", "databaseCluster", "databaseClusterArn")}
-        role = "arn:aws:iam::123456789012:role/envstack-dev-runtime"
-        key = pulumi.Output.secret("pk_" + "k" * 43)
-        Registration("reg", RegistrationArgs("envstack", "dev", fields, {1: key}, runtime_role_arn=role), opts)
-
-    res = build(factory)
-    record = next(r for r in res if r.name == "reg-record")
-    assert json.loads(record.inputs["insecureValue"])["runtimeRoleArn"].endswith(":role/envstack-dev-runtime")
-
-
 # --- resolving on moto ----------------------------------------------------------------------
 
 

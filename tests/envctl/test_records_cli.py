@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from envctl import live
 from envctl.cards import CARD_FIELDS, Card, cards_from_files
 from envctl.cli import app
 from envctl.page import cards_html, created_label
 from envctl.plan import Rendering
-from policies.contracts import conventions
 from tests.support.browser import dump_dom, parse_cards, png_size, screenshot
 from tests.support.program import REGION, render_raw, runner
 from tests.support.records import PREVIEW, deploy, generated_keys
@@ -27,17 +23,6 @@ from tests.support.records import PREVIEW, deploy, generated_keys
 def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
     result = runner.invoke(app, list(args), input=stdin)
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto's SSM, reached by envctl through boto3's default credential chain."""
-    for var in ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("ssm", region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -137,18 +122,6 @@ def test_live_cards_read_every_record_in_stack_order(
     assert code == 0 and out.count("| `dev` |") == 1 and "staging" not in out
     code, out, _ = invoke("cards", "--live", "--region", REGION)
     assert code == 0 and "pr-42" in out and "shared-nonprod" in out
-
-
-def test_live_cards_follow_every_page(rendered: dict[str, Rendering], aws: Any) -> None:
-    record = next(p for p in rendered["dev"].by_type(conventions.SSM_PARAMETER) if "/environments/" in p.inputs["name"])
-    for i in range(23):  # GetParametersByPath returns at most 10 a page
-        doc = {**json.loads(record.inputs["insecureValue"]), "name": f"e{i:02}", "stack": f"e{i:02}"}
-        aws.put_parameter(Name=f"/envstack/envstack/environments/e{i:02}", Value=json.dumps(doc), Type="String")
-    pages: list[str] = []
-    aws.meta.events.register("before-call.ssm.GetParametersByPath", lambda model, **_: pages.append(model.name))
-    cards = live.cards_from_records(live.read_records(aws, "envstack"))
-    assert [c.stack for c in cards] == [f"e{i:02}" for i in range(23)]
-    assert len(pages) == 3
 
 
 def test_live_cards_without_credentials_fail_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

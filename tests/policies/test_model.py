@@ -1,6 +1,6 @@
-"""The policy pack's model (policies/model.py) and offline adapter (policies/plan_adapter.py):
-how nested and unknown values are read, which provider tags name the environment, how a rule
-kind becomes a level, and how a plan JSON's fields become resources."""
+"""The policy pack's model (policies/model.py): how nested and unknown values are read, which
+provider tags name the environment and how a rule kind becomes a level. How a plan JSON's fields
+become resources is tests/policies/test_plan_adapter.py's."""
 
 from __future__ import annotations
 
@@ -12,13 +12,7 @@ import pytest
 from policies import rules
 from policies.contracts import conventions
 from policies.model import UNKNOWN, Res, collector, dig, holds, items, known, policy_document, provider_tags, stack_of
-
-TAGS = {
-    conventions.TAG_ENVIRONMENT: "pr-5",
-    conventions.TAG_TYPE: "custom",
-    conventions.TAG_PROJECT: "acme",
-    conventions.TAG_STACK: "acme/envstack/pr-5",
-}
+from tests.support.policies import TAGS
 
 
 def test_unknown_shows_as_unknown() -> None:
@@ -128,57 +122,6 @@ def test_a_finding_names_its_rule_resource_level_message_and_urn() -> None:
     assert rule.run(stack) == []
     unguarded = rules.Rule("r", rules.PROD, "", "", lambda s: iter([(bucket, "m")]))
     assert len(unguarded.run(stack)) == 1
-
-
-# --- the offline adapter -------------------------------------------------------------------
-
-
-def _plan(*resources: dict[str, Any]) -> dict[str, Any]:
-    return {"schemaVersion": conventions.PLAN_SCHEMA_VERSION, "resources": list(resources)}
-
-
-def test_the_adapter_maps_every_field_of_a_plan_resource() -> None:
-    provider = {"type": conventions.AWS_PROVIDER, "name": "aws", "inputs": {"defaultTags": {"tags": TAGS}}}
-    bucket = {
-        "type": conventions.BUCKET,
-        "name": "files",
-        "inputs": {"bucket": "x"},
-        "protect": 1,
-        "provider": "aws",
-        "propertyDependencies": {"policy": ["b", "a", "b"]},
-        "deleteBeforeReplace": True,
-        "ignoreChanges": ["tags"],
-        "retainOnDelete": False,
-        "arn": "arn:aws:s3:::x",
-    }
-    stack = rules.from_plan(_plan(provider, bucket))
-    assert stack.env == "pr-5"
-    res = stack.resources[1]
-    assert res == Res(
-        type=conventions.BUCKET,
-        name="files",
-        props={"bucket": "x"},
-        protect=True,
-        provider="aws",
-        provider_tags=TAGS,
-        urn="files",
-        links={"policy": ["a", "b"]},
-        delete_before_replace=True,
-        ignore_changes=["tags"],
-        retain_on_delete=False,
-        arn="arn:aws:s3:::x",
-    )
-
-
-def test_the_adapter_reads_absent_fields_as_unset() -> None:
-    bare = {"type": conventions.BUCKET, "name": "files", "provider": "gone"}
-    under_bare_provider = {"type": conventions.BUCKET, "name": "logs", "provider": "aws"}
-    stack = rules.from_plan(_plan({"type": conventions.AWS_PROVIDER, "name": "aws"}, bare, under_bare_provider))
-    assert stack.resources[1] == Res(conventions.BUCKET, "files", {}, provider="gone", urn="files")
-    assert stack.resources[2] == Res(conventions.BUCKET, "logs", {}, provider="aws", urn="logs")
-    assert (stack.env, stack.resources[0].provider_tags) == (None, None)
-    empty = rules.from_plan({"schemaVersion": conventions.PLAN_SCHEMA_VERSION})
-    assert empty.resources == [] and rules.evaluate(empty) == []
 
 
 def test_the_collector_registers_each_rule_as_declared_in_order() -> None:

@@ -14,25 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from envctl.cli import app
 from envctl.render import load_plan
-from policies import crossguard, pack, rules
+from policies import pack, rules
 from policies.contracts import conventions
 from tests.support.crossguard import policy_args, run_pack
-from tests.support.policies import Mutation, _drop, _fixed_final_snapshot, _option, _remove_key, _runtime, _set, res
+from tests.support.policies import (
+    Mutation,
+    _drop,
+    _fixed_final_snapshot,
+    _option,
+    _remove_key,
+    _runtime,
+    _set,
+    findings,
+    res,
+)
 from tests.support.program import CONFIRMED_PROD, ROOT, render_raw, runner
-
-
-@pytest.fixture(scope="module")
-def prod_plan() -> dict[str, Any]:
-    plan: dict[str, Any] = load_plan("prod")
-    return plan
-
-
-def findings(plan: dict[str, Any]) -> list[rules.Finding]:
-    return rules.evaluate(rules.from_plan(plan))
 
 
 def test_every_rule_passes_on_the_compliant_prod_plan(prod_plan: dict[str, Any]) -> None:
@@ -448,44 +447,7 @@ def test_confirmed_deletion_lifts_only_the_deletion_guards() -> None:
     }
 
 
-# --- the offline plan adapter ------------------------------------------------------------------
-
-
-def test_the_plan_adapter_links_resources_only_through_recorded_property_dependencies(
-    prod_plan: dict[str, Any],
-) -> None:
-    """Inputs that merely name a resource (its name, an ARN ending `:<name>`) link nothing."""
-    plan = copy.deepcopy(prod_plan)
-    block = res(plan, conventions.PUBLIC_ACCESS_BLOCK, "files-public-access-block")
-    bucket = res(plan, conventions.BUCKET, "-files")
-    block["inputs"]["bucket"] = bucket["name"]  # the plainest guessable reference
-    del block["propertyDependencies"]["bucket"]
-    key = res(plan, conventions.KMS_KEY)
-    cluster = res(plan, conventions.CLUSTER)
-    cluster["inputs"]["kmsKeyId"] = f"arn:aws:kms:ap-northeast-2:123456789012:{key['name']}"
-    del cluster["propertyDependencies"]["kmsKeyId"]
-    model = {r.name: r for r in rules.from_plan(plan).resources}
-    assert "bucket" not in model[block["name"]].links and "kmsKeyId" not in model[cluster["name"]].links
-    assert model[block["name"]].links == {k: sorted(set(v)) for k, v in block["propertyDependencies"].items()}
-    hits = [f.message for f in findings(plan) if f.rule == "s3-public-access-block"]
-    assert hits == ["no public access block"]
-
-
-@pytest.mark.parametrize("version", [None, 1, "2", 3])
-def test_the_plan_adapter_refuses_a_plan_of_another_schema_version(prod_plan: dict[str, Any], version: Any) -> None:
-    plan = copy.deepcopy(prod_plan)
-    if version is None:
-        del plan["schemaVersion"]
-    else:
-        plan["schemaVersion"] = version
-    with pytest.raises(ValueError, match=r"schemaVersion") as refused:
-        rules.from_plan(plan)
-    message = str(refused.value)
-    assert isinstance(refused.value, rules.PlanVersionError)
-    found = "has no schemaVersion" if version is None else f"has schemaVersion {json.dumps(version)}"
-    assert f"the plan {found}; this envctl reads schemaVersion 2 only" in message
-    assert "re-render it with this envctl" in message
-    assert "\n" not in message
+# --- envctl check of a plan of another version --------------------------------------------------
 
 
 def test_check_refuses_a_plan_of_another_schema_version_in_one_line(prod_plan: dict[str, Any], tmp_path: Path) -> None:
@@ -538,15 +500,6 @@ def test_the_lifecycle_rules_see_what_crossguard_is_told(
     assert rule in run_pack(policy_args(plan))
 
 
-def test_crossguard_is_not_told_retain_on_delete_so_only_envctl_check_sees_it(prod_plan: dict[str, Any]) -> None:
-    plan = copy.deepcopy(prod_plan)
-    _option(conventions.KMS_KEY, "", retainOnDelete=False)(plan)
-    assert "kms-key-outlives-its-data" in {f.rule for f in findings(plan)}  # offline: seen
-    model = crossguard.from_policy_args(policy_args(plan))
-    assert {r.retain_on_delete for r in model.resources} == {None}
-    assert "kms-key-outlives-its-data" not in run_pack(policy_args(plan))  # docs/policies.md says so
-
-
 @pytest.mark.parametrize(
     "adjust",
     [
@@ -578,11 +531,6 @@ def test_unknown_preview_values_do_not_crash_the_rules(prod_plan: dict[str, Any]
         reported = run_pack(policy_args(plan, unknown=True))
         # Nothing known is wrong, so nothing mandatory fires (the provider tags stay known).
         assert not {k for k in reported if not k.endswith("-advisory")}, reported
-
-
-def test_unknown_values_become_the_rules_unknown_sentinel() -> None:
-    plain = crossguard.plain(unknown_checking_proxy({"a": UNKNOWN_STRING_VALUE, "b": [UNKNOWN_BOOLEAN_VALUE, 1]}))
-    assert plain == {"a": rules.UNKNOWN, "b": [rules.UNKNOWN, 1]}
 
 
 def test_the_pack_entrypoint_starts_under_the_real_sdk() -> None:

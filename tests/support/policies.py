@@ -19,6 +19,18 @@ from envctl.render import load_plan
 from policies import rules
 from policies.contracts import conventions
 
+# The provider's default tags of a preview of project acme, as a plan of it records them.
+TAGS = {
+    conventions.TAG_ENVIRONMENT: "pr-5",
+    conventions.TAG_TYPE: "custom",
+    conventions.TAG_PROJECT: "acme",
+    conventions.TAG_STACK: "acme/envstack/pr-5",
+}
+
+
+def findings(plan: dict[str, Any]) -> list[rules.Finding]:
+    return rules.evaluate(rules.from_plan(plan))
+
 
 def res(plan: dict[str, Any], type_: str, name_suffix: str = "") -> dict[str, Any]:
     found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(name_suffix)]
