@@ -20,7 +20,7 @@ from policies.contracts import conventions, names
 ROLE_POLICY = conventions.ROLE_POLICY
 ROLE = conventions.ROLE
 SCHEMA_ROLE = conventions.SCHEMA_ROLE
-EXTRA = "envstack[access]"  # pyproject.toml's extra that installs moto, the evaluator
+EXTRA = "access"  # pyproject.toml's extra that installs moto, the evaluator
 OBJECT_KEY = "example-object"  # the object an S3 object action is evaluated on
 
 # Actions no runtime role is granted; the matrix probes them to show they stay denied.
@@ -139,7 +139,9 @@ def evaluator() -> Any:
     except ModuleNotFoundError as err:
         raise UsageError(
             f"access needs moto's IAM policy engine, which is not installed (no module {err.name!r}): "
-            f"install the extra, `pip install '{EXTRA}'`"
+            # envstack is not on the package index: `pip install 'envstack[...]'` would fetch
+            # whatever is published under that name, so the hint installs the checkout's own extra.
+            f"install the extra from your envstack checkout, `pip install '.[{EXTRA}]'`"
         ) from None
 
 
