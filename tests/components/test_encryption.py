@@ -8,6 +8,7 @@ import json
 import pytest
 
 from components.encryption import DEPLOY_ROLE_ACTIONS, EncryptionKey, EncryptionKeyArgs
+from envctl.runtime import FAKE_ACCOUNT
 from policies.contracts import conventions
 from tests.support.program import PROD, TEST_PROVIDER, assert_all_aws_on, build, only
 
@@ -29,7 +30,8 @@ def test_encryption_key_rotates_and_has_a_key_policy_of_its_own() -> None:
     policy = json.loads(key.inputs["policy"])
     by_sid = {st["Sid"]: st for st in policy["Statement"]}
     assert set(by_sid) == {"AccountAdministration", "DeployRole"}
-    assert by_sid["AccountAdministration"]["Principal"] == {"AWS": "arn:aws-cn:iam::123456789012:root"}
+    # The partition and `:root` are the program's; the account is what getCallerIdentity returned (the mock's).
+    assert by_sid["AccountAdministration"]["Principal"] == {"AWS": f"arn:aws-cn:iam::{FAKE_ACCOUNT}:root"}
     assert by_sid["DeployRole"]["Principal"] == {"AWS": DEPLOY_ROLE}
     assert {"kms:EnableKeyRotation", "kms:CreateGrant", "kms:PutKeyPolicy"} <= set(by_sid["DeployRole"]["Action"])
     assert "*" not in json.dumps([st["Principal"] for st in policy["Statement"]])

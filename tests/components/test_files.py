@@ -68,7 +68,8 @@ def test_the_log_bucket_expires_its_access_logs() -> None:
     res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
     lifecycle = next(r for r in res if r.name == "f-logs-lifecycle")
     assert lifecycle.type == conventions.LIFECYCLE_CONFIGURATION
-    assert lifecycle.inputs["bucket"] == "f-logs-id"  # the log bucket, not the files bucket
+    # The log bucket, not the files bucket: the dependency the program declared (the id is the mock's).
+    assert lifecycle.property_dependencies["bucket"] == ["f-logs"]
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled" and rule["expiration"]["days"] == PROD.access_log_days == 365
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
