@@ -226,7 +226,7 @@ PLAN_TEXT = ROOT / "tests" / "fixtures" / "sql-plans.sql"
 
 def render_plans() -> str:
     """The create, teardown and hand-over plans of one environment and the provisioner's plan, every statement in full (the verifier
-    from a fixed salt), as reviewed against shared/reference/security-controls.md."""
+    from a fixed salt), as reviewed against the recipe docs/tables.md describes statement by statement."""
     layout = Layout(env="pr-7", database="envstack", connection_limit=10)
     out = []
     plans = (

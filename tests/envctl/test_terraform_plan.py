@@ -176,8 +176,7 @@ def test_the_mapping_agrees_with_the_pinned_pulumi_aws() -> None:
 
 
 def test_the_mapping_check_finds_what_is_wrong() -> None:
-    sys.path.insert(0, str(ROOT))
-    from scripts import terraform_mapping as tm
+    from scripts import terraform_mapping as tm  # the repository root is on sys.path (pytest's pythonpath)
 
     table = copy.deepcopy(terraform_plan.mapping())
     table["aws:s3/bucket:Bucket"]["fields"]["forceDestroyy"] = "force_destroy"
