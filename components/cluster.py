@@ -23,7 +23,6 @@ import pulumi_random as random
 from components.base import EnvstackComponent
 from components.config import ClusterAssignment
 from components.provider import child
-from components.settings import TypeSettings
 from policies.contracts import names
 from policies.contracts.conventions import CLUSTER_COMPONENT
 
@@ -86,34 +85,6 @@ class ClusterArgs:
     subnet_group: str | None = None
     security_group_ids: tuple[str, ...] = ()
     kms_key_arn: pulumi.Input[str] | None = None
-
-    @classmethod
-    def of(
-        cls,
-        s: TypeSettings,
-        identifier: str,
-        *,
-        database: str = names.DATABASE,
-        max_capacity: float | None = None,
-        subnet_group: str | None = None,
-        security_group_ids: tuple[str, ...] = (),
-        kms_key_arn: pulumi.Input[str] | None = None,
-    ) -> ClusterArgs:
-        """The fields of the settings row this cluster uses; `max_capacity` overrides the type's."""
-        return cls(
-            identifier=identifier,
-            min_capacity=s.cluster_min_capacity,
-            max_capacity=max_capacity or s.cluster_max_capacity,
-            deletion_protection=s.cluster_deletion_protection,
-            backup_retention_days=s.backup_retention_days,
-            final_snapshot=s.final_snapshot,
-            log_exports=tuple(s.log_exports),
-            performance_insights=s.performance_insights,
-            database=database,
-            subnet_group=subnet_group,
-            security_group_ids=security_group_ids,
-            kms_key_arn=kms_key_arn,
-        )
 
 
 class Cluster(EnvstackComponent):

@@ -26,6 +26,62 @@ from components.users import Users, UsersArgs
 from policies.contracts import names
 from policies.contracts.conventions import CLOUD_PROVIDER, ENVIRONMENT
 
+# --- each component's inputs from the type's settings row (components/settings.py) --------------
+# The components name their inputs in their Args and know nothing of the settings table; these
+# are the one place a row's fields become a component's.
+
+
+def files_args(s: TypeSettings, kms_key_arn: pulumi.Input[str] | None = None) -> FilesArgs:
+    """The fields of the settings row the files use."""
+    return FilesArgs(
+        force_destroy=s.force_destroy,
+        versioning=s.versioning,
+        noncurrent_version_days=s.noncurrent_version_days,
+        access_logging=s.access_logging,
+        access_log_days=s.access_log_days,
+        kms_key_arn=kms_key_arn,
+    )
+
+
+def users_args(s: TypeSettings) -> UsersArgs:
+    """The fields of the settings row the users use."""
+    return UsersArgs(
+        mfa=s.mfa,
+        password_min_length=s.password_min_length,
+        password_all_classes=s.password_all_classes,
+        deletion_protection=s.user_pool_deletion_protection,
+        tier=s.user_pool_tier,
+        threat_protection=s.threat_protection,
+    )
+
+
+def cluster_args(
+    s: TypeSettings,
+    identifier: str,
+    *,
+    database: str = names.DATABASE,
+    max_capacity: float | None = None,
+    subnet_group: str | None = None,
+    security_group_ids: tuple[str, ...] = (),
+    kms_key_arn: pulumi.Input[str] | None = None,
+) -> ClusterArgs:
+    """The fields of the settings row the cluster uses; `max_capacity` (a cluster assignment's)
+    overrides the type's."""
+    return ClusterArgs(
+        identifier=identifier,
+        min_capacity=s.cluster_min_capacity,
+        max_capacity=max_capacity or s.cluster_max_capacity,
+        deletion_protection=s.cluster_deletion_protection,
+        backup_retention_days=s.backup_retention_days,
+        final_snapshot=s.final_snapshot,
+        log_exports=tuple(s.log_exports),
+        performance_insights=s.performance_insights,
+        database=database,
+        subnet_group=subnet_group,
+        security_group_ids=security_group_ids,
+        kms_key_arn=kms_key_arn,
+    )
+
 
 @dataclass(frozen=True)
 class EnvironmentArgs:
@@ -82,8 +138,8 @@ class Environment(EnvstackComponent):
             else None
         )
         kms_key_arn = self.key.arn if self.key else None
-        self.files = Files(logical(name, "files"), FilesArgs.of(s, kms_key_arn=kms_key_arn), under_me)
-        self.users = Users(logical(name, "users"), UsersArgs.of(s), under_me)
+        self.files = Files(logical(name, "files"), files_args(s, kms_key_arn=kms_key_arn), under_me)
+        self.users = Users(logical(name, "users"), users_args(s), under_me)
         self.api_key = ApiKey(
             logical(name, "api-key"),
             ApiKeyArgs(
@@ -106,7 +162,7 @@ class Environment(EnvstackComponent):
         if cfg.cluster is None:  # dev: a private cluster that pauses when idle
             self.owned_cluster = Cluster(
                 logical(name, "cluster"),
-                ClusterArgs.of(
+                cluster_args(
                     s,
                     names.cluster_identifier(name, cfg.project),
                     subnet_group=subnet_group,
@@ -118,7 +174,7 @@ class Environment(EnvstackComponent):
         elif cfg.cluster.create:  # staging or prod owning its assigned cluster
             self.owned_cluster = Cluster(
                 cfg.cluster.name,
-                ClusterArgs.of(
+                cluster_args(
                     s,
                     cfg.cluster.name,
                     database=cfg.cluster.database,

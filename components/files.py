@@ -11,7 +11,6 @@ import pulumi_aws as aws
 
 from components.base import EnvstackComponent
 from components.provider import child
-from components.settings import TypeSettings
 from policies.contracts import names
 from policies.contracts.conventions import FILES
 
@@ -26,18 +25,6 @@ class FilesArgs:
     access_logging: bool
     access_log_days: int | None
     kms_key_arn: pulumi.Input[str] | None = None  # None: the AWS-managed aws/s3 key
-
-    @classmethod
-    def of(cls, s: TypeSettings, kms_key_arn: pulumi.Input[str] | None = None) -> FilesArgs:
-        """The fields of the settings row these files use."""
-        return cls(
-            force_destroy=s.force_destroy,
-            versioning=s.versioning,
-            noncurrent_version_days=s.noncurrent_version_days,
-            access_logging=s.access_logging,
-            access_log_days=s.access_log_days,
-            kms_key_arn=kms_key_arn,
-        )
 
 
 def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:

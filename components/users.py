@@ -9,7 +9,6 @@ import pulumi_aws as aws
 
 from components.base import EnvstackComponent
 from components.provider import child
-from components.settings import TypeSettings
 from policies.contracts.conventions import USERS
 
 
@@ -23,18 +22,6 @@ class UsersArgs:
     deletion_protection: bool  # TypeSettings.user_pool_deletion_protection
     tier: str  # TypeSettings.user_pool_tier
     threat_protection: str
-
-    @classmethod
-    def of(cls, s: TypeSettings) -> UsersArgs:
-        """The fields of the settings row these users use."""
-        return cls(
-            mfa=s.mfa,
-            password_min_length=s.password_min_length,
-            password_all_classes=s.password_all_classes,
-            deletion_protection=s.user_pool_deletion_protection,
-            tier=s.user_pool_tier,
-            threat_protection=s.threat_protection,
-        )
 
 
 class Users(EnvstackComponent):

@@ -7,9 +7,10 @@ import dataclasses
 import pulumi
 import pytest
 
-from components.users import Users, UsersArgs
+from components.environment import users_args
+from components.users import Users
 from policies.contracts import conventions
-from tests.support.program import DEV, TEST_PROVIDER, assert_all_aws_on, build, only
+from tests.support.program import DEV, ROOT, TEST_PROVIDER, assert_all_aws_on, build, only
 
 
 def _children_of(resources: list, component: str) -> list:
@@ -17,7 +18,7 @@ def _children_of(resources: list, component: str) -> list:
 
 
 def test_components_register_under_their_own_type_token() -> None:
-    res = build(lambda o: Users("u", UsersArgs.of(DEV), o))
+    res = build(lambda o: Users("u", users_args(DEV), o))
     assert only(res, conventions.USERS).name == "u"
     assert _children_of(res, "u")
 
@@ -27,15 +28,16 @@ def test_a_component_outside_any_provider_would_use_the_default_provider() -> No
     from envctl.runtime import record
 
     resources, _ = record(
-        lambda: Users("u", UsersArgs.of(DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
+        lambda: Users("u", users_args(DEV), pulumi.ResourceOptions()), stack="t", region="ap-northeast-2"
     )
     with pytest.raises(AssertionError):
         assert_all_aws_on(resources, TEST_PROVIDER)
 
 
 def test_every_component_names_its_inputs_rather_than_taking_the_settings_row() -> None:
-    """Each component's Args lists the fields it uses (filled by `Args.of(settings, ...)` in
-    environment.py); none takes the whole 23-field TypeSettings, whose use could not be seen."""
+    """Each component's Args lists the fields it uses, filled from the settings row in
+    environment.py; none takes the whole 23-field TypeSettings, whose use could not be seen, and
+    no component module but environment.py reads the settings table at all."""
     import importlib
     import pkgutil
 
@@ -57,3 +59,9 @@ def test_every_component_names_its_inputs_rather_than_taking_the_settings_row() 
         if isinstance(c, type) and issubclass(c, EnvstackComponent) and c is not EnvstackComponent
     }
     assert components_with_args <= set(seen), components_with_args - set(seen)
+    readers = sorted(
+        path.name
+        for path in (ROOT / "components").glob("*.py")
+        if "from components.settings import" in path.read_text() and path.name not in ("settings.py", "config.py")
+    )
+    assert readers == ["environment.py", "protection.py"]  # protection applies the row's keep-or-delete

@@ -7,13 +7,14 @@ import re
 import pytest
 
 from components.cluster import Cluster, ClusterArgs
+from components.environment import cluster_args
 from policies.contracts import conventions
 from tests.support.program import DEV, KMS, PROD, STAGING, TEST_PROVIDER, assert_all_aws_on, build, only
 
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o))
+    res = build(lambda o: Cluster("c", cluster_args(settings, "c-id"), o))
     assert_all_aws_on(res, TEST_PROVIDER)
     cluster = only(res, conventions.CLUSTER)
     i = cluster.inputs
@@ -34,7 +35,7 @@ def test_cluster_is_serverless_v2_with_data_api_and_guards(settings) -> None:  #
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_final_snapshot_is_unique_to_one_cluster_lifetime_or_none(settings) -> None:  # type: ignore[no-untyped-def]
     """docs/lifecycle.md, "Final snapshots: unique per cluster lifetime (or none)": `up, destroy, up, destroy` must not collide on the final snapshot's name."""
-    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o))
+    res = build(lambda o: Cluster("c", cluster_args(settings, "c-id"), o))
     cluster = only(res, conventions.CLUSTER)
     if not settings.final_snapshot:  # dev: deleting it removes everything for good
         assert settings is DEV
@@ -59,12 +60,12 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
         res = build(lambda o: Cluster("c", args, o))
         return dict(only(res, conventions.RANDOM_ID).inputs["keepers"])
 
-    base = keepers(ClusterArgs.of(PROD, "c-id"))
+    base = keepers(cluster_args(PROD, "c-id"))
     for changed in (
-        ClusterArgs.of(PROD, "other"),
-        ClusterArgs.of(PROD, "c-id", database="other"),
-        ClusterArgs.of(PROD, "c-id", subnet_group="private-db"),
-        ClusterArgs.of(PROD, "c-id", kms_key_arn=KMS),
+        cluster_args(PROD, "other"),
+        cluster_args(PROD, "c-id", database="other"),
+        cluster_args(PROD, "c-id", subnet_group="private-db"),
+        cluster_args(PROD, "c-id", kms_key_arn=KMS),
     ):
         assert keepers(changed) != base, changed
 
@@ -72,7 +73,7 @@ def test_a_replacement_cluster_draws_a_new_final_snapshot_suffix() -> None:
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD], ids=["dev", "staging", "prod"])
 def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None:  # type: ignore[no-untyped-def]
     """docs/lifecycle.md, "Engine version: the major only": an AWS minor upgrade must never turn into a diff that tries to go back."""
-    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o))
+    res = build(lambda o: Cluster("c", cluster_args(settings, "c-id"), o))
     cluster = only(res, conventions.CLUSTER)
     assert re.fullmatch(r"\d+", cluster.inputs["engineVersion"]), cluster.inputs["engineVersion"]
     assert int(cluster.inputs["engineVersion"]) >= 16  # scale to zero needs 16.3+ (the major's default)
@@ -85,7 +86,7 @@ def test_engine_pins_the_major_only_and_the_writer_inherits_it(settings) -> None
 def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) -> None:  # type: ignore[no-untyped-def]
     """docs/lifecycle.md, "Fixed physical names and replacement": the cluster and writer keep fixed identifiers, so a replacement must delete
     first; where the cluster holds data worth keeping, `protect` refuses the replacement."""
-    res = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c-id"), o), settings)
+    res = build(lambda o: Cluster("c", cluster_args(settings, "c-id"), o), settings)
     for type_ in (conventions.CLUSTER, conventions.INSTANCE):
         r = only(res, type_)
         assert r.delete_before_replace is True, type_
@@ -98,7 +99,7 @@ def test_fixed_identifiers_are_deleted_before_replacement_and_guarded(settings) 
     ids=["dev", "staging", "prod"],
 )
 def test_dev_and_staging_clusters_can_pause_and_prod_cannot(settings, min_capacity, auto_pause) -> None:  # type: ignore[no-untyped-def]
-    built = build(lambda o: Cluster("c", ClusterArgs.of(settings, "c"), o))
+    built = build(lambda o: Cluster("c", cluster_args(settings, "c"), o))
     scaling = only(built, conventions.CLUSTER).inputs["serverlessv2ScalingConfiguration"]
     assert scaling["minCapacity"] == min_capacity
     assert scaling.get("secondsUntilAutoPause") == auto_pause

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from components.files import Files, FilesArgs
+from components.environment import files_args
+from components.files import Files
 from policies.contracts import conventions
 from tests.support.checks import each
 from tests.support.program import CUSTOM, DEV, KMS, PROD, STAGING, TEST_PROVIDER, assert_all_aws_on, build, only
@@ -14,9 +15,7 @@ from tests.support.program import CUSTOM, DEV, KMS, PROD, STAGING, TEST_PROVIDER
 
 @pytest.mark.parametrize("settings", [DEV, STAGING, PROD, CUSTOM], ids=["dev", "staging", "prod", "custom"])
 def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # type: ignore[no-untyped-def]
-    res = build(
-        lambda o: Files("f", FilesArgs.of(settings, kms_key_arn=KMS if settings is PROD else None), o), settings
-    )
+    res = build(lambda o: Files("f", files_args(settings, kms_key_arn=KMS if settings is PROD else None), o), settings)
     assert_all_aws_on(res, TEST_PROVIDER)
     bucket = next(r for r in res if r.type == conventions.BUCKET and r.name == "f")
     assert bucket.parent == "f" and bucket.inputs["forceDestroy"] is settings.force_destroy
@@ -53,7 +52,7 @@ def test_files_bucket_is_private_encrypted_and_tls_only(settings) -> None:  # ty
 
 def test_files_versioning_only_where_the_type_says() -> None:
     for settings, expected in ((DEV, False), (CUSTOM, False), (STAGING, True), (PROD, True)):
-        res = build(lambda o, s=settings: Files("f", FilesArgs.of(s), o))  # type: ignore[misc]
+        res = build(lambda o, s=settings: Files("f", files_args(s), o))  # type: ignore[misc]
         versioning = [r for r in res if r.type == conventions.VERSIONING]
         assert bool(versioning) is expected
         if expected:
@@ -65,7 +64,7 @@ def test_files_versioning_only_where_the_type_says() -> None:
 
 def test_the_log_bucket_expires_its_access_logs() -> None:
     """CKV2_AWS_61 on prod's log bucket: access logs expire after the type's retention."""
-    res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
+    res = build(lambda o: Files("f", files_args(PROD, kms_key_arn=KMS), o))
     lifecycle = next(r for r in res if r.name == "f-logs-lifecycle")
     assert lifecycle.type == conventions.LIFECYCLE_CONFIGURATION
     # The log bucket, not the files bucket: the dependency the program declared (the id is the mock's).
@@ -73,11 +72,11 @@ def test_the_log_bucket_expires_its_access_logs() -> None:
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled" and rule["expiration"]["days"] == PROD.access_log_days == 365
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
-    assert not any(r.name == "f-logs-lifecycle" for r in build(lambda o: Files("f", FilesArgs.of(STAGING), o)))
+    assert not any(r.name == "f-logs-lifecycle" for r in build(lambda o: Files("f", files_args(STAGING), o)))
 
 
 def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
-    res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
+    res = build(lambda o: Files("f", files_args(PROD, kms_key_arn=KMS), o))
     logging = only(res, conventions.LOGGING)
     assert logging.inputs["targetPrefix"] == "access/"
     log_sse = next(r for r in res if r.name == "f-logs-encryption")
@@ -92,7 +91,7 @@ def test_access_logging_waits_for_the_log_buckets_grant_and_ownership() -> None:
     """docs/lifecycle.md, "Access logging waits for its grant": PutBucketLogging checks the log bucket's policy grant to
     logging.s3.amazonaws.com, so the engine must create that policy (and the ownership
     controls) before the logging configuration. Checked on what the engine is told."""
-    res = build(lambda o: Files("f", FilesArgs.of(PROD, kms_key_arn=KMS), o))
+    res = build(lambda o: Files("f", files_args(PROD, kms_key_arn=KMS), o))
     logging = only(res, conventions.LOGGING)
     policy = next(r for r in res if r.name == "f-logs-policy")
     assert "logging.s3.amazonaws.com" in policy.inputs["policy"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.users import Users, UsersArgs
+from components.environment import users_args
+from components.users import Users
 from policies.contracts import conventions
 from tests.support.program import CUSTOM, DEV, PROD, STAGING, TEST_PROVIDER, assert_all_aws_on, build, only
 
@@ -19,7 +20,7 @@ from tests.support.program import CUSTOM, DEV, PROD, STAGING, TEST_PROVIDER, ass
     ],
 )
 def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protection: str) -> None:  # type: ignore[no-untyped-def]
-    res = build(lambda o: Users("u", UsersArgs.of(settings), o), settings)
+    res = build(lambda o: Users("u", users_args(settings), o), settings)
     assert_all_aws_on(res, TEST_PROVIDER)
     pool = only(res, conventions.USER_POOL)
     assert pool.parent == "u" and pool.protect is settings.protect
@@ -36,6 +37,6 @@ def test_users_pool_tightens_by_type(settings, min_length: int, mfa: str, protec
 
 
 def test_prod_users_enforce_threat_protection_on_the_plus_tier() -> None:
-    pool = only(build(lambda o: Users("u", UsersArgs.of(PROD), o)), conventions.USER_POOL)
+    pool = only(build(lambda o: Users("u", users_args(PROD), o)), conventions.USER_POOL)
     assert pool.inputs["userPoolTier"] == "PLUS"
     assert pool.inputs["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"}
