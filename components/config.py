@@ -260,7 +260,7 @@ class StackConfig(_Strict):
         alias="envstack:permissionsBoundary",
         description=(
             "ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` "
-            "prints: arn:<partition>:iam::<account>:policy/envstack/runtime-boundary-<project> (docs/iam.md); "
+            f"prints: {boundary_arn('<partition>', '<account>', '<project>')} (docs/iam.md); "
             "usually set once for the project in Pulumi.yaml."
         ),
     )

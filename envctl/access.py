@@ -83,7 +83,7 @@ class EnvAccess:
 
 
 def _one(plan: dict[str, Any], type_: str) -> dict[str, Any]:
-    role = "-runtime"  # every runtime role is `envstack-<stem>-runtime` (names.logical)
+    role = names.role_suffix("runtime")  # every runtime role is `envstack-<stem>-runtime` (names.logical)
     suffix = role if type_ == ROLE else names.role_policy(role)
     found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(suffix)]
     if len(found) != 1:

@@ -40,7 +40,7 @@ def _statement(sid: str, actions: dict[str, str], resources: list[str], **extra:
 
 def document(project: str, partition: str) -> dict[str, Any]:
     """The boundary policy of `project`'s runtime roles, in `partition`."""
-    own = f"{names.PREFIX}-{names.stem(ENVIRONMENT, project)}-*"
+    own = names.scope(ENVIRONMENT, project) + "*"
     tagged = {
         "StringEquals": {f"aws:ResourceTag/{TAG_ENVIRONMENT}": ENVIRONMENT, f"aws:ResourceTag/{TAG_PROJECT}": project}
     }

@@ -109,13 +109,28 @@ def is_valid_stem(value: str) -> bool:
     return is_valid_name(project) and is_valid_name(env)
 
 
-def logical(env: str, role: str, project: str = DEFAULT_PROJECT) -> str:
-    """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
+def scope(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """What every logical name of environment `env` starts with: `envstack-<stem>-`. Followed by
+    `*`, the glob over its stores' names."""
+    return f"{PREFIX}-{stem(env, project)}-"
+
+
+def _known(role: str) -> str:
     if role not in ROLES:
         raise ValueError(
             f"unknown role {role!r}: add it to ROLES in policies/contracts/names.py (one of {', '.join(ROLES)})"
         )
-    name = f"{PREFIX}-{stem(env, project)}-{role}"
+    return role
+
+
+def role_suffix(role: str) -> str:
+    """What the logical name of every environment's store playing `role` ends with: `-<role>`."""
+    return f"-{_known(role)}"
+
+
+def logical(env: str, role: str, project: str = DEFAULT_PROJECT) -> str:
+    """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
+    name = scope(env, project) + _known(role)
     if len(name) > LOGICAL_MAX:
         raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {LOGICAL_MAX} fit AWS's limits")
     return name
@@ -306,6 +321,11 @@ MASTER_USERNAME = f"{PREFIX}_admin"  # the master login of a cluster envstack cr
 def writer(cluster: str) -> str:
     """The writer instance of cluster `cluster` (a logical name or an RDS identifier)."""
     return cluster + WRITER
+
+
+def final_snapshots(cluster: str) -> str:
+    """A glob over every final snapshot of cluster `cluster` (an RDS identifier)."""
+    return f"{cluster}{FINAL_SNAPSHOT}*"
 
 
 def log_bucket(bucket: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 from envctl.errors import RenderError
 from envctl.plan import Rendering, Resource
 from envctl.runtime import SECRET, generated_password, record
-from policies.contracts import conventions
+from policies.contracts import conventions, names
 from tests.support.program import REGION, only
 
 
@@ -165,3 +165,18 @@ def test_generated_password_refuses_what_is_not_a_random_password(rendered: dict
     bucket = next(r for r in rendered["dev"].resources if r.type == conventions.BUCKET)
     with pytest.raises(ValueError, match=f"^{bucket.name} is a {conventions.BUCKET}, not a RandomPassword$"):
         generated_password(rendered["dev"], bucket)
+
+
+@pytest.mark.parametrize("project", [names.DEFAULT_PROJECT, "acme"])
+def test_a_generated_value_leaves_the_environment_out_in_every_project(project: str) -> None:
+    """Two renderings of one stack that differ only by the environment's name get the same
+    generated values (here a KMS key's id), in the default project and in any other."""
+
+    def key_arn(env: str) -> str | None:
+        def program() -> None:
+            aws.kms.Key(names.logical(env, "key", project))
+
+        resources, _ = record(program, stack="runtime-test", region=REGION, env=env, project=project)
+        return only(resources, conventions.KMS_KEY).arn
+
+    assert key_arn("dev") == key_arn("qa")

@@ -22,6 +22,8 @@ SUFFIXES = (
     names.LOGS,
     names.PROVISIONER_SECRET,
     names.role_policy("-runtime"),
+    names.role_suffix("runtime"),  # how every runtime role's logical name ends
+    f"{names.FINAL_SNAPSHOT[:-1]}*",  # `-final*`: a glob over a cluster's final snapshots
 )
 # Forms that are a name form wherever they occur.
 ANYWHERE = (
@@ -30,7 +32,11 @@ ANYWHERE = (
     f"/{names.KEY_INDEX}/",
     names.RUNTIME_POLICY_NAME,
     names.MASTER_USERNAME,
+    names.boundary_policy_name(""),
 )
+# The IAM path, where it is a path: at the start of a string, or after an IAM ARN's resource type
+# (`role/envstack/...`, `policy/envstack/...`). Not `org/envstack/stack`, a stack reference.
+IAM_PATH = re.compile(rf"(?:^|\b(?:role|policy)){re.escape(names.IAM_PATH)}")
 
 
 def _modules() -> list[Path]:
@@ -61,17 +67,56 @@ def _literals(path: Path) -> list[tuple[int, str]]:
     return [(n.lineno, str(n.value)) for n in ordered if id(n) not in skip]
 
 
-def restatements(path: Path, root: Path = ROOT) -> list[str]:
-    """Every literal of `path` that spells out a type token or a name form of names.py."""
+def _is_prefix(node: ast.AST) -> bool:
+    """`PREFIX` or `names.PREFIX`: the physical-name prefix."""
+    return (isinstance(node, ast.Name) and node.id == "PREFIX") or (
+        isinstance(node, ast.Attribute) and node.attr == "PREFIX"
+    )
+
+
+def _forms(path: Path) -> list[tuple[int, str]]:
+    """Name forms built from parts rather than spelled out: `f"{names.PREFIX}-..."` (the
+    `envstack-<stem>-` form is names.scope's), the prefix under another name (`p = names.PREFIX`),
+    and a dynamic resource's type token given as `module=`/`name=` literals."""
     found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.JoinedStr):
+            pairs = zip(node.values, node.values[1:], strict=False)
+            if any(
+                isinstance(part, ast.FormattedValue)
+                and _is_prefix(part.value)
+                and isinstance(after, ast.Constant)
+                and str(after.value).startswith("-")
+                for part, after in pairs
+            ):
+                found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Assign) and _is_prefix(node.value):
+            found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.ClassDef):
+            literal = [k for k in node.keywords if k.arg in ("module", "name") and isinstance(k.value, ast.Constant)]
+            found += [(node.lineno, ast.unparse(k)) for k in literal]
+    return found
+
+
+def restatements(path: Path, root: Path = ROOT) -> list[str]:
+    """Every literal of `path` that spells out a type token or a name form of names.py, and every
+    name form it builds from parts (`_forms`)."""
+    found = list(_forms(path))
     for line, text in _literals(path):
         suffix = any(text.startswith(form) or re.search(rf"[^\w-]{re.escape(form)}", text) for form in SUFFIXES)
         # `pr-{number}`, `^pr-([1-9]...`: the preview prefix before a number or a pattern.
         preview = re.match(rf"\^?{re.escape(names.PREVIEW_PREFIX)}(?:$|[0-9*(\[{{])", text) is not None
-        path_ = text.startswith(names.IAM_PATH)
+        path_ = IAM_PATH.search(text) is not None
         if TOKEN.match(text) or suffix or preview or path_ or any(form in text for form in ANYWHERE):
-            found.append(f"{path.relative_to(root)}:{line}: {text!r}")
-    return found
+            found.append((line, repr(text)))
+    return [f"{path.relative_to(root)}:{line}: {text}" for line, text in sorted(found)]
+
+
+# iam.py: fixed by the lead after mutation work (envctl/iam.py is being measured; its lines stay).
+ALLOWED = {
+    "envctl/iam.py:107: p = names.PREFIX",  # then f"{p}-{s}-*" at 110, 113, 114, 116: names.scope(env, project)
+    "envctl/iam.py:148: '-final*'",  # f"cluster-snapshot:{c}-final*": names.final_snapshots(c)
+}
 
 
 def test_no_module_restates_a_type_token_or_a_name_form() -> None:
@@ -86,7 +131,9 @@ def test_no_module_restates_a_type_token_or_a_name_form() -> None:
         "devtools/mutation.py",
         "__main__.py",
     } <= {str(p.relative_to(ROOT)) for p in modules}
-    assert [found for path in modules for found in restatements(path)] == []
+    found = [entry for path in modules for entry in restatements(path)]
+    assert [entry for entry in found if entry not in ALLOWED] == []
+    assert set(found) >= ALLOWED, "an allowed restatement is gone: drop it from ALLOWED"
 
 
 def test_the_pack_restates_no_tag_key_nor_the_placeholder() -> None:
@@ -120,6 +167,13 @@ def test_the_check_sees_each_kind_of_restatement(tmp_path: Path) -> None:
         'K = "2026-01-01T00:00:00Z"\n'
         'L = "pr-config"\n'
         'M = r"^pr-([1-9][0-9]*)$"\n'
+        'N = f"{names.PREFIX}-{stem}-*"\n'
+        'O = f"{PREFIX} provisioner"\n'
+        "p = names.PREFIX\n"
+        'Q = "-runtime"\n'
+        'R = f"cluster-snapshot:{c}-final*"\n'
+        'S = "arn:aws:iam::1:policy/envstack/runtime-boundary-acme"\n'
+        'class T(Resource, module="envstack", name="T"): ...\n'
     )
     found = [entry.split(": ", 1)[1] for entry in restatements(source, tmp_path)]
     assert found == [
@@ -131,4 +185,11 @@ def test_the_check_sees_each_kind_of_restatement(tmp_path: Path) -> None:
         "'/envstack/p/api-keys/x'",
         "'/envstack/'",
         "'^pr-([1-9][0-9]*)$'",
+        "f'{names.PREFIX}-{stem}-*'",
+        "p = names.PREFIX",
+        "'-runtime'",
+        "'-final*'",
+        "'arn:aws:iam::1:policy/envstack/runtime-boundary-acme'",
+        "module='envstack'",
+        "name='T'",
     ]
