@@ -152,20 +152,6 @@ IAM_PATH = f"/{PREFIX}/"
 # platform project, under the IAM path BOUNDARY_PATH, created once by an administrator.
 BOUNDARY_PATH = IAM_PATH
 
-# Pulumi's auto-naming: the logical name, `-`, and seven random lowercase letters or digits.
-_AUTONAME_SUFFIX = r"-[a-z0-9]{7}"
-
-
-def is_runtime_role_arn(arn: str, env: str, project: str = DEFAULT_PROJECT) -> bool:
-    """Whether `arn` names environment `env`'s runtime role (components/access.py): the role
-    `<IAM_PATH><logical(env, "runtime")>-<7>` in any partition and account. No CI role can create
-    a role under another environment's name, so a record naming another's role is a forgery."""
-    try:
-        role = re.escape(f"role{IAM_PATH}{logical(env, 'runtime', project)}") + _AUTONAME_SUFFIX
-    except UnmappableNameError:
-        return False
-    return re.fullmatch(rf"arn:aws[a-z-]*:iam::\d{{12}}:{role}", arn) is not None
-
 
 def boundary_policy_name(project: str) -> str:
     """The name of the managed policy that caps every runtime role of `project`. It starts

@@ -21,7 +21,7 @@ from envctl.plan import Rendering, env_name, env_project
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
 from policies import rules
-from policies.contracts import conventions, names
+from policies.contracts import arns, conventions, names
 from policies.contracts.names import NAME_MAX, NAME_PATTERN
 from tests.support.program import PROJECT_DEFAULTS, ROOT
 
@@ -317,7 +317,7 @@ def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[
     ],
 )
 def test_a_runtime_role_arn_is_one_environments_own(arn: str, env: str, project: str, expected: bool) -> None:
-    assert names.is_runtime_role_arn(arn, env, project) is expected
+    assert arns.is_runtime_role_arn(arn, env, project) is expected
 
 
 def test_scope_role_suffix_and_final_snapshots_are_the_forms_logical_names_take() -> None:
