@@ -36,9 +36,8 @@ from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
 from components.provider import child
 from components.pulumi_runtime import is_unknown
-from components.tags import TAG_PURPOSE
 from policies.contracts import names
-from policies.contracts.conventions import SCHEMA_ROLE, TABLE_STORE, dynamic_parts
+from policies.contracts.conventions import SCHEMA_ROLE, TABLE_STORE, TAG_PURPOSE, dynamic_parts
 from policies.contracts.names import DEFAULT_PROJECT, pg_identifier
 
 PASSWORD_LENGTH = 40

@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from components import access
-from components.tags import TAG_ENVIRONMENT, TAG_PROJECT
 from policies.contracts import names
+from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT
 
 VERSION = "2012-10-17"
 ENVIRONMENT = f"${{aws:PrincipalTag/{TAG_ENVIRONMENT}}}"  # the role's own environment

@@ -31,7 +31,6 @@ from envctl.plan import Rendering, Resource
 from policies.contracts import conventions, names
 from policies.contracts.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 
-SECRET = SECRET_PLACEHOLDER  # policies/contracts/conventions.py: shown instead of every secret value
 FAKE_ACCOUNT = "123456789012"
 
 
@@ -39,7 +38,7 @@ def redact(value: Any) -> Any:
     """Replace every secret-marked value with `[secret]`, recursively, and give back the
     integers that protobuf's Struct carries as floats."""
     if rpc.is_rpc_secret(value):
-        return SECRET
+        return SECRET_PLACEHOLDER  # shown instead of every secret value
     if isinstance(value, dict):
         return {k: redact(v) for k, v in sorted(value.items())}
     if isinstance(value, list):

@@ -136,6 +136,75 @@ def test_no_module_restates_a_type_token_or_a_name_form() -> None:
     assert set(found) >= ALLOWED, "an allowed restatement is gone: drop it from ALLOWED"
 
 
+CONTRACTS = ("policies.contracts.names", "policies.contracts.conventions", "policies.contracts.arns")
+
+
+def aliases(path: Path, root: Path = ROOT) -> list[str]:
+    """Every second name `path` gives a fact of the contracts: `X = names.X`, `X = Y` for a `Y`
+    imported from a contract, and an `__all__` that re-exports one."""
+    tree = ast.parse(path.read_text())
+    imported = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module in CONTRACTS
+        for alias in node.names
+    }
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        value, targets = node.value, [t.id for t in node.targets if isinstance(t, ast.Name)]
+        if targets == ["__all__"] and isinstance(value, ast.List | ast.Tuple):
+            found += [f"__all__: {e.value}" for e in value.elts if isinstance(e, ast.Constant) and e.value in imported]
+        elif (isinstance(value, ast.Name) and value.id in imported) or (
+            isinstance(value, ast.Attribute)
+            and isinstance(value.value, ast.Name)
+            and value.value.id in {"names", "conventions", "arns"}
+        ):
+            found.append(ast.unparse(node))
+    return [f"{path.relative_to(root)}: {entry}" for entry in found]
+
+
+# Modules frozen while their mutation scores are measured import these second names; the lead moves
+# those imports to the contracts and deletes the aliases afterwards.
+FROZEN_ALIASES = {
+    "components/access.py: ROLE_PATH = names.IAM_PATH",
+    "components/access.py: POLICY_NAME = names.RUNTIME_POLICY_NAME",
+    "components/tags.py: __all__: TAG_ENVIRONMENT",  # envctl/iam.py:46
+    "components/tags.py: __all__: TAG_PROJECT",  # envctl/iam.py:46
+    "components/tags.py: __all__: TAG_TYPE",  # envctl/iam.py:46
+    "components/tags.py: __all__: TAG_PURPOSE",  # components/access.py:31
+    "components/aws_facts.py: __all__: arn_fields",  # envctl/iam.py:44
+    "envctl/cards.py: __all__: CARD_FIELDS",  # tests/envctl/test_records_cli.py, test_review.py
+    "envctl/iam.py: PREVIEW_ENVIRONMENTS = names.PREVIEWS",
+}
+
+
+def test_no_module_gives_a_contract_fact_a_second_name() -> None:
+    found = [entry for path in _modules() for entry in aliases(path)]
+    assert [entry for entry in found if entry not in FROZEN_ALIASES] == []
+    assert set(found) >= FROZEN_ALIASES, "a frozen alias is gone: drop it from FROZEN_ALIASES"
+
+
+def test_the_alias_check_sees_each_kind(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from policies.contracts import names\n"
+        "from policies.contracts.conventions import ROLE, TAG_TYPE\n"
+        "from policies.contracts.names import LABEL\n"
+        "__all__ = ['TAG_TYPE', 'f']\n"
+        "A = names.MASTER_USERNAME\n"
+        "B = LABEL\n"
+        "C = names.label('x')\n"
+        "D = ROLE + ':x'\n"
+    )
+    assert aliases(source, tmp_path) == [
+        "m.py: __all__: TAG_TYPE",
+        "m.py: A = names.MASTER_USERNAME",
+        "m.py: B = LABEL",
+    ]
+
+
 def test_the_pack_restates_no_tag_key_nor_the_placeholder() -> None:
     """The pack reads tags and the secret placeholder by conventions.py's names, never by value.
     (The CLI may: `envstack:type` is also a config key, owned by components/config.py.)"""
