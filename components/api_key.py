@@ -19,9 +19,8 @@ import pulumi_random as random
 from components.base import EnvstackComponent
 from components.provider import child
 from components.records import KEY_PREFIX, TOKEN_LENGTH, TOKEN_SPECIAL
-from components.tags import TAG_PURPOSE
 from policies.contracts import names
-from policies.contracts.conventions import API_KEY
+from policies.contracts.conventions import API_KEY, TAG_PURPOSE
 
 __all__ = ["KEY_PREFIX", "TOKEN_LENGTH", "ApiKey", "ApiKeyArgs", "secret_document", "token_name"]
 

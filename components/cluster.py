@@ -33,7 +33,6 @@ from policies.contracts.conventions import CLUSTER_COMPONENT
 # (terraform-aws-rds-aurora#228). Scale to zero needs 16.3+, the Data API 16.1+: AWS's default
 # 16.x must be at least 16.3 (docs/lifecycle.md).
 ENGINE_VERSION = "16"
-MASTER_USERNAME = names.MASTER_USERNAME
 # Changes to the engine version are ignored after creation: clusters created with a pinned
 # minor keep it in their inputs, and a major upgrade is a deliberate step (docs/lifecycle.md).
 IGNORED_CHANGES = ["engineVersion"]
@@ -114,7 +113,7 @@ class Cluster(EnvstackComponent):
                 engine_mode=aws.rds.EngineMode.PROVISIONED,
                 engine_version=ENGINE_VERSION,
                 database_name=args.database,
-                master_username=MASTER_USERNAME,
+                master_username=names.MASTER_USERNAME,
                 manage_master_user_password=True,
                 master_user_secret_kms_key_id=args.kms_key_arn,
                 enable_http_endpoint=True,
@@ -183,7 +182,7 @@ class Cluster(EnvstackComponent):
                     "subnetGroup": args.subnet_group or "",
                     "kmsKeyArn": args.kms_key_arn or "",
                     "engine": aws.rds.EngineType.AURORA_POSTGRESQL.value,
-                    "masterUsername": MASTER_USERNAME,
+                    "masterUsername": names.MASTER_USERNAME,
                 },
             ),
             opts=child(self),

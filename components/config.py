@@ -6,7 +6,8 @@ that renders a stack) validate through `parse_config`, so a bad config is refuse
 in both, before any resource is declared. The policy pack does not read the config: it judges
 what the program declares, which only a valid config can produce. docs/reference.md is
 generated from the fields below. The refusals' wording is components/config_errors.py's; the
-AWS facts (regions, partitions, ARNs) are components/aws_facts.py's.
+AWS facts (regions, partitions) are components/aws_facts.py's, the shape of an ARN
+policies/contracts/arns.py's.
 """
 
 from __future__ import annotations
@@ -18,19 +19,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from components.aws_facts import (
+from components.aws_facts import aws_regions, region_partition
+from components.config_errors import NOT_SET, ConfigError, Contract, KeyRuleError, decode_json
+from policies.contracts.arns import (
     ACCOUNT_ID,
     arn_fields,
-    aws_regions,
     boundary_arn,
     is_cluster_arn,
     is_policy_arn,
     is_role_arn,
     is_secret_arn,
     parse_arn,
-    region_partition,
 )
-from components.config_errors import NOT_SET, ConfigError, Contract, KeyRuleError, decode_json
 from policies.contracts.conventions import PULUMI_PROJECT
 from policies.contracts.names import DATABASE, DEFAULT_PROJECT, NAME_MAX, is_valid_name
 
@@ -260,7 +260,7 @@ class StackConfig(_Strict):
         alias="envstack:permissionsBoundary",
         description=(
             "ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` "
-            "prints: arn:<partition>:iam::<account>:policy/envstack/runtime-boundary-<project> (docs/iam.md); "
+            f"prints: {boundary_arn('<partition>', '<account>', '<project>')} (docs/iam.md); "
             "usually set once for the project in Pulumi.yaml."
         ),
     )

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from components.aws_facts import arn_fields
 from components.sql import Statement
+from policies.contracts.arns import arn_fields
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 

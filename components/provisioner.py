@@ -26,7 +26,7 @@ from components.cluster import ClusterAttachment
 from components.provider import child
 from components.pulumi_runtime import is_unknown
 from components.tables import PASSWORD_LENGTH, Credentials, credentials_secret, password_hash
-from policies.contracts.conventions import PROVISIONER
+from policies.contracts.conventions import PROVISIONER, PROVISIONER_ROLE, dynamic_parts
 from policies.contracts.names import PG_PROVISIONER, provisioner_secret_name
 
 REPLACE_ON = ("database", "clusterArn")  # another database or cluster: a login there, this one disabled
@@ -71,7 +71,7 @@ class ProvisionerProvider(pulumi.dynamic.ResourceProvider):
         executor_from(props["executor"]).apply(disable_provisioner_plan())
 
 
-class ProvisionerRole(pulumi.dynamic.Resource, module="envstack", name="ProvisionerRole"):
+class ProvisionerRole(pulumi.dynamic.Resource, **dynamic_parts(PROVISIONER_ROLE)):
     """The dynamic resource: the provisioner login on one cluster's database."""
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:

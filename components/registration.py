@@ -34,10 +34,9 @@ from components.records import (
     key_hash,
     key_index_name,
     record_document,
-    record_name,
 )
 from policies.contracts.conventions import REGISTRATION
-from policies.contracts.names import label
+from policies.contracts.names import label, record_name
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,9 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TLRUCache
 
-from components.records import KEY_ALLOWED, KEY_HASHES, key_hash, key_hashes, key_index_name, record_name, well_formed
-from policies.contracts.names import is_runtime_role_arn, is_valid_name
+from components.records import KEY_ALLOWED, KEY_HASHES, key_hash, key_hashes, key_index_name, well_formed
+from policies.contracts.arns import is_runtime_role_arn
+from policies.contracts.names import is_valid_name, record_name
 
 DEFAULT_TTL = 300.0  # seconds; see docs/api-keys.md for how it follows from SSM's limits
 DEFAULT_NEGATIVE_TTL = 30.0

@@ -32,9 +32,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from policies.contracts.names import LABEL, PG_PROVISIONER, PREFIX, pg_identifier
+from policies.contracts.names import PG_PROVISIONER, PREFIX, label, pg_identifier
 
-MARKER = LABEL  # the comment prefix on every schema and role envstack owns: never change it
 PROVISIONER_MARKER = f"{PREFIX} provisioner"  # the comment on the provisioner login
 
 # SCRAM-SHA-256 verifiers as PostgreSQL builds them (src/common/scram-common.c): 4096
@@ -127,7 +126,7 @@ class Layout:
 
     @property
     def marker(self) -> str:
-        return MARKER + self.env
+        return label(self.env)  # the comment on every schema and role envstack owns: never change it
 
 
 def _lock_key(text: str) -> int:

@@ -36,9 +36,8 @@ from components.base import EnvstackComponent
 from components.cluster import ClusterAttachment
 from components.provider import child
 from components.pulumi_runtime import is_unknown
-from components.tags import TAG_PURPOSE
 from policies.contracts import names
-from policies.contracts.conventions import TABLE_STORE
+from policies.contracts.conventions import SCHEMA_ROLE, TABLE_STORE, TAG_PURPOSE, dynamic_parts
 from policies.contracts.names import DEFAULT_PROJECT, pg_identifier
 
 PASSWORD_LENGTH = 40
@@ -158,7 +157,7 @@ class TableStoreProvider(pulumi.dynamic.ResourceProvider):
         self._executor(props).apply(teardown_plan(self._layout(props)))
 
 
-class SchemaRole(pulumi.dynamic.Resource, module="envstack", name="SchemaRole"):
+class SchemaRole(pulumi.dynamic.Resource, **dynamic_parts(SCHEMA_ROLE)):
     """The dynamic resource: one environment's schema and role in one database."""
 
     schema: pulumi.Output[str]

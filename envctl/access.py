@@ -17,9 +17,6 @@ from components.access import STATEMENTS
 from envctl.errors import UsageError
 from policies.contracts import conventions, names
 
-ROLE_POLICY = conventions.ROLE_POLICY
-ROLE = conventions.ROLE
-SCHEMA_ROLE = conventions.SCHEMA_ROLE
 EXTRA = "access"  # pyproject.toml's extra that installs moto, the evaluator
 OBJECT_KEY = "example-object"  # the object an S3 object action is evaluated on
 
@@ -83,8 +80,8 @@ class EnvAccess:
 
 
 def _one(plan: dict[str, Any], type_: str) -> dict[str, Any]:
-    role = "-runtime"  # every runtime role is `envstack-<stem>-runtime` (names.logical)
-    suffix = role if type_ == ROLE else names.role_policy(role)
+    role = names.role_suffix("runtime")  # every runtime role is `envstack-<stem>-runtime` (names.logical)
+    suffix = role if type_ == conventions.ROLE else names.role_policy(role)
     found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(suffix)]
     if len(found) != 1:
         raise AccessError(f"{plan['stack']}: expected one runtime {type_.rsplit(':', 1)[-1]}, found {len(found)}")
@@ -105,9 +102,9 @@ def _json_document(value: Any, what: str) -> dict[str, Any]:
 def env_access(plan: dict[str, Any]) -> EnvAccess:
     """The runtime role of a rendering (plan JSON), with the ARNs of the environment's stores."""
     outputs = plan.get("outputs", {})
-    role, policy = _one(plan, ROLE), _one(plan, ROLE_POLICY)
+    role, policy = _one(plan, conventions.ROLE), _one(plan, conventions.ROLE_POLICY)
     arns = {key: outputs.get(key) for key, _ in STORES}
-    stores = [r for r in plan["resources"] if r["type"] == SCHEMA_ROLE]
+    stores = [r for r in plan["resources"] if r["type"] == conventions.SCHEMA_ROLE]
     arns["clusterArn"] = stores[0]["inputs"]["executor"]["clusterArn"] if stores else None
     labelled = {}
     for key, label in STORES:

@@ -27,6 +27,7 @@ from envctl.plan import Rendering
 from envctl.pr import PR_STACK
 from envctl.render import render_config
 from envctl.stackfiles import project_root, read_stack_config, stack_file
+from policies.contracts.arns import parse_arn
 from policies.contracts.conventions import PULUMI_PROJECT
 from policies.contracts.names import is_valid_name
 
@@ -144,7 +145,8 @@ def _cluster(request: Request, root: Path | None) -> tuple[dict[str, Any] | None
     if choice.create:
         return {"name": choice.create, "create": True}, None
     if choice.arn:
-        arn_name = choice.name or choice.arn.rpartition(":")[2]
+        arn = parse_arn(choice.arn)  # a text that is no ARN is refused by the config's rule, by name
+        arn_name = choice.name or (arn.resource_id if arn else choice.arn)
         return {"name": arn_name, "arn": choice.arn, "secretArn": choice.secret_arn, "endpoint": choice.endpoint}, None
     ref = str(choice.stack)
     if len(ref.split("/")) != 3:

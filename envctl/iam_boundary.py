@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from components import access
-from components.tags import TAG_ENVIRONMENT, TAG_PROJECT
 from policies.contracts import names
+from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT
 
 VERSION = "2012-10-17"
 ENVIRONMENT = f"${{aws:PrincipalTag/{TAG_ENVIRONMENT}}}"  # the role's own environment
@@ -40,7 +40,7 @@ def _statement(sid: str, actions: dict[str, str], resources: list[str], **extra:
 
 def document(project: str, partition: str) -> dict[str, Any]:
     """The boundary policy of `project`'s runtime roles, in `partition`."""
-    own = f"{names.PREFIX}-{names.stem(ENVIRONMENT, project)}-*"
+    own = names.scope(ENVIRONMENT, project) + "*"
     tagged = {
         "StringEquals": {f"aws:ResourceTag/{TAG_ENVIRONMENT}": ENVIRONMENT, f"aws:ResourceTag/{TAG_PROJECT}": project}
     }

@@ -12,13 +12,12 @@ from typing import Any
 
 from components.aws_facts import aws_regions
 from components.config import NAME_ALLOWED
-from components.records import records_path
 from components.resolver import ResolverBusyError, resolve
 from envctl.cards import Card, card_from_outputs
 from envctl.errors import FailureError, UsageError
 from envctl.pr import PR_STACK
 from envctl.stackfiles import did_you_mean
-from policies.contracts.names import is_valid_name
+from policies.contracts.names import is_valid_name, records_path
 
 
 class AwsError(FailureError):

@@ -17,11 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from components.config import StackConfig
-from components.tags import TAG_PROJECT
 from envctl.errors import UsageError
 from envctl.stackfiles import read_json_file
 from policies.contracts import conventions, names
-from policies.contracts.conventions import PLAN_SCHEMA_VERSION
+from policies.contracts.conventions import PLAN_SCHEMA_VERSION, TAG_PROJECT
 
 PLAN_HINT = "expected the output of `envctl plan STACK --format json`"
 

@@ -47,7 +47,13 @@ def render_config(
         runpy.run_path(str(program_path), run_name="__main__")
 
     resources, outputs = record(
-        program, stack=stack, region=config.region, raw=raw, secret_keys=secret_keys, env=config.name
+        program,
+        stack=stack,
+        region=config.region,
+        raw=raw,
+        secret_keys=secret_keys,
+        env=config.name,
+        project=config.project,
     )
     return Rendering(stack=stack, project=PULUMI_PROJECT, config=config, resources=resources, outputs=outputs)
 

@@ -31,7 +31,6 @@ from envctl.plan import Rendering, Resource
 from policies.contracts import conventions, names
 from policies.contracts.conventions import PULUMI_PROJECT, SECRET_PLACEHOLDER
 
-SECRET = SECRET_PLACEHOLDER  # policies/contracts/conventions.py: shown instead of every secret value
 FAKE_ACCOUNT = "123456789012"
 
 
@@ -39,7 +38,7 @@ def redact(value: Any) -> Any:
     """Replace every secret-marked value with `[secret]`, recursively, and give back the
     integers that protobuf's Struct carries as floats."""
     if rpc.is_rpc_secret(value):
-        return SECRET
+        return SECRET_PLACEHOLDER  # shown instead of every secret value
     if isinstance(value, dict):
         return {k: redact(v) for k, v in sorted(value.items())}
     if isinstance(value, list):
@@ -64,13 +63,14 @@ def _token(name: str, length: int, alphabet: str) -> str:
     return out[:length]
 
 
-def _seed(name: str, env: str | None, stack: str) -> str:
+def _seed(name: str, env: str | None, stack: str, project: str = names.DEFAULT_PROJECT) -> str:
     """What a placeholder for a value AWS or pulumi-random would generate at random (a secret's
     ARN suffix, a key's id, a generated password) is derived from: the stack, and the
     resource's name with the environment's name taken out. Two stacks never share a value, and
     two renderings of one stack that differ only by the environment's name differ only where
-    the name itself appears."""
-    return f"{stack}/" + (name.replace(f"{names.PREFIX}-{env}-", f"{names.PREFIX}-<env>-") if env else name)
+    the name itself appears, in any platform project (the environment's names start
+    `names.scope(env, project)`)."""
+    return f"{stack}/" + (name.replace(names.scope(env, project), names.scope("<env>", project)) if env else name)
 
 
 def _password_alphabet(inputs: dict[str, Any]) -> str:
@@ -82,20 +82,21 @@ def generated_password(rendering: Rendering, resource: Resource) -> str:
     plan shows only as `[secret]`: for tests that hunt for it, or that need the real API key."""
     if resource.type != conventions.RANDOM_PASSWORD:
         raise ValueError(f"{resource.name} is a {resource.type}, not a RandomPassword")
-    seed = _seed(resource.name, rendering.config.name, rendering.stack)
+    seed = _seed(resource.name, rendering.config.name, rendering.stack, rendering.config.project)
     return _token(seed, int(resource.inputs["length"]), _password_alphabet(resource.inputs))
 
 
 class _Mocks(pulumi.runtime.Mocks):
     """Fills in what a provider would compute, with labelled, deterministic placeholders."""
 
-    def __init__(self, region: str, stack: str, env: str | None = None) -> None:
+    def __init__(self, region: str, stack: str, env: str | None = None, project: str = names.DEFAULT_PROJECT) -> None:
         self.region = region
         self.stack = stack
         self.env = env
+        self.project = project
 
     def _seed(self, name: str) -> str:
-        return _seed(name, self.env, self.stack)
+        return _seed(name, self.env, self.stack, self.project)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         name, typ, inputs = args.name, args.typ, dict(args.inputs)
@@ -263,12 +264,14 @@ def record(
     raw: dict[str, Any] | None = None,
     secret_keys: list[str] | None = None,
     env: str | None = None,
+    project: str = names.DEFAULT_PROJECT,
 ) -> tuple[list[Resource], dict[str, Any]]:
     """Run `program` as a Pulumi program under mocks; return its resources and stack outputs.
 
-    Used for whole stacks and, in the tests, for single components built in isolation.
+    Used for whole stacks and, in the tests, for single components built in isolation. `env`
+    and `project` name the environment whose names the placeholders' seeds leave out (`_seed`).
     """
-    monitor = _Monitor(_Mocks(region, stack, env))
+    monitor = _Monitor(_Mocks(region, stack, env, project))
     # The loop must exist before the runtime is configured: registrations are scheduled on it.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from policies.contracts.arns import is_account_root
 from policies.contracts.conventions import (
     BUCKET,
     CLUSTER,
@@ -57,7 +58,7 @@ def _account_root(statement: Mapping[str, Any]) -> bool:
     that account whose own policies allow sts:AssumeRole on the role (CKV_AWS_61)."""
     principal = statement.get("Principal")
     values = [p for v in principal.values() for p in _listed(v)] if isinstance(principal, Mapping) else []
-    return any(known(p) and (str(p).endswith(":root") or str(p).isdigit()) for p in values)
+    return any(known(p) and (is_account_root(str(p)) or str(p).isdigit()) for p in values)
 
 
 def _own_arns(s: Stack) -> tuple[set[str], set[str], set[str], bool]:

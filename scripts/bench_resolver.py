@@ -47,9 +47,9 @@ from components.records import (
     key_hash,
     key_index_name,
     record_document,
-    record_name,
 )
 from components.resolver import Resolver, ResolverBusyError, UnknownKeyError
+from policies.contracts.names import record_name
 
 PROJECT = "bench"
 SSM_RATE = 40.0  # Parameter Store's default GetParameter* throughput, per account and region

@@ -21,6 +21,7 @@ The name grammar (how environment names become resource names) is policies/contr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,6 +58,18 @@ AWS_PACKAGE = "aws"  # the package part of every pulumi-aws type token above (no
 # --- resources computed locally or by the Pulumi engine -----------------------------------------
 SCHEMA_ROLE = "pulumi-python:dynamic/envstack:SchemaRole"  # the table store's dynamic resource
 PROVISIONER_ROLE = "pulumi-python:dynamic/envstack:ProvisionerRole"  # a shared cluster's provisioner login
+_DYNAMIC = re.compile(r"pulumi-python:dynamic/(?P<module>[\w-]+):(?P<name>\w+)")
+
+
+def dynamic_parts(token: str) -> dict[str, str]:
+    """The `module` and `name` that a `pulumi.dynamic.Resource` subclass declares (as class
+    keywords) to get the type `token` (`pulumi-python:dynamic/<module>:<name>`)."""
+    match = _DYNAMIC.fullmatch(token)
+    if match is None:
+        raise ValueError(f"{token!r} is not a dynamic resource's type: pulumi-python:dynamic/<module>:<name>")
+    return match.groupdict()
+
+
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"  # noqa: S105
 RANDOM_ID = "random:index/randomId:RandomId"
 # Not declared by the program today; the policy pack accepts them as generated name suffixes.

@@ -109,13 +109,28 @@ def is_valid_stem(value: str) -> bool:
     return is_valid_name(project) and is_valid_name(env)
 
 
-def logical(env: str, role: str, project: str = DEFAULT_PROJECT) -> str:
-    """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
+def scope(env: str, project: str = DEFAULT_PROJECT) -> str:
+    """What every logical name of environment `env` starts with: `envstack-<stem>-`. Followed by
+    `*`, the glob over its stores' names."""
+    return f"{PREFIX}-{stem(env, project)}-"
+
+
+def _known(role: str) -> str:
     if role not in ROLES:
         raise ValueError(
             f"unknown role {role!r}: add it to ROLES in policies/contracts/names.py (one of {', '.join(ROLES)})"
         )
-    name = f"{PREFIX}-{stem(env, project)}-{role}"
+    return role
+
+
+def role_suffix(role: str) -> str:
+    """What the logical name of every environment's store playing `role` ends with: `-<role>`."""
+    return f"-{_known(role)}"
+
+
+def logical(env: str, role: str, project: str = DEFAULT_PROJECT) -> str:
+    """The logical name of environment `env`'s store playing `role`, e.g. `envstack-dev-files`."""
+    name = scope(env, project) + _known(role)
     if len(name) > LOGICAL_MAX:
         raise UnmappableNameError(f"'{name}' is {len(name)} characters; at most {LOGICAL_MAX} fit AWS's limits")
     return name
@@ -136,20 +151,6 @@ IAM_PATH = f"/{PREFIX}/"
 # The runtime roles' permissions boundary (`envctl iam-policy boundary`): one managed policy per
 # platform project, under the IAM path BOUNDARY_PATH, created once by an administrator.
 BOUNDARY_PATH = IAM_PATH
-
-# Pulumi's auto-naming: the logical name, `-`, and seven random lowercase letters or digits.
-_AUTONAME_SUFFIX = r"-[a-z0-9]{7}"
-
-
-def is_runtime_role_arn(arn: str, env: str, project: str = DEFAULT_PROJECT) -> bool:
-    """Whether `arn` names environment `env`'s runtime role (components/access.py): the role
-    `<IAM_PATH><logical(env, "runtime")>-<7>` in any partition and account. No CI role can create
-    a role under another environment's name, so a record naming another's role is a forgery."""
-    try:
-        role = re.escape(f"role{IAM_PATH}{logical(env, 'runtime', project)}") + _AUTONAME_SUFFIX
-    except UnmappableNameError:
-        return False
-    return re.fullmatch(rf"arn:aws[a-z-]*:iam::\d{{12}}:{role}", arn) is not None
 
 
 def boundary_policy_name(project: str) -> str:
@@ -306,6 +307,11 @@ MASTER_USERNAME = f"{PREFIX}_admin"  # the master login of a cluster envstack cr
 def writer(cluster: str) -> str:
     """The writer instance of cluster `cluster` (a logical name or an RDS identifier)."""
     return cluster + WRITER
+
+
+def final_snapshots(cluster: str) -> str:
+    """A glob over every final snapshot of cluster `cluster` (an RDS identifier)."""
+    return f"{cluster}{FINAL_SNAPSHOT}*"
 
 
 def log_bucket(bucket: str) -> str:

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from components.api_key import ApiKey, ApiKeyArgs
-from components.tags import TAG_PURPOSE
 from policies.contracts import conventions
+from policies.contracts.conventions import TAG_PURPOSE
 from tests.support.program import CUSTOM, DEV, PROD, STAGING, TEST_PROVIDER, assert_all_aws_on, build, only
 
 

@@ -27,12 +27,12 @@ from components.records import (
     TOKEN_LENGTH,
     index_document,
     key_hash,
-    record_name,
     well_formed,
 )
 from components.resolver import MalformedKeyError, Resolver, UnknownKeyError, resolve
 from envctl.plan import Rendering
 from policies.contracts import conventions
+from policies.contracts.names import record_name
 from tests.support.program import PLATFORM_ROLE, REGION, STACKS, only, render_raw
 from tests.support.records import PARAMETER, PREVIEW, deploy, generated_keys, parameters
 

@@ -27,7 +27,6 @@ from components.records import (
     key_hash,
     key_index_name,
     record_document,
-    record_name,
 )
 from components.resolver import (
     COUNTERS,
@@ -37,6 +36,7 @@ from components.resolver import (
     UnknownKeyError,
     client_config,
 )
+from policies.contracts.names import record_name
 from tests.support.program import REGION
 
 PROJECT = "envstack"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.tags import TAG_PROJECT
 from envctl.diff import diff_plans
 from policies.contracts import conventions, names
+from policies.contracts.conventions import TAG_PROJECT
 
 
 def _plan(stack: str, inputs: dict[str, Any] | None) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import pytest
 
 from envctl.errors import RenderError
 from envctl.plan import Rendering, Resource
-from envctl.runtime import SECRET, generated_password, record
-from policies.contracts import conventions
+from envctl.runtime import generated_password, record
+from policies.contracts import conventions, names
 from tests.support.program import REGION, only
 
 
@@ -110,9 +110,13 @@ def test_provider_settings_are_decoded_and_secrets_are_never_recorded(
     by_name, outputs = recorded
     # The engine passes provider settings as strings; default tags arrive as an object again.
     assert by_name["regional"].inputs["defaultTags"] == {"tags": {"owner": "tests"}}
-    assert by_name["secret"].inputs["value"] == SECRET  # a generated password, marked secret by the engine
-    assert outputs["token"] == SECRET
-    assert SECRET not in str(by_name["token"].inputs)  # its own inputs are settings, not the value
+    assert (
+        by_name["secret"].inputs["value"] == conventions.SECRET_PLACEHOLDER
+    )  # a generated password, marked secret by the engine
+    assert outputs["token"] == conventions.SECRET_PLACEHOLDER
+    assert conventions.SECRET_PLACEHOLDER not in str(
+        by_name["token"].inputs
+    )  # its own inputs are settings, not the value
 
 
 def test_stack_outputs_are_the_programs_exports_with_integers_kept_integers(
@@ -139,7 +143,7 @@ def test_the_real_programs_dynamic_provider_code_is_not_recorded_as_input(render
 def test_the_real_programs_exports_and_components_are_recorded(rendered: dict[str, Rendering]) -> None:
     prod = rendered["prod"]
     assert sorted(prod.outputs) == sorted(conventions.OUTPUTS)
-    assert prod.outputs["apiKey"] == SECRET  # the program exports the key as a secret
+    assert prod.outputs["apiKey"] == conventions.SECRET_PLACEHOLDER  # the program exports the key as a secret
     environment = [r for r in prod.resources if r.parent is None and not r.custom]
     assert [r.type for r in environment] == ["envstack:index:Environment"]
     assert {r.parent for r in prod.resources if r.parent_urn == environment[0].urn} == {environment[0].name}
@@ -165,3 +169,18 @@ def test_generated_password_refuses_what_is_not_a_random_password(rendered: dict
     bucket = next(r for r in rendered["dev"].resources if r.type == conventions.BUCKET)
     with pytest.raises(ValueError, match=f"^{bucket.name} is a {conventions.BUCKET}, not a RandomPassword$"):
         generated_password(rendered["dev"], bucket)
+
+
+@pytest.mark.parametrize("project", [names.DEFAULT_PROJECT, "acme"])
+def test_a_generated_value_leaves_the_environment_out_in_every_project(project: str) -> None:
+    """Two renderings of one stack that differ only by the environment's name get the same
+    generated values (here a KMS key's id), in the default project and in any other."""
+
+    def key_arn(env: str) -> str | None:
+        def program() -> None:
+            aws.kms.Key(names.logical(env, "key", project))
+
+        resources, _ = record(program, stack="runtime-test", region=REGION, env=env, project=project)
+        return only(resources, conventions.KMS_KEY).arn
+
+    assert key_arn("dev") == key_arn("qa")

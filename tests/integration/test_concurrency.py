@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from components.executors import PsycopgExecutor
-from components.sql import MARKER, Layout, Statement, create_plan, teardown_plan
+from components.sql import Layout, Statement, create_plan, teardown_plan
 from devtools.postgres import DATABASE, Server
+from policies.contracts import names
 
 pytestmark = pytest.mark.postgres
 
@@ -78,8 +79,10 @@ def test_thirty_two_plans_at_once_all_succeed_and_leave_the_exact_end_state(pg: 
             assert not scalar(conn, "SELECT has_schema_privilege('public', 'public', 'CREATE')")
             for env in [*NEW, SAME]:
                 name = ident(env)
-                assert scalar(conn, "SELECT obj_description(%s::regnamespace, 'pg_namespace')", name) == MARKER + env
-                assert scalar(conn, "SELECT shobj_description(%s::regrole, 'pg_authid')", name) == MARKER + env
+                assert scalar(conn, "SELECT obj_description(%s::regnamespace, 'pg_namespace')", name) == names.label(
+                    env
+                )
+                assert scalar(conn, "SELECT shobj_description(%s::regrole, 'pg_authid')", name) == names.label(env)
                 assert scalar(
                     conn,
                     "SELECT has_database_privilege(%s, %s, 'CONNECT') AND has_schema_privilege(%s, %s, 'USAGE, CREATE')"

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from envctl.errors import RenderError
 from envctl.plan import Rendering
 from policies.contracts import conventions, names
+from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 from tests.support.program import CONFIRMED_PROD, PLATFORM_ROLE, REGION, STACKS, assert_all_aws_on, only, render_raw
 
 CARD = ("name", "type", "cloudProvider", "region", "cluster", "createdAt")

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from typer.testing import CliRunner
 
-from components.aws_facts import aws_regions, boundary_arn, region_partition
+from components.aws_facts import aws_regions, region_partition
 from components.config import EnvType, parse_config
 from components.protection import protection
 from components.settings import SETTINGS, TypeSettings
@@ -18,6 +18,7 @@ from envctl.plan import Rendering, Resource
 from envctl.render import render_config
 from envctl.runtime import record
 from envctl.stackfiles import committed_stacks, project_config
+from policies.contracts.arns import boundary_arn
 
 REGION = "ap-northeast-2"
 ROOT = Path(__file__).resolve().parents[2]  # the repository

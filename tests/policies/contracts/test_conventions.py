@@ -74,3 +74,14 @@ def test_the_refusal_shows_at_most_40_characters_of_any_version_value() -> None:
         conventions.plan_version_refusal({"schemaVersion": "v" * 60}) == f'the plan has schemaVersion "{"v" * 39}{tail}'
     )
     assert conventions.plan_version_refusal({"schemaVersion": {2}}) == f'the plan has schemaVersion "{{2}}"{tail}'
+
+
+def test_a_dynamic_resource_declares_the_module_and_name_of_its_type_token() -> None:
+    from components.provisioner import ProvisionerRole
+    from components.tables import SchemaRole
+
+    assert conventions.dynamic_parts(conventions.SCHEMA_ROLE) == {"module": "envstack", "name": "SchemaRole"}
+    assert f"pulumi-python:{SchemaRole._resource_type_name}" == conventions.SCHEMA_ROLE
+    assert f"pulumi-python:{ProvisionerRole._resource_type_name}" == conventions.PROVISIONER_ROLE
+    with pytest.raises(ValueError, match=r"^'aws:s3/bucket:Bucket' is not a dynamic resource's type"):
+        conventions.dynamic_parts(conventions.BUCKET)

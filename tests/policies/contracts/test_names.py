@@ -21,7 +21,7 @@ from envctl.plan import Rendering, env_name, env_project
 from envctl.render import render_config
 from envctl.stackfiles import read_stack_config
 from policies import rules
-from policies.contracts import conventions, names
+from policies.contracts import arns, conventions, names
 from policies.contracts.names import NAME_MAX, NAME_PATTERN
 from tests.support.program import PROJECT_DEFAULTS, ROOT
 
@@ -317,4 +317,15 @@ def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[
     ],
 )
 def test_a_runtime_role_arn_is_one_environments_own(arn: str, env: str, project: str, expected: bool) -> None:
-    assert names.is_runtime_role_arn(arn, env, project) is expected
+    assert arns.is_runtime_role_arn(arn, env, project) is expected
+
+
+def test_scope_role_suffix_and_final_snapshots_are_the_forms_logical_names_take() -> None:
+    assert names.scope("dev") == "envstack-dev-"
+    assert names.scope("dev", "acme") == "envstack-4-acme-dev-"
+    assert names.logical("dev", "runtime", "acme") == names.scope("dev", "acme") + "runtime"
+    assert names.role_suffix("runtime") == "-runtime"
+    assert names.logical("dev", "runtime").endswith(names.role_suffix("runtime"))
+    with pytest.raises(ValueError, match=r"^unknown role 'runtimes': add it to ROLES in policies/contracts/names.py"):
+        names.role_suffix("runtimes")
+    assert names.final_snapshots("envstack-dev") == "envstack-dev-final-*"
