@@ -1,6 +1,8 @@
 """The program's side of Pulumi's runtime: the one module of components/ that imports
-`pulumi.runtime`. It reads the whole config bag (the SDK's public `pulumi.Config` reads single
-keys only) and tells the engine's unknown values. envctl/runtime.py is the other side: the
+`pulumi.runtime`. It uses no private (underscore) name, but two runtime internals no public API
+offers: the whole config bag (`runtime.config.get_config_env` and `CONFIG`; the SDK's public
+`pulumi.Config` reads single keys only) and the engine's unknown values (`rpc.contains_unknowns`,
+`rpc.UNKNOWN`). envctl/runtime.py is the other side: the
 mocks that run the program to render it (tests/repository/test_layout.py holds both to that).
 """
 

@@ -1,11 +1,15 @@
 """The mock runtime: run a Pulumi program under Pulumi's own mocks and record what it registers.
 
-The only module that touches Pulumi's private runtime API (`settings.reset_options`,
-`settings.configure`, `config.set_all_config`, `sync_await`, `mocks.MockMonitor`), and one of
-two that import `pulumi.runtime` at all: the other, components/pulumi_runtime.py, is the
-program's side and uses public names only (the config bag, the unknown sentinel). A Pulumi
-upgrade that moves the private names breaks here and nowhere else. The Policy SDK's private
-proxies are policies/crossguard.py's alone (tests/repository/test_layout.py asserts all three).
+The only module that uses Pulumi's private runtime names, those with a leading underscore
+(`sync_await._sync_await`, `sync_await._ensure_event_loop`). It also drives runtime internals
+that `pulumi.runtime` exports but documents for the SDK's own use, not for programs
+(`settings.reset_options`, `settings.configure`, `config.set_all_config`, `mocks.MockMonitor`,
+`stack.run_in_stack`). It is one of two modules that import `pulumi.runtime` at all: the other,
+components/pulumi_runtime.py, is the program's side and uses no private name (it reads the
+config bag and the unknown sentinel). A Pulumi upgrade that moves the private names breaks here
+and nowhere else. The Policy SDK's private proxies are policies/crossguard.py's alone
+(tests/repository/test_layout.py asserts all three, and that the private names above are
+exactly the ones used).
 Resource registrations go to a recording monitor instead of the Pulumi engine. What AWS would
 compute (ARNs, endpoints, generated values) is filled in with labelled, deterministic
 placeholders, so a rendering needs no credentials, network, CLI or backend.
