@@ -178,7 +178,7 @@ def test_the_manifest_names_each_store_sorts_it_and_skips_what_holds_no_data() -
             _secret("s-untagged", None),
             _res(conventions.SECRET, name="s-bare"),
             _secret("s-db", {conventions.TAG_PURPOSE: "database-credentials"}),
-            _secret("b-api", {conventions.TAG_PURPOSE: "api-key"}),
+            _secret("z-api", {conventions.TAG_PURPOSE: "api-key"}),  # listed before the rest, whatever its name
             _res(conventions.BUCKET, {"forceDestroy": True}, name="files"),
             _res(conventions.USER_POOL, {}, name="users"),
             _res(conventions.CLUSTER, {"skipFinalSnapshot": True}, name="cluster"),
@@ -194,7 +194,7 @@ def test_the_manifest_names_each_store_sorts_it_and_skips_what_holds_no_data() -
         ("tables and data (whole cluster)", "cluster"),
         ("users", "users"),
         ("files", "files"),
-        ("API keys", "b-api"),
+        ("API keys", "z-api"),
         # The rest after the listed categories, by resource name.
         ("encryption key", "k"),
         ("secret", "s-bare"),
