@@ -139,3 +139,14 @@ def test_a_card_compares_by_its_fields_not_its_outputs() -> None:
     a = card_from_outputs("pr-9", OUTPUTS, "a")
     b = card_from_outputs("pr-9", {**OUTPUTS, "bucketName": "other"}, "b")
     assert a == b and a != Card(stack="pr-9", deployed=True)
+
+
+def test_a_malformed_saved_plan_is_refused_naming_its_file(tmp_path: Path) -> None:
+    plan = {"schemaVersion": 2, "stack": "pr-9", "project": "envstack", "resources": 5, "outputs": OUTPUTS}
+    (tmp_path / "saved.json").write_text(json.dumps(plan))
+    with pytest.raises(UsageError) as info:
+        card_from_file(tmp_path / "saved.json")
+    assert str(info.value) == (
+        f"{tmp_path / 'saved.json'}: not a plan JSON file: resources: got 5 (input should be a valid list); "
+        "expected the output of `envctl plan STACK --format json`"
+    )
