@@ -7,10 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
+
+import pytest
 
 from envctl.cards import Card
 from envctl.inventory import Live, Store
-from envctl.page import SCRIPT_HASH, cards_html
+from envctl.page import SCRIPT_HASH, cards_html, created_label
 from envctl.pagedata import Details
 
 QA = Card(
@@ -110,14 +113,15 @@ TABLE_HEAD = (
 def test_what_an_environment_holds_tables_users_and_files() -> None:
     live = Live(
         record="r",
-        tables=[{"table": "posts", "rows": 120, "source": "pg<"}],
+        tables=[{"table": "posts", "rows": 120, "source": "pg<"}, {"table": "notes", "rows": 2, "source": "pg"}],
         users={"count": 2, "source": "cognito<"},
         files={"objects": 3, "bytes": None, "source": "s3<"},
     )
     html = cards_html([QA], details={"pr-9": Details([], live=live)})
     assert (
         f'</ul><h3>Stores</h3><h3>Tables</h3>{TABLE_HEAD}<tbody><tr data-table="posts"><td>posts</td><td>120</td>'
-        '<td>pg&lt;</td></tr></tbody></table><h3>Users</h3><p data-live="users">2 (cognito&lt;)</p>'
+        "<td>pg&lt;</td></tr>"
+        '<tr data-table="notes"><td>notes</td><td>2</td><td>pg</td></tr></tbody></table><h3>Users</h3><p data-live="users">2 (cognito&lt;)</p>'
         '<h3>Files</h3><p data-live="files">3 objects, unknown (s3&lt;)</p></section>'
     ) in html
     sized = Live(record="r", tables=[], files={"objects": 0, "bytes": 5, "source": "s3"})
@@ -181,3 +185,13 @@ def test_the_page_is_one_self_contained_file_whose_only_script_is_admitted_by_it
     assert "sha256-" + base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode() == SCRIPT_HASH
     assert html.count("<script") == 1 and "src=" not in html.replace("script-src", "").replace("default-src", "")
     assert f"</div>\n{_panels(html)[0]}\n<script>" in html
+
+
+def test_a_time_is_shown_in_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    try:
+        assert created_label("2026-03-04T05:06:07+09:00") == "2026-03-03 20:06 UTC"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
