@@ -99,7 +99,12 @@ def test_the_page_subtitle_and_session_follow_the_cards_source(monkeypatch: pyte
 
     seen: list[tuple[str, Any]] = []
     monkeypatch.setattr(boto3.session, "Session", _Session)
-    monkeypatch.setattr(pagedata, "details", lambda cards, session: seen.append(("session", session)) or {})
+
+    def details(cards: list[Card], session: Any) -> dict[str, Any]:
+        seen.append(("session", session))
+        return {}
+
+    monkeypatch.setattr(pagedata, "details", details)
     card = Card(stack="pr-9", deployed=False)
     live = pagedata.page([card], "acme", "eu-west-1")
     assert '<p class="summary">project acme · 1 environment</p>' in live
