@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -262,7 +263,7 @@ def test_the_component_registers_the_roles_arn_as_its_output(monkeypatch: pytest
         resolved: dict[str, Any] = {}
         registered.append(resolved)
         for key, output in outputs.items():
-            pulumi.Output.from_input(output).apply(lambda value, key=key: resolved.__setitem__(key, value))
+            pulumi.Output.from_input(output).apply(partial(resolved.__setitem__, key))
 
     monkeypatch.setattr(Access, "register_outputs", register_outputs)
     r = render_raw({"envstack:type": "dev"}, "dev")
