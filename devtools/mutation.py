@@ -22,7 +22,10 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 
 # The modules that guard data: config contract, the name grammar, per-type settings, the SQL plan and
 # its executors, the table store provider, the policy pack's model, offline adapter and rules,
-# and the PR guard and sweep.
+# and the PR guard and sweep; then the modules whose output a user acts on: the review
+# commands (plan, diff, the data-loss manifest, the PR comment, the stack files), the access
+# reports and the runtime role, the CI roles' IAM policies, the key resolver and its records,
+# and the Environments page (cards, page and its data).
 DEFAULT_MODULES = (
     "components/config.py",  # its validators are measured by tests/components/test_config.py EXACT_MESSAGES
     "components/config_errors.py",
@@ -45,6 +48,19 @@ DEFAULT_MODULES = (
     "policies/rules_access.py",
     "policies/rules.py",
     "envctl/pr.py",
+    "envctl/plan.py",
+    "envctl/diff.py",
+    "envctl/manifest.py",
+    "envctl/comment.py",
+    "envctl/stackfiles.py",
+    "envctl/access.py",
+    "components/access.py",
+    "envctl/iam.py",
+    "components/resolver.py",
+    "components/records.py",
+    "envctl/cards.py",
+    "envctl/page.py",
+    "envctl/pagedata.py",
 )
 
 

@@ -71,8 +71,14 @@ def _schema(i: dict[str, Any]) -> tuple[str, str]:
 def _cluster(i: dict[str, Any]) -> tuple[str, str]:
     if i.get("deletionProtection"):
         return "refused", "deletion protection on: the cluster and every schema on it survive"
-    snap = "" if i.get("skipFinalSnapshot") else f"; final snapshot {i.get('finalSnapshotIdentifier')} kept"
-    return "deleted", f"cluster deleted with every environment's schema on it{snap}"
+    if i.get("skipFinalSnapshot"):
+        return "deleted", "cluster deleted with every environment's schema on it"
+    # skipFinalSnapshot false or absent (the provider's default) takes a final snapshot, whose name
+    # the provider's delete requires: without one it fails and the cluster stays (policies/rules_lifecycle.py).
+    if not i.get("finalSnapshotIdentifier"):
+        return "refused", "takes a final snapshot but names none: the delete fails and the cluster survives"
+    kept = i["finalSnapshotIdentifier"]
+    return "deleted", f"cluster deleted with every environment's schema on it; final snapshot {kept} kept"
 
 
 def _kms_key(i: dict[str, Any]) -> tuple[str, str]:

@@ -11,14 +11,22 @@ from typing import Any
 
 import pytest
 
-from components.access import MAX_SESSION_SECONDS, ROLE_PATH, STATEMENTS, trust_document
+from components.access import (
+    MAX_SESSION_SECONDS,
+    ROLE_PATH,
+    STATEMENTS,
+    USERS,
+    Targets,
+    permissions_document,
+    trust_document,
+)
 from components.config import parse_config
 from components.config_errors import ConfigError
 from envctl.cli import app
 from envctl.plan import Rendering
 from envctl.render import load_plan
 from envctl.stackfiles import ROOT
-from policies.contracts import conventions
+from policies.contracts import conventions, names
 from policies.contracts.names import NAME_MAX, logical
 from tests.support.crossguard import policy_args, run_pack
 from tests.support.program import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, UNSET, only, render_raw, runner
@@ -271,3 +279,111 @@ def test_the_component_registers_the_roles_arn_as_its_output(monkeypatch: pytest
     monkeypatch.setattr(Access, "register_outputs", register_outputs)
     r = render_raw({"envstack:type": "dev"}, "dev")
     assert registered == [{"runtimeRoleArn": only(r.resources, ROLE).arn}]
+
+
+# --- the documents, in exact words ------------------------------------------------------------
+
+TARGETS = {
+    "bucket_arn": "arn:aws:s3:::b",
+    "user_pool_arn": "arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_Abc",
+    "api_key_secret_arn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:k-AbCdEf",
+    "database_secret_arn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:d-AbCdEf",
+    "cluster_arn": "arn:aws:rds:eu-west-1:111122223333:cluster:c",
+}
+EXPECTED_STATEMENTS = [
+    {
+        "Sid": "FilesBucket",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads"],
+        "Resource": ["arn:aws:s3:::b"],
+    },
+    {
+        "Sid": "FilesObjects",
+        "Effect": "Allow",
+        "Action": [
+            "s3:AbortMultipartUpload",
+            "s3:DeleteObject",
+            "s3:GetObject",
+            "s3:ListMultipartUploadParts",
+            "s3:PutObject",
+        ],
+        "Resource": ["arn:aws:s3:::b/*"],
+    },
+    {"Sid": "Users", "Effect": "Allow", "Action": sorted(USERS), "Resource": [TARGETS["user_pool_arn"]]},
+    {
+        "Sid": "ApiKey",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        "Resource": [TARGETS["api_key_secret_arn"]],
+    },
+    {
+        "Sid": "TablesCredentials",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [TARGETS["database_secret_arn"]],
+    },
+    {
+        "Sid": "TablesDataApi",
+        "Effect": "Allow",
+        "Action": [
+            "rds-data:BatchExecuteStatement",
+            "rds-data:BeginTransaction",
+            "rds-data:CommitTransaction",
+            "rds-data:ExecuteStatement",
+            "rds-data:RollbackTransaction",
+        ],
+        "Resource": [TARGETS["cluster_arn"]],
+    },
+]
+
+
+def test_the_permissions_document_in_full_without_and_with_a_key() -> None:
+    assert permissions_document(Targets("eu-west-1", **TARGETS)) == {
+        "Version": "2012-10-17",
+        "Statement": EXPECTED_STATEMENTS,
+    }
+    key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert permissions_document(Targets("eu-west-1", **TARGETS, kms_key_arn=key)) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            *EXPECTED_STATEMENTS,
+            {
+                "Sid": "ProdKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [key],
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": ["s3.eu-west-1.amazonaws.com", "secretsmanager.eu-west-1.amazonaws.com"]
+                    }
+                },
+            },
+        ],
+    }
+
+
+def test_the_trust_document_in_full_and_its_refusal_in_exact_words() -> None:
+    roles = ["arn:aws:iam::111122223333:role/z-api", "arn:aws:iam::111122223333:role/a-api"]
+    assert trust_document(roles) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "PlatformApi", "Effect": "Allow", "Principal": {"AWS": sorted(roles)}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    for bad in (["arn:aws:iam::111122223333:role/*"], [*roles, "arn:aws-cn:iam::111122223333:root"]):
+        with pytest.raises(ValueError) as info:
+            trust_document(bad)
+        assert str(info.value) == f"a runtime role trusts named principals only, got {bad!r}"
+
+
+def test_the_role_and_its_policy_as_the_program_declares_them() -> None:
+    r = render_raw({"envstack:type": "dev"}, "dev")
+    role, policy = only(r.resources, ROLE), only(r.resources, ROLE_POLICY)
+    assert (
+        role.inputs["description"] == "Runtime role of envstack environment dev: its own files, users, API key, tables"
+    )
+    assert policy.inputs["name"] == "envstack-runtime-access"
+    assert policy.name == names.role_policy(role.name)
+    # The documents are stored as JSON with sorted keys, so that a rendering never differs by key order.
+    for text in (role.inputs["assumeRolePolicy"], policy.inputs["policy"]):
+        assert text == json.dumps(json.loads(text), sort_keys=True)

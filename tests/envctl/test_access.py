@@ -15,10 +15,9 @@ from rich.console import Console
 
 from components.access import STATEMENTS
 from envctl import access
-from envctl.cli import app
 from envctl.render import load_plan
 from policies.contracts import conventions
-from tests.support.program import PROJECT_DEFAULTS, REGION, runner
+from tests.support.program import PROJECT_DEFAULTS, REGION, invoke
 
 ROLE = conventions.ROLE
 ROLE_POLICY = conventions.ROLE_POLICY
@@ -28,11 +27,6 @@ def _only(plan: dict[str, Any], type_: str) -> dict[str, Any]:
     found: list[dict[str, Any]] = [r for r in plan["resources"] if r["type"] == type_]
     assert len(found) == 1, type_
     return found[0]
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 # --- envctl access ---------------------------------------------------------------------------

@@ -3,11 +3,17 @@ compared whole, and a resource saved without inputs read as one with none."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from envctl.diff import diff_plans
+from envctl.render import load_plan
 from policies.contracts import conventions, names
 from policies.contracts.conventions import TAG_PROJECT
+from tests.support.program import invoke
 
 
 def _plan(stack: str, inputs: dict[str, Any] | None) -> dict[str, Any]:
@@ -82,3 +88,46 @@ def test_the_project_is_the_providers_tag_only() -> None:
     plan["resources"].insert(0, other)
     assert env_project(plan) == "acme"
     assert env_project({"stack": "dev"}) == names.DEFAULT_PROJECT
+
+
+def test_diff_dev_prod_shows_what_prod_has_that_dev_does_not() -> None:
+    d = diff_plans(load_plan("dev"), load_plan("prod"), "dev", "prod")
+    only_prod = {(r["type"], r["name"]) for r in d.only_in_b}
+    assert (conventions.KMS_KEY, "envstack-<env>-key") in only_prod
+    assert (conventions.VERSIONING, "envstack-<env>-files-versioning") in only_prod
+    assert (conventions.CLUSTER, "envstack-<env>-cluster") in {(r["type"], r["name"]) for r in d.only_in_a}
+    pool = next(r for r in d.changed if r.type == conventions.USER_POOL)
+    assert {c.path: (c.a, c.b) for c in pool.changes}["inputs.mfaConfiguration"] == ("OPTIONAL", "ON")
+    bucket = next(r for r in d.changed if r.type == conventions.BUCKET)
+    assert {c.path: (c.a, c.b) for c in bucket.changes}["protect"] == (False, True)
+
+
+def test_diff_against_own_snapshot_is_empty_and_exit_code_flags_differences() -> None:
+    code, out, _ = invoke("diff", "tests/snapshots/prod.json", "prod", "--exit-code")
+    assert code == 0 and out.startswith("no differences")
+    code, out, _ = invoke("diff", "dev", "prod", "--exit-code")
+    assert code == 1 and "+ only in prod: aws:kms/key:Key" in out
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"schemaVersion": 2, "stack": "x"}'])
+def test_diff_refuses_a_malformed_saved_plan(tmp_path: Path, content: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    code, out, err = invoke("diff", str(bad), "dev")
+    assert code == 2 and out == "" and "not a plan JSON file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() -> None:
+    """A base-branch snapshot from before deleteBeforeReplace/ignoreChanges were recorded
+    differs only where a resource really sets them."""
+    new = load_plan("dev")
+    old = json.loads(json.dumps(new))
+    for r in old["resources"]:
+        for key in ("deleteBeforeReplace", "ignoreChanges", "dependsOn", "propertyDependencies"):
+            del r[key]
+    changed = {(c.name, ch.path) for c in diff_plans(old, new, "old", "new").changed for ch in c.changes}
+    assert changed == {
+        ("envstack-<env>-cluster", "deleteBeforeReplace"),
+        ("envstack-<env>-cluster", "ignoreChanges"),
+        ("envstack-<env>-cluster-writer", "deleteBeforeReplace"),
+    }

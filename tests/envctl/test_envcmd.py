@@ -11,15 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from envctl.cli import app
 from policies import rules
 from policies.model import Finding
-from tests.support.program import STAGING_REF, runner
-
-
-def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
+from tests.support.program import STAGING_REF, invoke
 
 
 def create_qa(*extra: str) -> tuple[int, str, str]:

@@ -14,19 +14,13 @@ import pytest
 
 from components.config import parse_config
 from envctl import formats
-from envctl.cli import app
 from envctl.diff import Change, PlanDiff, ResourceDiff
 from envctl.manifest import manifest
 from envctl.plan import Rendering
 from envctl.runtime import generated_password, record
 from envctl.stackfiles import ROOT
 from policies.contracts import conventions
-from tests.support.program import STACKS, over_defaults, render_raw, runner
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from tests.support.program import STACKS, invoke, over_defaults, render_raw
 
 
 def test_plan_tree_shows_hierarchy_and_protection() -> None:

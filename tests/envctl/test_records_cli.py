@@ -12,17 +12,11 @@ import pytest
 
 from envctl import live
 from envctl.cards import CARD_FIELDS, Card, cards_from_files
-from envctl.cli import app
 from envctl.page import cards_html, created_label
 from envctl.plan import Rendering
 from tests.support.browser import dump_dom, parse_cards, png_size, screenshot
-from tests.support.program import REGION, render_raw, runner
+from tests.support.program import REGION, invoke, render_raw
 from tests.support.records import PREVIEW, deploy, generated_keys
-
-
-def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

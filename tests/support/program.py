@@ -14,6 +14,7 @@ from components.aws_facts import aws_regions, region_partition
 from components.config import EnvType, parse_config
 from components.protection import protection
 from components.settings import SETTINGS, TypeSettings
+from envctl.cli import app
 from envctl.plan import Rendering, Resource
 from envctl.render import render_config
 from envctl.runtime import record
@@ -97,3 +98,9 @@ def assert_all_aws_on(resources: list[Resource], provider: str) -> None:
     assert aws_resources
     for r in aws_resources:
         assert r.provider == provider, f"{r.type} {r.name} uses provider {r.provider!r}"
+
+
+def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    """envctl's command line, in-process: exit code, stdout and stderr."""
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
