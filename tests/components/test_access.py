@@ -382,7 +382,7 @@ def test_the_role_and_its_policy_as_the_program_declares_them() -> None:
     assert (
         role.inputs["description"] == "Runtime role of envstack environment dev: its own files, users, API key, tables"
     )
-    assert policy.inputs["name"] == "envstack-runtime-access"
+    assert policy.inputs["name"] == "runtime-access"
     assert policy.name == names.role_policy(role.name)
     # The documents are stored as JSON with sorted keys, so that a rendering never differs by key order.
     for text in (role.inputs["assumeRolePolicy"], policy.inputs["policy"]):
