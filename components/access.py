@@ -28,14 +28,12 @@ import pulumi_aws as aws
 
 from components.base import EnvstackComponent
 from components.provider import child
-from components.tags import TAG_PURPOSE
 from policies.contracts import names
-from policies.contracts.conventions import ACCESS
+from policies.contracts.arns import is_account_root
+from policies.contracts.conventions import ACCESS, TAG_PURPOSE
 
-ROLE_PATH = names.IAM_PATH
 MAX_SESSION_SECONDS = 3600
 PURPOSE = "runtime-role"
-POLICY_NAME = names.RUNTIME_POLICY_NAME
 
 # Every action the runtime role is granted, per statement, with the reason. The statements'
 # Sids are the keys; docs/access.md lists the same actions (a test keeps the two in step).
@@ -132,7 +130,7 @@ def permissions_document(t: Targets) -> dict[str, Any]:
 
 def trust_document(principals: Sequence[str]) -> dict[str, Any]:
     """Who may assume the runtime role: the listed IAM roles, never `*`, never an account root."""
-    if not principals or any("*" in p or p.endswith(":root") for p in principals):
+    if not principals or any("*" in p or is_account_root(p) for p in principals):
         raise ValueError(f"a runtime role trusts named principals only, got {list(principals)!r}")
     return {
         "Version": "2012-10-17",
@@ -181,7 +179,7 @@ class Access(EnvstackComponent):
         self.role = aws.iam.Role(
             name,
             aws.iam.RoleArgs(
-                path=ROLE_PATH,
+                path=names.IAM_PATH,
                 description=f"Runtime role of {names.label(args.env)}: its own files, users, API key, tables",
                 assume_role_policy=trust,
                 max_session_duration=MAX_SESSION_SECONDS,
@@ -200,7 +198,7 @@ class Access(EnvstackComponent):
         ).apply(lambda a: _to_json(permissions_document(Targets(args.region, *a))))
         self.policy = aws.iam.RolePolicy(
             names.role_policy(name),
-            aws.iam.RolePolicyArgs(role=self.role.id, name=POLICY_NAME, policy=document),
+            aws.iam.RolePolicyArgs(role=self.role.id, name=names.RUNTIME_POLICY_NAME, policy=document),
             opts=child(self),
         )
         self.register_outputs({"runtimeRoleArn": self.role.arn})

@@ -10,13 +10,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-# Temporary, for envctl/iam.py:44 alone, which is frozen while its mutation score is measured: the
-# lead moves that import to policies.contracts.arns and deletes this line and `__all__`
-# (tests/policies/contracts/test_arns.py holds every other module to arns.py).
-from policies.contracts.arns import arn_fields
-
-__all__ = ["arn_fields", "aws_regions", "region_partition"]
-
 
 @cache
 def _endpoints() -> Any:

@@ -6,12 +6,7 @@ owns their values."""
 from __future__ import annotations
 
 from components.config import StackConfig
-from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_PURPOSE, TAG_STACK, TAG_TYPE
-
-# Temporary: envctl/iam.py:46 (TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE) and components/access.py:31
-# (TAG_PURPOSE), frozen while their mutation scores are measured, import these from here; the lead
-# moves them to policies.contracts.conventions and deletes the re-export.
-__all__ = ["TAG_ENVIRONMENT", "TAG_PROJECT", "TAG_PURPOSE", "TAG_TYPE", "environment_tags"]
+from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_STACK, TAG_TYPE
 
 
 def environment_tags(config: StackConfig, stack: str) -> dict[str, str]:

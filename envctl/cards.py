@@ -14,7 +14,6 @@ from envctl.stackfiles import read_json_file
 from policies.contracts.conventions import CARD_FIELDS
 
 __all__ = [
-    "CARD_FIELDS",
     "NOT_DEPLOYED",
     "Card",
     "card_from_outputs",

@@ -40,10 +40,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from components.access import ROLE_PATH
-from components.aws_facts import arn_fields, region_partition
+from components.aws_facts import region_partition
 from components.config import parse_config
-from components.tags import TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE
 from envctl import iam_boundary, pr
 from envctl.errors import FailureError, UsageError
 from envctl.iam_actions import NO_CLOUD_ACCESS, TYPE_ACCESS
@@ -51,11 +49,12 @@ from envctl.plan import Rendering
 from envctl.render import render, render_config
 from envctl.stackfiles import committed_stacks, project_config
 from policies.contracts import conventions, names
+from policies.contracts.arns import arn_fields
+from policies.contracts.conventions import TAG_ENVIRONMENT, TAG_PROJECT, TAG_TYPE
 
 ROLES = ("deploy", "preview", "drift")
 DOCUMENTS = (*ROLES, "boundary")  # what `envctl iam-policy` prints
 VERSION = "2012-10-17"
-PREVIEW_ENVIRONMENTS = names.PREVIEWS  # pr.PR_STACK: every preview environment is a names.preview
 MAX_PARTS = 10  # IAM's default quota of managed policies attached to one role
 PART_CHARACTERS = 6144  # IAM's limit for one managed policy (whitespace not counted)
 ON_ALL = ("unscoped", "tagged-create")  # scopes on "*": no resource-level permissions, or not yet created
@@ -104,16 +103,15 @@ class Scopes:
         return f"arn:{self.partition}:{service}:{region}:{account}:{rest}"
 
     def resources(self, scope: str) -> list[str]:
-        p = names.PREFIX
-        stems = [names.stem(env, project) for project, env in self.environments]
+        scopes = [names.scope(env, project) for project, env in self.environments]
         projects = sorted({project for project, _ in self.environments})
-        roles = [self.arn("iam", f"role{ROLE_PATH}{p}-{s}-*", region="") for s in stems]
+        roles = [self.arn("iam", f"role{names.IAM_PATH}{s}*", region="") for s in scopes]
         key_index = [self.arn("ssm", f"parameter{names.key_index_path(project)}/*") for project in projects]
         by_scope = {
-            "bucket": [self.arn("s3", f"{p}-{s}-*", region="", account="") for s in stems],
-            "object": [self.arn("s3", f"{p}-{s}-*/*", region="", account="") for s in stems],
+            "bucket": [self.arn("s3", f"{s}*", region="", account="") for s in scopes],
+            "object": [self.arn("s3", f"{s}*/*", region="", account="") for s in scopes],
             "secret": [
-                *(self.arn("secretsmanager", f"secret:{p}-{s}-*") for s in stems),
+                *(self.arn("secretsmanager", f"secret:{s}*") for s in scopes),
                 # The provisioner login's secret of each cluster the role's stacks create (a fixed name).
                 *(self.arn("secretsmanager", f"secret:{names.provisioner_secret_name(c)}-*") for c in self.clusters),
             ],
@@ -145,7 +143,7 @@ class Scopes:
                 self.arn("rds", "subgrp:*"),
                 self.arn("rds", "pg:default.*"),
             ],
-            "rds-snapshot": [self.arn("rds", f"cluster-snapshot:{c}-final*") for c in self.clusters],
+            "rds-snapshot": [self.arn("rds", f"cluster-snapshot:{names.final_snapshots(c)}") for c in self.clusters],
             "data-api": [self.arn("rds", f"cluster:{c}") for c in self.data_api_clusters],
             # Runtime roles live under the path /envstack/ (components/access.py).
             "iam-role": roles,
@@ -249,12 +247,12 @@ def role_inputs(role: str) -> tuple[list[Rendering], Scopes, bool]:
         project = rendering.config.project
         scopes = Scopes(
             partition=partition_of([rendering]),
-            environments=((project, PREVIEW_ENVIRONMENTS),),
+            environments=((project, names.PREVIEWS),),
             clusters=(),  # a custom environment never creates a cluster
             data_api_clusters=attached,
             tag_condition={
                 "StringEquals": {_tag(TAG_PROJECT): project, _tag(TAG_TYPE): "custom"},
-                "StringLike": {_tag(TAG_ENVIRONMENT): PREVIEW_ENVIRONMENTS},
+                "StringLike": {_tag(TAG_ENVIRONMENT): names.PREVIEWS},
             },
             boundaries=(rendering.config.permissions_boundary,),
             provisioner_clusters=attached,  # never a master secret: docs/tables.md

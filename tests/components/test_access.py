@@ -13,7 +13,6 @@ import pytest
 
 from components.access import (
     MAX_SESSION_SECONDS,
-    ROLE_PATH,
     STATEMENTS,
     USERS,
     Targets,
@@ -57,7 +56,7 @@ def test_every_committed_stack_has_one_runtime_role_of_one_hour_under_envstack_p
 ) -> None:
     for stack, r in rendered.items():
         inputs, trust, _ = documents(r)
-        assert inputs["path"] == ROLE_PATH == "/envstack/"
+        assert inputs["path"] == names.IAM_PATH == "/envstack/"
         assert inputs["maxSessionDuration"] == MAX_SESSION_SECONDS == 3600
         assert inputs["tags"] == {"envstack:purpose": "runtime-role"}
         assert "name" not in inputs  # auto-named: a replacement never collides with the old name

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from envctl.cards import CARD_FIELDS, Card, card_from_file, card_from_outputs, cards_from_cli, cards_from_files
+from envctl.cards import Card, card_from_file, card_from_outputs, cards_from_cli, cards_from_files
 from envctl.errors import UsageError
 from envctl.plan import Rendering
+from policies.contracts.conventions import CARD_FIELDS
 from tests.support.program import invoke
 
 OUTPUTS = {

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from envctl import live
-from envctl.cards import CARD_FIELDS, Card, cards_from_files
+from envctl.cards import Card, cards_from_files
 from envctl.page import cards_html, created_label
 from envctl.plan import Rendering
+from policies.contracts.conventions import CARD_FIELDS
 from tests.support.browser import dump_dom, parse_cards, png_size, screenshot
 from tests.support.program import REGION, invoke, render_raw
 from tests.support.records import PREVIEW, deploy, generated_keys

@@ -112,13 +112,6 @@ def restatements(path: Path, root: Path = ROOT) -> list[str]:
     return [f"{path.relative_to(root)}:{line}: {text}" for line, text in sorted(found)]
 
 
-# iam.py: fixed by the lead after mutation work (envctl/iam.py is being measured; its lines stay).
-ALLOWED = {
-    "envctl/iam.py:107: p = names.PREFIX",  # then f"{p}-{s}-*" at 110, 113, 114, 116: names.scope(env, project)
-    "envctl/iam.py:148: '-final*'",  # f"cluster-snapshot:{c}-final*": names.final_snapshots(c)
-}
-
-
 def test_no_module_restates_a_type_token_or_a_name_form() -> None:
     modules = _modules()
     assert {
@@ -131,9 +124,7 @@ def test_no_module_restates_a_type_token_or_a_name_form() -> None:
         "devtools/mutation.py",
         "__main__.py",
     } <= {str(p.relative_to(ROOT)) for p in modules}
-    found = [entry for path in modules for entry in restatements(path)]
-    assert [entry for entry in found if entry not in ALLOWED] == []
-    assert set(found) >= ALLOWED, "an allowed restatement is gone: drop it from ALLOWED"
+    assert [entry for path in modules for entry in restatements(path)] == []
 
 
 CONTRACTS = ("policies.contracts.names", "policies.contracts.conventions", "policies.contracts.arns")
@@ -165,25 +156,8 @@ def aliases(path: Path, root: Path = ROOT) -> list[str]:
     return [f"{path.relative_to(root)}: {entry}" for entry in found]
 
 
-# Modules frozen while their mutation scores are measured import these second names; the lead moves
-# those imports to the contracts and deletes the aliases afterwards.
-FROZEN_ALIASES = {
-    "components/access.py: ROLE_PATH = names.IAM_PATH",
-    "components/access.py: POLICY_NAME = names.RUNTIME_POLICY_NAME",
-    "components/tags.py: __all__: TAG_ENVIRONMENT",  # envctl/iam.py:46
-    "components/tags.py: __all__: TAG_PROJECT",  # envctl/iam.py:46
-    "components/tags.py: __all__: TAG_TYPE",  # envctl/iam.py:46
-    "components/tags.py: __all__: TAG_PURPOSE",  # components/access.py:31
-    "components/aws_facts.py: __all__: arn_fields",  # envctl/iam.py:44
-    "envctl/cards.py: __all__: CARD_FIELDS",  # tests/envctl/test_records_cli.py, test_review.py
-    "envctl/iam.py: PREVIEW_ENVIRONMENTS = names.PREVIEWS",
-}
-
-
 def test_no_module_gives_a_contract_fact_a_second_name() -> None:
-    found = [entry for path in _modules() for entry in aliases(path)]
-    assert [entry for entry in found if entry not in FROZEN_ALIASES] == []
-    assert set(found) >= FROZEN_ALIASES, "a frozen alias is gone: drop it from FROZEN_ALIASES"
+    assert [entry for path in _modules() for entry in aliases(path)] == []
 
 
 def test_the_alias_check_sees_each_kind(tmp_path: Path) -> None:
