@@ -1,6 +1,7 @@
 """One owner per fact, enforced where the fact lives: type tokens and tag keys belong to
-policies/contracts/conventions.py, physical-name forms to policies/contracts/names.py. No other module of the
-program, the CLI or the policy pack spells one of them out (a docstring may describe them)."""
+policies/contracts/conventions.py, physical-name forms to policies/contracts/names.py, the stack config keys
+to components/config_keys.py. No other module of the program, the CLI, the policy pack or the tooling spells
+one of them out (a docstring may describe them)."""
 
 from __future__ import annotations
 
