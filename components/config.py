@@ -1,13 +1,13 @@
 """The stack config contract: every key a user sets with `pulumi config set`.
 
-This module is the one place that knows the config keys, their types, their defaults and
-the rules between them. The program (components/pulumi_runtime.py) and `envctl` (every command
-that renders a stack) validate through `parse_config`, so a bad config is refused the same way
-in both, before any resource is declared. The policy pack does not read the config: it judges
-what the program declares, which only a valid config can produce. docs/reference.md is
-generated from the fields below. The refusals' wording is components/config_errors.py's; the
-AWS facts (regions, partitions) are components/aws_facts.py's, the shape of an ARN
-policies/contracts/arns.py's.
+This module is the one place that knows the config keys' types, their defaults and the rules
+between them (their names are components/config_keys.py's). The program
+(components/pulumi_runtime.py) and `envctl` (every command that renders a stack) validate through
+`parse_config`, so a bad config is refused the same way in both, before any resource is declared.
+The policy pack does not read the config: it judges what the program declares, which only a valid
+config can produce. docs/reference.md is generated from the fields below. The refusals' wording is
+components/config_errors.py's; the AWS facts (regions, partitions) are components/aws_facts.py's,
+the shape of an ARN policies/contracts/arns.py's.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from components import config_keys as keys
 from components.aws_facts import aws_regions, region_partition
 from components.config_errors import NOT_SET, ConfigError, Contract, KeyRuleError, decode_json
 from policies.contracts.arns import (
@@ -138,7 +139,7 @@ class ClusterAssignment(_Strict):
         if isinstance(data, Mapping):
             for key in ("subnetGroup", "securityGroupIds"):
                 if key in data:
-                    raise KeyRuleError(f"envstack:cluster.{key}", data[key], f"set it as envstack:network.{key}")
+                    raise KeyRuleError(f"{keys.CLUSTER}.{key}", data[key], f"set it as {keys.NETWORK}.{key}")
         return data
 
     @field_validator("name")
@@ -187,17 +188,17 @@ class ClusterAssignment(_Strict):
 class StackConfig(_Strict):
     """The validated config of one stack, which is one environment."""
 
-    region: str = Field(alias="aws:region", description="The AWS region the environment lives in.")
-    type: EnvType = Field(alias="envstack:type", description="dev, staging, prod or custom (previews).")
-    name: str = Field(alias="envstack:name", description="The environment's name; defaults to the stack name.")
+    region: str = Field(alias=keys.REGION, description="The AWS region the environment lives in.")
+    type: EnvType = Field(alias=keys.TYPE, description="dev, staging, prod or custom (previews).")
+    name: str = Field(alias=keys.NAME, description="The environment's name; defaults to the stack name.")
     cluster: ClusterAssignment | None = Field(
         default=None,
-        alias="envstack:cluster",
+        alias=keys.CLUSTER,
         description="The cluster assignment, an object (below); required for staging, prod and custom; not dev.",
     )
     network: Network | None = Field(
         default=None,
-        alias="envstack:network",
+        alias=keys.NETWORK,
         description=(
             "Subnet group and security groups of the cluster this stack creates (dev, or create: true); "
             "without it RDS uses the default VPC, which many organisation accounts lack. Refused on stacks that attach."
@@ -205,7 +206,7 @@ class StackConfig(_Strict):
     )
     confirm_deletion: str | None = Field(
         default=None,
-        alias="envstack:confirmDeletion",
+        alias=keys.CONFIRM_DELETION,
         description=(
             "Step one of deleting a staging or prod environment: set to the environment's name "
             "(docs/runbooks.md). Any other value is refused."
@@ -214,7 +215,7 @@ class StackConfig(_Strict):
     api_key_version: int = Field(
         default=1,
         ge=1,
-        alias="envstack:apiKeyVersion",
+        alias=keys.API_KEY_VERSION,
         description=(
             "Bump to rotate the publishable API key. Alone, the old key stops resolving at once (a leaked key); "
             "with apiKeyRetiring the two overlap (docs/runbooks.md)."
@@ -223,7 +224,7 @@ class StackConfig(_Strict):
     api_key_retiring: int | None = Field(
         default=None,
         ge=1,
-        alias="envstack:apiKeyRetiring",
+        alias=keys.API_KEY_RETIRING,
         description=(
             "During a key rotation: the previous apiKeyVersion (exactly one less), whose key keeps resolving "
             "until this is unset."
@@ -231,25 +232,25 @@ class StackConfig(_Strict):
     )
     project: str = Field(
         default=DEFAULT_PROJECT,
-        alias="envstack:project",
+        alias=keys.PROJECT,
         description=(
             "The platform project the environment belongs to; the environment name's rules. Outside the "
             "default, project and environment names take at most 31 characters together (docs/api-keys.md)."
         ),
     )
     db_password_version: int = Field(
-        default=1, ge=1, alias="envstack:dbPasswordVersion", description="Bump to rotate the database role password."
+        default=1, ge=1, alias=keys.DB_PASSWORD_VERSION, description="Bump to rotate the database role password."
     )
     db_connection_limit: int | None = Field(
         default=None,
         ge=1,
         le=500,
-        alias="envstack:dbConnectionLimit",
+        alias=keys.DB_CONNECTION_LIMIT,
         description="Connection limit of the environment's database role; per-type default if unset.",
     )
     platform_principals: tuple[str, ...] = Field(
         default=(),
-        alias="envstack:platformPrincipals",
+        alias=keys.PLATFORM_PRINCIPALS,
         description=(
             "IAM role ARNs trusted to assume the runtime role (the region's partition, never * and never an "
             "account root): the platform's API, and for dev a developer role (docs/access.md); required for every "
@@ -257,7 +258,7 @@ class StackConfig(_Strict):
         ),
     )
     permissions_boundary: str = Field(
-        alias="envstack:permissionsBoundary",
+        alias=keys.PERMISSIONS_BOUNDARY,
         description=(
             "ARN of the runtime roles' permissions boundary, the managed policy `envctl iam-policy boundary` "
             f"prints: {boundary_arn('<partition>', '<account>', '<project>')} (docs/iam.md); "
@@ -266,7 +267,7 @@ class StackConfig(_Strict):
     )
     deploy_role_arn: str | None = Field(
         default=None,
-        alias="envstack:deployRoleArn",
+        alias=keys.DEPLOY_ROLE_ARN,
         description=(
             "ARN of the CI deploy role, named in the key policy of an environment's own KMS key; required where "
             "the type creates one (prod), usually set once for the project in Pulumi.yaml (docs/iam.md)."
@@ -315,49 +316,51 @@ class StackConfig(_Strict):
     def _cluster_rules(self) -> StackConfig:
         if self.type is EnvType.DEV and self.cluster is not None:
             raise KeyRuleError(
-                "envstack:cluster",
+                keys.CLUSTER,
                 self.cluster.model_dump(by_alias=True, exclude_defaults=True),
                 "no cluster on a dev environment: dev keeps its tables on a private cluster of its own",
             )
         if self.type is not EnvType.DEV and self.cluster is None:
             allowed = f"a cluster assignment, required for type {self.type.value}"
-            raise KeyRuleError("envstack:cluster", NOT_SET, allowed)
+            raise KeyRuleError(keys.CLUSTER, NOT_SET, allowed)
         if self.cluster is not None:
             if self.cluster.create and self.type is EnvType.CUSTOM:
                 raise KeyRuleError(
-                    "envstack:cluster.create",
+                    f"{keys.CLUSTER}.create",
                     True,
                     "a custom environment attaches to an existing cluster ('stack' or 'arn') and never creates one",
                 )
             arn = parse_arn(self.cluster.arn or "")
             if arn and arn.region != self.region:
                 raise KeyRuleError(
-                    "envstack:cluster.arn", self.cluster.arn, f"a cluster in the environment's region {self.region}"
+                    f"{keys.CLUSTER}.arn",
+                    self.cluster.arn,
+                    f"a cluster in the environment's region {self.region}",
                 )
         if self.network is not None and not self.creates_cluster:
             raise KeyRuleError(
-                "envstack:network",
+                keys.NETWORK,
                 self.network.model_dump(by_alias=True, exclude_defaults=True),
                 "only on a stack that creates its cluster (dev, or envstack:cluster.create: true); "
                 "this stack attaches to one",
             )
         if self.api_key_retiring is not None and self.api_key_retiring != self.api_key_version - 1:
             raise KeyRuleError(
-                "envstack:apiKeyRetiring",
+                keys.API_KEY_RETIRING,
                 self.api_key_retiring,
                 f"the version deployed before the bump, exactly envstack:apiKeyVersion - 1 "
                 f"({self.api_key_version - 1}), or unset",
             )
         if self.project != DEFAULT_PROJECT and len(self.project) + len(self.name) > PROJECT_NAME_BUDGET:
             raise KeyRuleError(
-                "envstack:project",
+                keys.PROJECT,
                 self.project,
                 f"a project name that, with the environment's name '{self.name}', takes at most "
                 f"{PROJECT_NAME_BUDGET} characters (at most {PROJECT_NAME_BUDGET - len(self.name)} here)",
             )
         if self.confirm_deletion is not None and self.confirm_deletion != self.name:
             raise KeyRuleError(
-                "envstack:confirmDeletion",
+                keys.CONFIRM_DELETION,
                 self.confirm_deletion,
                 f"exactly the environment's name '{self.name}', or unset",
             )
@@ -370,22 +373,22 @@ class StackConfig(_Strict):
         partition = region_partition(self.region)
         if not self.platform_principals:
             raise KeyRuleError(
-                "envstack:platformPrincipals",
+                keys.PLATFORM_PRINCIPALS,
                 NOT_SET,
                 "the IAM role ARNs that may assume the runtime role, required for every type "
                 "(no runtime role trusts an account root); set them once for the project in Pulumi.yaml",
             )
         if self.deploy_role_arn is None and settings_for(self).customer_managed_key:
             raise KeyRuleError(
-                "envstack:deployRoleArn",
+                keys.DEPLOY_ROLE_ARN,
                 NOT_SET,
                 f"the CI deploy role's ARN, required where a key is created (a {self.type.value} stack): "
                 "its key policy names it; set it once for the project in Pulumi.yaml",
             )
         for key, arns in (
-            ("envstack:platformPrincipals", self.platform_principals),
-            ("envstack:permissionsBoundary", (self.permissions_boundary,)),
-            ("envstack:deployRoleArn", (self.deploy_role_arn,) if self.deploy_role_arn else ()),
+            (keys.PLATFORM_PRINCIPALS, self.platform_principals),
+            (keys.PERMISSIONS_BOUNDARY, (self.permissions_boundary,)),
+            (keys.DEPLOY_ROLE_ARN, (self.deploy_role_arn,) if self.deploy_role_arn else ()),
         ):
             foreign = [a for a in arns if arn_fields(a).partition != partition]
             if foreign:
@@ -393,7 +396,7 @@ class StackConfig(_Strict):
         account = arn_fields(self.permissions_boundary).account
         if not ACCOUNT_ID.match(account) or self.permissions_boundary != boundary_arn(partition, account, self.project):
             raise KeyRuleError(
-                "envstack:permissionsBoundary",
+                keys.PERMISSIONS_BOUNDARY,
                 self.permissions_boundary,
                 f"the boundary policy of project {self.project}, {boundary_arn(partition, '<account>', self.project)} "
                 f"({ACCOUNT_HINT}; `envctl iam-policy boundary` prints it)",
@@ -414,16 +417,14 @@ class StackConfig(_Strict):
 # Keys whose values are objects (Pulumi hands them to the program as JSON text), with what
 # each object is called and its model, for the message that refuses an unknown key in it.
 _OBJECT_FIELDS: dict[str, tuple[str, type[BaseModel]]] = {
-    "envstack:cluster": ("cluster assignment", ClusterAssignment),
-    "envstack:network": ("network", Network),
+    keys.CLUSTER: ("cluster assignment", ClusterAssignment),
+    keys.NETWORK: ("network", Network),
 }
 OBJECT_KEYS = set(_OBJECT_FIELDS)
 # Keys whose values are lists; Pulumi hands them to the program as JSON text too.
-LIST_KEYS = {"envstack:platformPrincipals"}
+LIST_KEYS = {keys.PLATFORM_PRINCIPALS}
 # The envstack keys, in the order docs/reference.md lists them (generated from this model).
-KNOWN_KEYS = tuple(
-    field.alias for field in StackConfig.model_fields.values() if field.alias and field.alias.startswith("envstack:")
-)
+KNOWN_KEYS = tuple(field.alias for field in StackConfig.model_fields.values() if field.alias not in (None, keys.REGION))
 _CONTRACT = Contract(StackConfig, _OBJECT_FIELDS, KNOWN_KEYS)
 
 
@@ -435,11 +436,11 @@ def parse_config(raw: Mapping[str, Any], stack: str) -> StackConfig:
     """
     data: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "aws:region" or key.startswith(f"{PULUMI_PROJECT}:"):
+        if key == keys.REGION or key.startswith(f"{PULUMI_PROJECT}:"):
             structured = key in OBJECT_KEYS | LIST_KEYS
             data[key] = decode_json(key, value, is_list=key in LIST_KEYS) if structured else value
-    defaulted_name = "envstack:name" not in data
-    data.setdefault("envstack:name", stack)
+    defaulted_name = keys.NAME not in data
+    data.setdefault(keys.NAME, stack)
     try:
         return StackConfig.model_validate(data)
     except ValidationError as err:

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from components import config_keys as keys
+
 NOT_SET = object()  # marks a key that is not set, as opposed to one set to null
 
 
@@ -79,7 +81,7 @@ class Contract:
     def allowed_for(self, loc: list[str], error: Any, types: Iterable[str]) -> str:
         """What `loc` allows, for pydantic's `error` there; `types` are the environment types."""
         key, kind, message = loc[0], error["type"], error["msg"]
-        if key == "envstack:type" and len(loc) == 1:
+        if key == keys.TYPE and len(loc) == 1:
             return "one of " + ", ".join(types)
         if kind == "missing":
             return f"must be set ({self.field(loc).description})"
@@ -114,7 +116,7 @@ class Contract:
             key = loc[0] + "".join(f".{p}" for p in loc[1:])
             got = e["input"] if e["type"] != "missing" else NOT_SET
             allowed = self.allowed_for(loc, e, types)
-            if key == "envstack:name" and defaulted_name:
+            if key == keys.NAME and defaulted_name:
                 allowed += f" (it defaulted to the stack name '{stack}'; set envstack:name)"
             problems.append((key, show(got), allowed))
         return problems

@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DATABASE = "envstack"
+from policies.contracts.names import DATABASE
+
 ADMIN = "postgres"
 SERVER_USER = "envstack-pg"  # the unprivileged system user that runs the server as root
 MAJOR = 16  # the major version the suite runs, as production does (components/cluster.py)

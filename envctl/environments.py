@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from components import config_keys as keys
 from components.config import NAME_ALLOWED, EnvType, StackConfig, parse_config
 from components.config_errors import ConfigError
 from components.settings import SETTINGS
@@ -31,16 +32,14 @@ from policies.contracts.arns import parse_arn
 from policies.contracts.conventions import PULUMI_PROJECT
 from policies.contracts.names import is_valid_name
 
-CONFIRM_KEY = "envstack:confirmDeletion"
-CLUSTER_KEY = "envstack:cluster"
 # The create options that set a contract key, so a refusal names the option the user typed.
 KEY_OPTIONS = {
-    "aws:region": "--region",
-    "envstack:type": "--type",
-    CLUSTER_KEY: "--cluster-stack/--cluster-arn/--create-cluster",
-    "envstack:project": "--project",
-    "envstack:platformPrincipals": "--platform-principal",
-    "envstack:permissionsBoundary": "--permissions-boundary",
+    keys.REGION: "--region",
+    keys.TYPE: "--type",
+    keys.CLUSTER: "--cluster-stack/--cluster-arn/--create-cluster",
+    keys.PROJECT: "--project",
+    keys.PLATFORM_PRINCIPALS: "--platform-principal",
+    keys.PERMISSIONS_BOUNDARY: "--permissions-boundary",
 }
 
 
@@ -172,16 +171,16 @@ def stack_config(request: Request, root: Path | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {}
     region = request.region or owner_region
     if region:
-        config["aws:region"] = region
-    config["envstack:type"] = request.type.value
+        config[keys.REGION] = region
+    config[keys.TYPE] = request.type.value
     if cluster is not None:
-        config[CLUSTER_KEY] = {k: v for k, v in cluster.items() if v is not None}
+        config[keys.CLUSTER] = {k: v for k, v in cluster.items() if v is not None}
     if request.project:
-        config["envstack:project"] = request.project
+        config[keys.PROJECT] = request.project
     if request.platform_principals:
-        config["envstack:platformPrincipals"] = list(request.platform_principals)
+        config[keys.PLATFORM_PRINCIPALS] = list(request.platform_principals)
     if request.permissions_boundary:
-        config["envstack:permissionsBoundary"] = request.permissions_boundary
+        config[keys.PERMISSIONS_BOUNDARY] = request.permissions_boundary
     return {**config, **request.extra}
 
 
@@ -262,12 +261,12 @@ def set_confirmation(stack: str, value: str | None, root: Path | None = None) ->
     loader = _round_trip()
     doc = loader.load(path.read_text())
     config = doc["config"]
-    if config.get(CONFIRM_KEY) == value or (value is None and CONFIRM_KEY not in config):
+    if config.get(keys.CONFIRM_DELETION) == value or (value is None and keys.CONFIRM_DELETION not in config):
         return False
     if value is None:
-        del config[CONFIRM_KEY]
+        del config[keys.CONFIRM_DELETION]
     else:
-        config[CONFIRM_KEY] = value
+        config[keys.CONFIRM_DELETION] = value
     with path.open("w") as out:
         loader.dump(doc, out)
     return True

@@ -23,6 +23,7 @@ from pydantic import (
     ValidationError,
 )
 
+from components import config_keys as keys
 from components.config import EnvType, parse_config
 from components.config_errors import ConfigError
 from envctl.errors import UsageError
@@ -79,9 +80,9 @@ def pr_config(
     if owner.cluster is None or not owner.cluster.create:
         raise UsageError(f"Pulumi.{CLUSTER_OWNER_STACK}.yaml does not create a cluster for previews to attach to")
     config = {
-        "aws:region": region or owner.region,
-        "envstack:type": EnvType.CUSTOM.value,
-        "envstack:cluster": _cluster_entry(owner.cluster.name, cluster_stack, attachment),
+        keys.REGION: region or owner.region,
+        keys.TYPE: EnvType.CUSTOM.value,
+        keys.CLUSTER: _cluster_entry(owner.cluster.name, cluster_stack, attachment),
     }
     try:
         # the same contract as the program, over the project defaults: refuse what it would refuse
@@ -106,7 +107,7 @@ class Verdict:
 
 def _config_type(config: dict[str, Any]) -> str | None:
     """`envstack:type` from `pulumi config --json` ({key: {value, secret}}) or a plain mapping."""
-    entry = config.get("envstack:type")
+    entry = config.get(keys.TYPE)
     if isinstance(entry, dict):
         entry = entry.get("value")
     return entry if isinstance(entry, str) else None
@@ -120,9 +121,9 @@ def check_disposable_inputs(outputs: Any, config: Any) -> None:
             raise UsageError(f"{option}: got a JSON {type(doc).__name__}; allowed: a JSON object")
     if "type" in outputs and not isinstance(outputs["type"], str):
         raise UsageError(f"--outputs: 'type': got {json.dumps(outputs['type'])}; allowed: a string")
-    entry = config.get("envstack:type")
+    entry = config.get(keys.TYPE)
     value = entry.get("value") if isinstance(entry, dict) else entry
-    if "envstack:type" in config and not isinstance(value, str):
+    if keys.TYPE in config and not isinstance(value, str):
         raise UsageError(
             f"--config: 'envstack:type': got {json.dumps(entry)}; allowed: a string, or {{\"value\": a string}}"
         )

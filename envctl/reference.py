@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from components import config_keys as keys
 from components.config import ClusterAssignment, EnvType, Network, StackConfig
 from components.settings import SETTINGS, TypeSettings
 from policies.contracts.conventions import CARD_FIELDS, OUTPUTS
@@ -31,7 +32,7 @@ def _cell(text: str) -> str:
 
 
 # Keys the config contract fills in itself before validation (components/config.py parse_config).
-_COMPUTED_DEFAULTS = {"envstack:name": "the stack name"}
+_COMPUTED_DEFAULTS = {keys.NAME: "the stack name"}
 
 
 def _default(key: str, info: FieldInfo) -> str:

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from components.executors import PsycopgExecutor
 from components.sql import Layout, Statement, create_plan, teardown_plan
+from policies.contracts import names
 
 
 def run(dsn: str, database: str, count: int) -> dict[str, float]:
@@ -54,7 +55,9 @@ def main() -> int:
     parser.add_argument("-n", "--count", type=int, default=20, help="concurrent creates (default 20; 2..500)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of N creates; each is reported (default 3)")
     parser.add_argument("--dsn", help="an administrator's DSN of an existing server (default: start a local one)")
-    parser.add_argument("--database", default="envstack", help="the database the DSN names (default envstack)")
+    parser.add_argument(
+        "--database", default=names.DATABASE, help=f"the database the DSN names (default {names.DATABASE})"
+    )
     args = parser.parse_args()
     if not 2 <= args.count <= 500:
         parser.error(f"--count: got {args.count}; allowed: 2 to 500")
@@ -64,11 +67,11 @@ def main() -> int:
     if args.dsn:
         report(args.dsn, args.database, args.count, args.rounds)
         return 0
-    from devtools.postgres import DATABASE, ServerUnavailableError, running_server
+    from devtools.postgres import ServerUnavailableError, running_server
 
     try:
         with running_server(f"-c max_connections={args.count + 20}") as server:
-            report(server.admin_dsn, DATABASE, args.count, args.rounds)
+            report(server.admin_dsn, names.DATABASE, args.count, args.rounds)
     except ServerUnavailableError as err:
         print(f"bench-tables: {err}", file=sys.stderr)
         return 1

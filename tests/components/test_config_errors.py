@@ -128,3 +128,20 @@ def test_a_defaulted_name_says_where_it_came_from() -> None:
         ("envstack:name", "1", "a string (the name) (it defaulted to the stack name 'S'; set envstack:name)")
     ]
     assert problems({"envstack:type": "dev", "envstack:name": 1}) == [("envstack:name", "1", "a string (the name)")]
+
+
+class Listed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    principals: tuple[str, ...] = Field((), alias="x:principals", description="the principals")
+
+
+def test_an_item_of_a_list_is_refused_by_its_place_with_the_shape_alone() -> None:
+    """A contract of its own, built here: the item's refusal names no field (an item is not a key,
+    and the list-valued key is no object), and an unknown key lists this contract's keys."""
+    contract = Contract(Listed, {}, ("x:principals",))
+    with pytest.raises(ValidationError) as err:
+        Listed.model_validate({"x:principals": ["a", 5], "x:prinicpals": 1})
+    assert contract.problems(err.value, [], stack="S", defaulted_name=False) == [
+        ("x:principals.1", "5", "a string"),
+        ("x:prinicpals", "1", "no such key (did you mean x:principals?); the envstack keys are x:principals"),
+    ]

@@ -26,9 +26,10 @@ from components.tables import (
     credentials_document,
     password_hash,
 )
-from devtools.postgres import DATABASE, Server
+from devtools.postgres import Server
 from envctl.plan import Rendering
 from policies.contracts import conventions
+from policies.contracts.names import DATABASE
 from tests.support.program import ROOT, STACKS, only
 
 

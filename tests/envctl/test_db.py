@@ -7,9 +7,9 @@ import json
 import psycopg
 import pytest
 
-from devtools.postgres import DATABASE, Server
+from devtools.postgres import Server
 from envctl.cli import app
-from policies.contracts.names import PG_PROVISIONER
+from policies.contracts.names import DATABASE, PG_PROVISIONER
 from tests.support.program import runner
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
-from devtools.postgres import DATABASE, Server
+from devtools.postgres import Server
 from envctl import cards as cards_mod
 from envctl import inventory
 from envctl.cards import card_from_outputs
@@ -29,6 +29,7 @@ from envctl.page import cards_html
 from envctl.pagedata import Details
 from envctl.render import render
 from policies.contracts import conventions
+from policies.contracts.names import DATABASE
 from tests.support.browser import chromium, png_size
 from tests.support.deployed import TABLES, deploy_qa
 from tests.support.program import REGION, ROOT, runner

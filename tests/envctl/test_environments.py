@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from components import config_keys as keys
 from components.config import NAME_ALLOWED, EnvType
 from components.config_errors import ConfigError
 from envctl import environments as env
@@ -159,12 +160,12 @@ def test_the_confirmation_is_written_and_removed_keeping_every_comment(project: 
     path = project / "Pulumi.prod.yaml"
     before = path.read_text()
     comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
-    assert comments and env.CONFIRM_KEY not in before
+    assert comments and keys.CONFIRM_DELETION not in before
     assert env.set_confirmation("prod", "prod") is True
     written = path.read_text()
     assert "  envstack:confirmDeletion: prod\n" in written
     assert [line for line in written.splitlines() if line.lstrip().startswith("#")] == comments
     assert env.set_confirmation("prod", "prod") is False  # already so: unchanged
     assert env.set_confirmation("prod", None) is True
-    assert env.CONFIRM_KEY not in path.read_text()
+    assert keys.CONFIRM_DELETION not in path.read_text()
     assert env.set_confirmation("prod", None) is False

@@ -25,10 +25,11 @@ from components.access import PROD_KEY, STATEMENTS, TABLES_DATA_API
 from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
 from components.tables import credentials_document
-from devtools.postgres import DATABASE, Server
+from devtools.postgres import Server
 from envctl import access
 from envctl.plan import Rendering
 from policies.contracts import conventions, names
+from policies.contracts.names import DATABASE
 from tests.support.program import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, only, render_raw
 
 PREVIEW = "pr-7"

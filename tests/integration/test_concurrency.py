@@ -14,8 +14,9 @@ import pytest
 
 from components.executors import PsycopgExecutor
 from components.sql import Layout, Statement, create_plan, teardown_plan
-from devtools.postgres import DATABASE, Server
+from devtools.postgres import Server
 from policies.contracts import names
+from policies.contracts.names import DATABASE
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,8 @@ from psycopg import errors
 
 from components.executors import ExecutionError, PsycopgExecutor
 from components.sql import Layout, Statement, create_plan, teardown_plan
-from devtools.postgres import DATABASE, Server
+from devtools.postgres import Server
+from policies.contracts.names import DATABASE
 
 A, B = "iso-alpha", "iso-beta"
 PASSWORDS = {A: "alpha-Password-1", B: "beta-Password-2"}

@@ -1,6 +1,7 @@
 """One owner per fact, enforced where the fact lives: type tokens and tag keys belong to
-policies/contracts/conventions.py, physical-name forms to policies/contracts/names.py. No other module of the
-program, the CLI or the policy pack spells one of them out (a docstring may describe them)."""
+policies/contracts/conventions.py, physical-name forms to policies/contracts/names.py, the stack config keys
+to components/config_keys.py. No other module of the program, the CLI, the policy pack or the tooling spells
+one of them out (a docstring may describe them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import ast
 import re
 from pathlib import Path
 
+from components.config import StackConfig
 from policies.contracts import conventions, names
 from tests.support.program import ROOT
 
@@ -181,7 +183,7 @@ def test_the_alias_check_sees_each_kind(tmp_path: Path) -> None:
 
 def test_the_pack_restates_no_tag_key_nor_the_placeholder() -> None:
     """The pack reads tags and the secret placeholder by conventions.py's names, never by value.
-    (The CLI may: `envstack:type` is also a config key, owned by components/config.py.)"""
+    (The CLI may: `envstack:type` is also a config key, owned by components/config_keys.py.)"""
     owned = {v for k, v in vars(conventions).items() if k.startswith("TAG_") or k == "SECRET_PLACEHOLDER"}
     restated = [
         f"{path.name}:{line}: {text!r}"
@@ -235,4 +237,82 @@ def test_the_check_sees_each_kind_of_restatement(tmp_path: Path) -> None:
         "'arn:aws:iam::1:policy/envstack/runtime-boundary-acme'",
         "module='envstack'",
         "name='T'",
+    ]
+
+
+# The stack config keys, read from the config contract's model (its aliases), so this list cannot
+# lag behind the schema. Only components/config_keys.py spells them out; conventions.py spells the
+# tag keys, some of which are written alike (`envstack:type` the tag, `envstack:type` the key).
+CONFIG_KEYS = frozenset(field.alias for field in StackConfig.model_fields.values() if field.alias)
+KEY_OWNER = ROOT / "components" / "config_keys.py"
+TAG_OWNER = ROOT / "policies" / "contracts" / "conventions.py"
+TAG_KEYS = frozenset(v for k, v in vars(conventions).items() if k.startswith("TAG_"))
+
+
+def _is_key(text: str) -> bool:
+    """A config key, or a path into an object-valued one (`envstack:cluster.create`)."""
+    return text in CONFIG_KEYS or any(text.startswith(f"{key}.") for key in CONFIG_KEYS)
+
+
+def _is_namespace(node: ast.AST) -> bool:
+    """`PULUMI_PROJECT` or `conventions.PULUMI_PROJECT`: the config keys' namespace."""
+    return (isinstance(node, ast.Name) and node.id == "PULUMI_PROJECT") or (
+        isinstance(node, ast.Attribute) and node.attr == "PULUMI_PROJECT"
+    )
+
+
+def key_spellings(path: Path, root: Path = ROOT) -> list[str]:
+    """Every literal of `path` (docstrings aside) that is a config key, whole or at the start of a
+    path into one, and every key built from the namespace (`f"{PULUMI_PROJECT}:type"`)."""
+    tags = TAG_KEYS if path == TAG_OWNER else frozenset()
+    found = [(line, repr(text)) for line, text in _literals(path) if text not in tags and _is_key(text)]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.JoinedStr):
+            pairs = zip(node.values, node.values[1:], strict=False)
+            if any(
+                isinstance(part, ast.FormattedValue)
+                and _is_namespace(part.value)
+                and isinstance(after, ast.Constant)
+                and _is_key(conventions.PULUMI_PROJECT + str(after.value))
+                for part, after in pairs
+            ):
+                found.append((node.lineno, ast.unparse(node)))
+    return [f"{path.relative_to(root)}:{line}: {text}" for line, text in sorted(found)]
+
+
+def test_no_module_spells_out_a_config_key() -> None:
+    """Code that reads or writes a stack config key names it by components/config_keys.py's KEY
+    (a tag key by conventions.TAG_*); help text and docstrings may describe a key in prose."""
+    modules = [p for p in _modules() if p != KEY_OWNER] + sorted(OWNERS)  # the name and tag owners too
+    assert {
+        "components/config.py",
+        "components/config_errors.py",
+        "envctl/pr.py",
+        "envctl/environments.py",
+        "policies/contracts/conventions.py",
+    } <= {str(p.relative_to(ROOT)) for p in modules}
+    assert [entry for path in modules for entry in key_spellings(path)] == []
+
+
+def test_the_key_check_sees_each_kind(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        '"""A docstring may say envstack:type and aws:region."""\n'
+        'A = {"aws:region": r}\n'
+        'B = config.get("envstack:type")\n'
+        'C = f"envstack:cluster.{key}"\n'
+        'D = f"{PULUMI_PROJECT}:permissionsBoundary"\n'
+        'E = f"{conventions.PULUMI_PROJECT}:cluster.arn"\n'
+        'F = "envstack:platformPrincipals: an IAM role ARN; repeatable."\n'
+        'G = "envstack:environment"\n'
+        'H = f"{PULUMI_PROJECT}:{name}"\n'
+        'I = "envstack:typo"\n'
+    )
+    found = [entry.split(": ", 1)[1] for entry in key_spellings(source, tmp_path)]
+    assert found == [
+        "'aws:region'",
+        "'envstack:type'",
+        "'envstack:cluster.'",
+        "f'{PULUMI_PROJECT}:permissionsBoundary'",
+        "f'{conventions.PULUMI_PROJECT}:cluster.arn'",
     ]
