@@ -31,6 +31,8 @@ DEFAULT_MODULES = (
     "components/config_errors.py",
     "components/aws_facts.py",
     "policies/contracts/names.py",  # the name grammar
+    "policies/contracts/arns.py",  # the one ARN parser
+    "policies/contracts/conventions.py",
     "components/settings.py",
     "components/sql.py",
     "components/executors.py",
