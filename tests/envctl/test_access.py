@@ -324,7 +324,9 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
     bounded = access.env_access(load_plan("prod"))
     bounded.boundary, bounded.max_session = "arn:aws:iam::123456789012:policy/boundary", None
     bounded.trust = TWO_PRINCIPALS
-    m = access.Matrix(roles=[dev, bounded], cells=[_cell("dev", "prod", ["c"], shared=True)])
+    unbounded = access.env_access(load_plan("staging"))
+    unbounded.boundary = None  # a plan from before the boundary was mandatory
+    m = access.Matrix(roles=[dev, bounded, unbounded], cells=[_cell("dev", "prod", ["c"], shared=True)])
     console = Console(width=400, record=True)
     console.print(access.matrix_table(m))
     raw = console.export_text().splitlines()
@@ -334,9 +336,10 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
     titles = [raw[: borders[0]], raw[end_of_roles + 1 : borders[1]]]
     for title, border in zip(titles, borders, strict=True):  # at the left of the table's full width
         assert title and all(line == line.rstrip().ljust(len(raw[border])) for line in title), title
+        assert not [line for line in title if line.startswith(" ")], title  # left, not centred
     assert [" ".join(line.strip() for line in title) for title in titles] == [
         "runtime roles",
-        "access matrix of dev, prod: no role reaches another environment's resources (evaluated by moto's IAM policy engine)",
+        "access matrix of dev, prod, staging: no role reaches another environment's resources (evaluated by moto's IAM policy engine)",
     ]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
     assert rows == [
@@ -348,6 +351,7 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
             "-",
             "arn:aws:iam::123456789012:policy/boundary",
         ],
+        ["staging", unbounded.role_arn, ", ".join(unbounded.principals), "3600 s", "-"],
         ["dev", "prod", "users", "c (shared cluster: isolation is the credentials secret)"],
     ]
     headers = [[h.strip() for h in line.split("┃")[1:-1]] for line in lines if line.startswith("┃")]
