@@ -444,6 +444,23 @@ def test_a_projects_stacks_get_a_policy_for_their_names(monkeypatch: pytest.Monk
     assert shop.resources("kms-alias") == ["arn:aws:kms:*:*:alias/envstack-4-shop-prod"]
 
 
+def test_a_clusters_final_snapshots_are_reached_by_its_own_identifier_only() -> None:
+    """The deploy role may create and delete the final snapshots of the clusters its stacks create,
+    `<identifier>-final-<8 hex>` (components/cluster.py), and no other snapshot."""
+    scopes = iam.Scopes(
+        partition="aws-us-gov",
+        environments=(("envstack", "prod"),),
+        clusters=("prod-main", "staging-main"),
+        data_api_clusters=(),
+        tag_condition={},
+        boundaries=(),
+    )
+    assert scopes.resources("rds-snapshot") == [
+        "arn:aws-us-gov:rds:*:*:cluster-snapshot:prod-main-final-*",
+        "arn:aws-us-gov:rds:*:*:cluster-snapshot:staging-main-final-*",
+    ]
+
+
 def test_every_declared_resource_type_is_mapped(rendered: dict[str, Rendering]) -> None:
     """Every committed stack and a preview: a type without a mapping would be a missing permission."""
     renderings = [*rendered.values(), iam.preview_rendering()]
