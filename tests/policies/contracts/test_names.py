@@ -314,6 +314,8 @@ def test_envstack_names_three_things_each_with_a_name_of_its_own(rendered: dict[
         ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-A1B2C3D", "prod", "envstack", False),
         ("arn:aws:iam::12345678901:role/envstack/envstack-prod-runtime-a1b2c3d", "prod", "envstack", False),
         ("arn:aws:iam::123456789012:role/envstack/envstack-prod-runtime-a1b2c3d", "Prod", "envstack", False),
+        # A name too long for any logical name: no role can carry it, whatever the text says.
+        (f"arn:aws:iam::123456789012:role/envstack/envstack-{'a' * 60}-runtime-a1b2c3d", "a" * 60, "envstack", False),
     ],
 )
 def test_a_runtime_role_arn_is_one_environments_own(arn: str, env: str, project: str, expected: bool) -> None:
