@@ -26,6 +26,7 @@ from tests.support.policies import (
     edge_findings,
 )
 
+ROOT_TRUST = "the trust policy trusts an account root, not named principals"
 CASES: list[Case] = [
     # runtime-role-own-resources: the trust policy.
     (
@@ -44,6 +45,39 @@ CASES: list[Case] = [
         "prod",
         "runtime-role-own-resources",
         [_trust(lambda d: d["Statement"][0].update(Principal="arn:aws:iam::123456789012:root"))],
+        [],
+    ),
+    # An account root, in any partition, or a bare account id: every identity of the account (CKV_AWS_61).
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(Principal={"AWS": "arn:aws:iam::123456789012:root"}))],
+        [(M, "envstack-prod-runtime", ROOT_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [
+            _trust(
+                lambda d: d["Statement"][0].update(
+                    Principal={
+                        "AWS": ["arn:aws:iam::123456789012:role/platform-api", "arn:aws-cn:iam::123456789012:root"]
+                    }
+                )
+            )
+        ],
+        [(M, "envstack-prod-runtime", ROOT_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(Principal={"AWS": "123456789012"}))],
+        [(M, "envstack-prod-runtime", ROOT_TRUST)],
+    ),
+    (
+        "prod",
+        "runtime-role-own-resources",
+        [_trust(lambda d: d["Statement"][0].update(Principal={"AWS": "arn:aws:iam::123456789012:role/root"}))],
         [],
     ),
     (
