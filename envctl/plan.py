@@ -137,7 +137,10 @@ def _where(loc: tuple[int | str, ...], plan: Any) -> str:
                 name = plan["resources"][part].get("name") if isinstance(plan["resources"][part], dict) else None
                 out += f" ({name!r})" if isinstance(name, str) else ""
         else:
-            out += f".{part}" if out else str(part)
+            # A key is shown as written unless it holds a character a terminal would not print as
+            # itself (a newline, a record separator): then escaped, so the problem stays one line.
+            key = part if part.isprintable() else repr(part)
+            out += f".{key}" if out else key
     return out
 
 
