@@ -134,8 +134,8 @@ def test_two_environments_of_another_project_match_resource_by_resource() -> Non
 def test_a_key_with_a_control_character_is_shown_escaped_on_one_line() -> None:
     """Hypothesis found a propertyDependencies key "\\x1e" (a record separator), which splitlines()
     and terminals break the line at."""
-    plan = {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [{"name": "n", "type": "t"}]}
-    plan["resources"][0]["propertyDependencies"] = {"\x1e": None}
+    resource = {"name": "n", "type": "t", "propertyDependencies": {"\x1e": None}}
+    plan = {"schemaVersion": PLAN_SCHEMA_VERSION, "stack": "dev", "resources": [resource]}
     problem = _problem(plan)
     assert problem.startswith("p.json: not a plan JSON file: resources[0] ('n')")
     assert ".propertyDependencies.'\\x1e': got null (input should be a valid list)" in problem
