@@ -10,8 +10,7 @@ import pytest
 
 from devtools.postgres import Server, ServerUnavailableError, running_server
 from envctl.plan import Rendering
-from envctl.render import render
-from tests.support.program import STACKS
+from tests.support.program import STACKS, committed
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +28,8 @@ def pg() -> Iterator[Server]:
 
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, Rendering]:
-    """Every committed stack, rendered once per test session."""
-    return {stack: render(stack) for stack in STACKS}
+    """Every committed stack, rendered once per test process (tests/support/program.py's `committed`)."""
+    return {stack: committed(stack) for stack in STACKS}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

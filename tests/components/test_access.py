@@ -23,12 +23,20 @@ from components.config import parse_config
 from components.config_errors import ConfigError
 from envctl.cli import app
 from envctl.plan import Rendering
-from envctl.render import load_plan
 from envctl.stackfiles import ROOT
 from policies.contracts import conventions, names
 from policies.contracts.names import NAME_MAX, logical
 from tests.support.crossguard import policy_args, run_pack
-from tests.support.program import PLATFORM_ROLE, PROJECT_DEFAULTS, REGION, UNSET, only, render_raw, runner
+from tests.support.program import (
+    PLATFORM_ROLE,
+    PROJECT_DEFAULTS,
+    REGION,
+    UNSET,
+    committed_plan,
+    only,
+    render_raw,
+    runner,
+)
 from tests.support.program import over_defaults as merged_over_defaults
 
 ROLE = conventions.ROLE
@@ -245,7 +253,7 @@ def test_envctl_refuses_a_bad_principal_with_one_line_and_exit_2(tmp_path: Path,
 def test_the_pack_reports_a_runtime_role_reaching_another_environment() -> None:
     # A real pool ARN carries no environment name (userpool/<region>_<id>): only the ARN
     # comparison of runtime-role-own-resources can tell it is not this environment's.
-    prod = load_plan("prod")
+    prod = committed_plan("prod")
     other_pool = f"arn:aws:cognito-idp:{REGION}:123456789012:userpool/{REGION}_AbCdEf123"
     policy = next(r for r in prod["resources"] if r["type"] == ROLE_POLICY)
     document = json.loads(policy["inputs"]["policy"])

@@ -15,9 +15,8 @@ from rich.console import Console
 
 from components.access import STATEMENTS
 from envctl import access
-from envctl.render import load_plan
 from policies.contracts import conventions
-from tests.support.program import PROJECT_DEFAULTS, REGION, invoke
+from tests.support.program import PROJECT_DEFAULTS, REGION, committed_plan, invoke
 
 ROLE = conventions.ROLE
 ROLE_POLICY = conventions.ROLE_POLICY
@@ -58,7 +57,7 @@ def test_access_table_and_markdown() -> None:
 
 
 def test_access_reports_a_crossing_in_a_tampered_plan(tmp_path: Path) -> None:
-    staging, prod = load_plan("staging"), load_plan("prod")
+    staging, prod = committed_plan("staging"), committed_plan("prod")
     policy = next(r for r in staging["resources"] if r["type"] == ROLE_POLICY)
     document = json.loads(policy["inputs"]["policy"])
     document["Statement"][0]["Resource"].append(prod["outputs"]["bucketArn"])
@@ -75,7 +74,7 @@ def test_access_reports_a_crossing_in_a_tampered_plan(tmp_path: Path) -> None:
 
 
 def test_access_refuses_a_plan_without_a_runtime_role(tmp_path: Path) -> None:
-    plan = load_plan("dev")
+    plan = committed_plan("dev")
     plan["resources"] = [r for r in plan["resources"] if r["type"] not in (ROLE, ROLE_POLICY)]
     saved = tmp_path / "old.json"
     saved.write_text(json.dumps(plan))
@@ -90,7 +89,7 @@ def test_review_comment_gains_an_access_section_only_when_reach_changes(tmp_path
     base = tmp_path / "base"
     base.mkdir()
     for stack in ("dev", "prod", "staging"):
-        plan = load_plan(stack)
+        plan = committed_plan(stack)
         if stack == "prod":  # the base branch granted prod's role one action fewer
             policy = next(r for r in plan["resources"] if r["type"] == ROLE_POLICY)
             document = json.loads(policy["inputs"]["policy"])
@@ -106,7 +105,7 @@ def test_review_comment_gains_an_access_section_only_when_reach_changes(tmp_path
 
 
 def test_reach_change_sees_trust_and_resources() -> None:
-    head = load_plan("staging")
+    head = committed_plan("staging")
     base = copy.deepcopy(head)
     role = next(r for r in base["resources"] if r["type"] == ROLE)
     trust = json.loads(role["inputs"]["assumeRolePolicy"])
@@ -132,7 +131,7 @@ def test_every_evaluated_action_is_an_iam_action_and_no_probe_is_granted() -> No
 
 
 def test_a_rendering_becomes_its_role_documents_and_its_stores_arns() -> None:
-    plan = load_plan("prod")
+    plan = committed_plan("prod")
     out = plan["outputs"]
     # What the stack exports wins over the plan's own records: the name, and the role's ARN.
     plan["stack"], out["runtimeRoleArn"] = "prod-saved", out["runtimeRoleArn"] + "-as-exported"
@@ -156,7 +155,7 @@ def test_a_rendering_becomes_its_role_documents_and_its_stores_arns() -> None:
 
 
 def test_what_a_rendering_lacks_falls_back_or_is_left_out() -> None:
-    plan = load_plan("dev")
+    plan = committed_plan("dev")
     role = _only(plan, ROLE)
     role["inputs"]["permissionsBoundary"] = "arn:aws:iam::123456789012:policy/boundary"
     role["inputs"]["assumeRolePolicy"] = json.loads(role["inputs"]["assumeRolePolicy"])  # an object, not text
@@ -188,7 +187,7 @@ def test_what_a_rendering_lacks_falls_back_or_is_left_out() -> None:
     ],
 )
 def test_a_document_that_is_not_a_policy_is_refused_by_name(edit: Any, message: str) -> None:
-    plan = load_plan("dev")
+    plan = committed_plan("dev")
     edit(plan)
     with pytest.raises(access.AccessError, match=rf"^dev: {message} is not a policy document$"):
         access.env_access(plan)
@@ -196,19 +195,19 @@ def test_a_document_that_is_not_a_policy_is_refused_by_name(edit: Any, message: 
 
 
 def test_two_runtime_policies_are_refused_and_other_roles_are_not_runtime_roles() -> None:
-    plan = load_plan("dev")
+    plan = committed_plan("dev")
     policy = _only(plan, ROLE_POLICY)
     plan["resources"].append({**policy, "name": policy["name"].replace("-runtime-policy", "-other-runtime-policy")})
     with pytest.raises(access.AccessError, match=r"^dev: expected one runtime RolePolicy, found 2$"):
         access.env_access(plan)
-    plan = load_plan("dev")
+    plan = committed_plan("dev")
     role = _only(plan, ROLE)
     plan["resources"].append({**role, "name": role["name"] + "-deployer"})  # not a runtime role's name
     assert access.env_access(plan).role_arn == plan["outputs"]["runtimeRoleArn"]
 
 
 def test_the_trusted_principals_are_read_from_every_form_of_statement() -> None:
-    env = access.env_access(load_plan("dev"))
+    env = access.env_access(committed_plan("dev"))
     env.trust = {
         "Statement": [
             {"Principal": {"AWS": "arn:aws:iam::123456789012:role/one"}},
@@ -257,7 +256,7 @@ def _cell(role: str, target: str, allowed: list[str], shared: bool = False) -> a
 
 
 def test_a_crossing_is_a_grant_on_another_environments_store_not_shared_by_design() -> None:
-    envs = [access.env_access(load_plan(s)) for s in ("dev", "prod")]
+    envs = [access.env_access(committed_plan(s)) for s in ("dev", "prod")]
     cells = [
         _cell("dev", "dev", ["a"]),
         _cell("dev", "prod", []),
@@ -273,7 +272,7 @@ def test_a_crossing_is_a_grant_on_another_environments_store_not_shared_by_desig
 
 
 def test_the_json_names_the_evaluator_each_role_and_each_cell() -> None:
-    prod = access.env_access(load_plan("prod"))
+    prod = access.env_access(committed_plan("prod"))
     prod.boundary = "arn:aws:iam::123456789012:policy/boundary"
     cell = _cell("prod", "prod", ["a"])
     assert access.Matrix(roles=[prod], cells=[cell]).to_json() == {
@@ -300,7 +299,7 @@ TWO_PRINCIPALS = {
 
 
 def test_the_markdown_lists_the_roles_then_every_cell() -> None:
-    dev = access.env_access(load_plan("dev"))
+    dev = access.env_access(committed_plan("dev"))
     dev.trust = TWO_PRINCIPALS
     cells = [_cell("dev", "dev", ["a", "b"]), _cell("dev", "dev", []), _cell("dev", "dev", ["c"], shared=True)]
     assert access.matrix_markdown(access.Matrix(roles=[dev], cells=cells)) == (
@@ -320,11 +319,11 @@ def test_the_markdown_lists_the_roles_then_every_cell() -> None:
 
 
 def test_the_table_shows_the_roles_then_every_cell() -> None:
-    dev = access.env_access(load_plan("dev"))
-    bounded = access.env_access(load_plan("prod"))
+    dev = access.env_access(committed_plan("dev"))
+    bounded = access.env_access(committed_plan("prod"))
     bounded.boundary, bounded.max_session = "arn:aws:iam::123456789012:policy/boundary", None
     bounded.trust = TWO_PRINCIPALS
-    unbounded = access.env_access(load_plan("staging"))
+    unbounded = access.env_access(committed_plan("staging"))
     unbounded.boundary = None  # a plan from before the boundary was mandatory
     m = access.Matrix(roles=[dev, bounded, unbounded], cells=[_cell("dev", "prod", ["c"], shared=True)])
     console = Console(width=400, record=True)
@@ -365,7 +364,7 @@ def test_the_table_shows_the_roles_then_every_cell() -> None:
 
 
 def test_grants_are_action_on_store_lines_with_conditions_and_denials_marked() -> None:
-    plan = load_plan("prod")
+    plan = committed_plan("prod")
     lines = access.grants(plan)
     assert "allow s3:GetObject on files (objects)" in lines
     assert "allow s3:ListBucket on files (bucket)" in lines
@@ -405,7 +404,7 @@ def test_the_access_change_section_lists_removals_then_additions() -> None:
 
 
 def test_the_matrix_evaluates_a_key_action_as_made_through_s3_in_the_keys_region() -> None:
-    plan = load_plan("prod")
+    plan = committed_plan("prod")
     policy = _only(plan, ROLE_POLICY)
     document = json.loads(policy["inputs"]["policy"])
     key = next(st for st in document["Statement"] if st["Sid"] == "ProdKey")

@@ -12,8 +12,7 @@ from envctl import comment, formats
 from envctl.comment import COMMENT_LIMIT, COMMENT_MARKER, review_comment, section
 from envctl.errors import UsageError
 from envctl.manifest import manifest
-from envctl.render import load_plan
-from tests.support.program import ROOT
+from tests.support.program import ROOT, committed_plan
 
 SECTIONS = {
     "dev": {"summary": "no change", "diff": "DIFF-dev", "manifest": "MANIFEST-dev"},
@@ -89,17 +88,17 @@ def test_a_section_against_its_own_snapshot_is_no_change() -> None:
     assert parts["summary"] == "no change"
     assert set(parts) == {"summary", "diff", "manifest"}
     assert parts["diff"] == "### envstack diff: `base:dev` → `dev`\n\nNo differences.\n"
-    assert parts["manifest"] == formats.manifest_markdown(manifest(load_plan("dev")))
+    assert parts["manifest"] == formats.manifest_markdown(manifest(committed_plan("dev")))
 
 
 def test_a_stack_the_change_adds_is_new_and_a_changed_one_says_so(tmp_path: Path) -> None:
     parts = section("dev", tmp_path / "missing.json")
     assert parts["summary"] == "new stack"
     assert parts["access"].startswith("### Access change: `dev`'s runtime role\n")  # all it can reach is new
-    head = load_plan("dev")
+    head = committed_plan("dev")
     assert parts["diff"].startswith("### envstack diff: `base:dev` → `dev`\n")
     assert parts["diff"].count("| only in `dev` |") == len(head["resources"])
-    plan = load_plan("dev")
+    plan = committed_plan("dev")
     plan["resources"] = plan["resources"][:-1]
     base = tmp_path / "dev.json"
     base.write_text(json.dumps(plan))

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from envctl.diff import diff_plans
-from envctl.render import load_plan
 from policies.contracts import conventions, names
 from policies.contracts.conventions import TAG_PROJECT
-from tests.support.program import invoke
+from tests.support.program import committed_plan, invoke
 
 
 def _plan(stack: str, inputs: dict[str, Any] | None) -> dict[str, Any]:
@@ -91,7 +90,7 @@ def test_the_project_is_the_providers_tag_only() -> None:
 
 
 def test_diff_dev_prod_shows_what_prod_has_that_dev_does_not() -> None:
-    d = diff_plans(load_plan("dev"), load_plan("prod"), "dev", "prod")
+    d = diff_plans(committed_plan("dev"), committed_plan("prod"), "dev", "prod")
     only_prod = {(r["type"], r["name"]) for r in d.only_in_b}
     assert (conventions.KMS_KEY, "envstack-<env>-key") in only_prod
     assert (conventions.VERSIONING, "envstack-<env>-files-versioning") in only_prod
@@ -120,7 +119,7 @@ def test_diff_refuses_a_malformed_saved_plan(tmp_path: Path, content: str) -> No
 def test_diff_reads_absent_options_of_an_older_plan_as_the_engines_defaults() -> None:
     """A base-branch snapshot from before deleteBeforeReplace/ignoreChanges were recorded
     differs only where a resource really sets them."""
-    new = load_plan("dev")
+    new = committed_plan("dev")
     old = json.loads(json.dumps(new))
     for r in old["resources"]:
         for key in ("deleteBeforeReplace", "ignoreChanges", "dependsOn", "propertyDependencies"):

@@ -32,7 +32,7 @@ from policies.contracts import conventions
 from policies.contracts.names import DATABASE
 from tests.support.browser import chromium, png_size
 from tests.support.deployed import TABLES, deploy_qa
-from tests.support.program import REGION, ROOT, runner
+from tests.support.program import REGION, ROOT, committed, runner
 
 pytestmark = pytest.mark.usefixtures("project")  # every test works on a copy of the project
 PASSWORD = "qa-Password-1"
@@ -169,7 +169,7 @@ def test_the_page_shows_live_tables_users_and_files(aws: Any, qa_tables: str, tm
     found = Details(
         inventory.stores(render("qa").to_json()), live=inventory.read_live(session, record, PsycopgExecutor(qa_tables))
     )
-    other = card_from_outputs("dev", render("dev").outputs, "dev")
+    other = card_from_outputs("dev", committed("dev").outputs, "dev")
     page_file = tmp_path / "live.html"
     page_file.write_text(cards_html([other, card], "project envstack", {"qa": found}))
     with sync_playwright() as p:

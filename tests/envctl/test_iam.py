@@ -8,6 +8,7 @@ evaluated against the documents, for the actions of its type, by moto's IAM poli
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -572,6 +573,7 @@ def test_a_stack_in_china_gets_aws_cn_arns(monkeypatch: pytest.MonkeyPatch) -> N
         "envstack:deployRoleArn": "arn:aws-cn:iam::123456789012:role/ci/envstack-deploy",
     }
 
+    @functools.cache  # each stack once: every role's statements read all three
     def render_in_china(stack: str) -> Rendering:
         raw, secret_keys = read_stack_config(stack)
         raw = {**raw, **cn}

@@ -22,10 +22,9 @@ from envctl import iam, iam_trust
 from envctl.cli import app
 from envctl.errors import UsageError
 from envctl.plan import Rendering
-from envctl.render import render
 from policies.contracts import conventions, names
 from tests.support.checks import each
-from tests.support.program import ROOT, runner
+from tests.support.program import ROOT, committed, runner
 
 REPO = "acme/shop"
 ACCOUNT = "123456789012"
@@ -246,7 +245,7 @@ def reached(doc: str, rendering: Rendering) -> list[str]:
 
 @pytest.fixture(scope="module")
 def long_lived() -> dict[str, Rendering]:
-    return {stack: render(stack) for stack in ("staging", "prod")}
+    return {stack: committed(stack) for stack in ("staging", "prod")}
 
 
 def test_no_role_open_to_branch_code_reaches_staging_or_prod_secrets_or_prods_key(

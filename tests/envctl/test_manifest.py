@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from envctl.manifest import SEED_WARNING, Loss, fate, manifest
-from envctl.render import load_plan
 from policies.contracts import conventions
-from tests.support.program import CONFIRMED_PROD, render_raw
+from tests.support.program import CONFIRMED_PROD, committed_plan, render_raw
 
 
 def _res(type_: str, inputs: dict[str, Any] | None = None, name: str = "r", **options: Any) -> dict[str, Any]:
@@ -278,7 +277,7 @@ def test_the_seed_warning_is_the_products_sentence() -> None:
 
 
 def test_dev_loses_each_store_for_good_in_the_manifests_words() -> None:
-    m = manifest(load_plan("dev"))
+    m = manifest(committed_plan("dev"))
     details = {x.category: (x.fate, x.detail) for x in m.items}
     assert details["tables and data (whole cluster)"] == (
         "deleted",
@@ -289,19 +288,19 @@ def test_dev_loses_each_store_for_good_in_the_manifests_words() -> None:
 
 
 def _fates(stack_or_plan: str | dict) -> dict[str, str]:
-    plan = load_plan(stack_or_plan) if isinstance(stack_or_plan, str) else stack_or_plan
+    plan = committed_plan(stack_or_plan) if isinstance(stack_or_plan, str) else stack_or_plan
     return {x.category + ":" + x.resource: x.fate for x in manifest(plan).items}
 
 
 def test_manifest_dev_deletes_everything_for_good() -> None:
-    m = manifest(load_plan("dev"))
+    m = manifest(committed_plan("dev"))
     assert {x.category for x in m.items} >= {"tables and data", "users", "files", "API keys"}
     assert all(x.fate == "deleted" for x in m.items), m.items
     assert "permanently delete" in m.verdict and "cannot be undone" in m.warning
 
 
 def test_manifest_prod_refuses_everything() -> None:
-    m = manifest(load_plan("prod"))
+    m = manifest(committed_plan("prod"))
     assert m.items and all(x.fate == "refused" for x in m.items)
     key = next(x for x in m.items if x.category == "encryption key")
     assert key.detail.endswith("even then it is retained on delete")

@@ -12,7 +12,7 @@ from envctl import pagedata
 from envctl.cards import Card, card_from_outputs
 from envctl.errors import UsageError
 from envctl.inventory import Live
-from envctl.render import render
+from tests.support.program import committed
 
 STAGING_STORES = [
     ("schema", "envstack-staging-tables", "refused"),
@@ -26,7 +26,7 @@ STAGING_STORES = [
 def test_offline_cards_are_the_committed_stacks_renderings() -> None:
     cards = pagedata.cards_offline(["staging", "dev"])
     assert [c.to_json() for c in cards] == [
-        card_from_outputs(s, render(s).outputs, s).to_json() for s in ("staging", "dev")
+        card_from_outputs(s, committed(s).outputs, s).to_json() for s in ("staging", "dev")
     ]
     assert pagedata.OFFLINE == "rendered offline from the committed stacks: names are placeholders until deployed"
 
@@ -42,7 +42,7 @@ def test_an_offline_rendering_without_a_card_is_refused_naming_it(monkeypatch: p
 
 def test_a_committed_stacks_stores_carry_the_names_its_card_gives() -> None:
     outputs = {
-        **render("staging").outputs,
+        **committed("staging").outputs,
         "bucketName": "real-bucket",
         "userPoolId": "",  # empty: the rendering's placeholder stays
         "databaseSchema": 5,  # not a string: the placeholder stays

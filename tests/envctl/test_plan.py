@@ -115,9 +115,9 @@ def test_read_plan_file_names_a_missing_or_empty_file(tmp_path: Path) -> None:
 
 def test_a_value_that_is_exactly_the_environments_name_is_a_difference() -> None:
     from envctl.diff import diff_plans
-    from envctl.render import load_plan
+    from tests.support.program import committed_plan
 
-    result = diff_plans(load_plan("dev"), load_plan("staging"), "dev", "staging")
+    result = diff_plans(committed_plan("dev"), committed_plan("staging"), "dev", "staging")
     assert ("name", "dev", "staging") in [(c.path, c.a, c.b) for c in result.outputs]
 
 

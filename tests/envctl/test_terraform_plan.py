@@ -17,16 +17,15 @@ import pytest
 from envctl import terraform_plan
 from envctl.cli import app
 from envctl.errors import FailureError
-from envctl.render import render
 from policies.contracts import conventions
-from tests.support.program import ROOT, runner
+from tests.support.program import ROOT, committed_plan, runner
 
 STACKS = ("dev", "staging", "prod")
 
 
 @pytest.fixture(scope="module")
 def plans() -> dict[str, dict[str, Any]]:
-    return {stack: render(stack).to_json() for stack in STACKS}
+    return {stack: committed_plan(stack) for stack in STACKS}
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

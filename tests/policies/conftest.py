@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from envctl.render import load_plan
+from tests.support.program import committed_plan
 
 
 @pytest.fixture(scope="module")
 def prod_plan() -> dict[str, Any]:
-    plan: dict[str, Any] = load_plan("prod")
-    return plan
+    return committed_plan("prod")

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from envctl.cli import app
-from envctl.render import load_plan
 from policies import pack, rules
 from policies.contracts import conventions
 from tests.support.crossguard import policy_args, run_pack
@@ -31,7 +30,7 @@ from tests.support.policies import (
     findings,
     res,
 )
-from tests.support.program import CONFIRMED_PROD, ROOT, render_raw, runner
+from tests.support.program import CONFIRMED_PROD, ROOT, committed_plan, render_raw, runner
 
 
 def test_every_rule_passes_on_the_compliant_prod_plan(prod_plan: dict[str, Any]) -> None:
@@ -479,7 +478,7 @@ def test_the_pack_passes_the_compliant_prod_stack_and_names_the_rules_it_fails(p
     _unprotect(conventions.USER_POOL, "")(tampered)
     reported = run_pack(policy_args(tampered))
     assert set(reported) == {"s3-public-access-block", "prod-stateful-protected"}
-    dev = load_plan("dev")
+    dev = committed_plan("dev")
     advisory = run_pack(policy_args(dev))
     assert advisory and all(name.endswith("-advisory") for name in advisory)
 
@@ -520,14 +519,14 @@ def test_a_pinned_minor_passes_when_ignored_or_never_upgraded(prod_plan: dict[st
 
 
 def test_a_cluster_without_a_final_snapshot_needs_no_unique_name() -> None:
-    dev = load_plan("dev")
+    dev = committed_plan("dev")
     cluster = res(dev, conventions.CLUSTER)
     assert cluster["inputs"]["skipFinalSnapshot"] is True
     assert not [f for f in findings(dev) if f.rule == "unique-final-snapshot"]
 
 
 def test_unknown_preview_values_do_not_crash_the_rules(prod_plan: dict[str, Any]) -> None:
-    for plan in (prod_plan, load_plan("dev"), load_plan("staging")):
+    for plan in (prod_plan, committed_plan("dev"), committed_plan("staging")):
         reported = run_pack(policy_args(plan, unknown=True))
         # Nothing known is wrong, so nothing mandatory fires (the provider tags stay known).
         assert not {k for k in reported if not k.endswith("-advisory")}, reported

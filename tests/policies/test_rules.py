@@ -31,11 +31,8 @@ from tests.policies import (
     test_rules_s3,
     test_rules_secrets,
 )
-from tests.support.policies import (
-    AWS_MANAGED,
-    A,
-    _committed,
-)
+from tests.support.policies import AWS_MANAGED, A
+from tests.support.program import committed_plan
 
 
 def _paths(value: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
@@ -62,7 +59,7 @@ def test_no_rule_fails_or_crashes_on_any_one_unknown_value(stack: str) -> None:
     """CrossGuard previews show values computed from other resources as unknown, whole objects
     and lists included: making any one property (at any depth) or any ARN unknown never crashes
     a rule nor adds a finding (it may lift one)."""
-    model = rules.from_plan(_committed(stack))
+    model = rules.from_plan(committed_plan(stack))
     before = rules.evaluate(model)
     checked = 0
     for resource in model.resources:
@@ -130,7 +127,7 @@ ADVISORIES = {
 def test_the_committed_lighter_stacks_get_exactly_the_advice_their_type_allows(stack: str) -> None:
     """dev and staging relax prod's standard on purpose: each relaxation is advice, in rule order,
     and nothing else is reported."""
-    found = rules.evaluate(rules.from_plan(_committed(stack)))
+    found = rules.evaluate(rules.from_plan(committed_plan(stack)))
     assert [(f.rule, f.resource, f.message) for f in found] == ADVISORIES[stack]
     assert {f.level for f in found} == {A}
 

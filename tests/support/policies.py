@@ -10,14 +10,13 @@ know what to fix). tests/policies/test_rules.py holds the cases that run every r
 from __future__ import annotations
 
 import copy
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
-from envctl.render import load_plan
 from policies import rules
 from policies.contracts import conventions
+from tests.support.program import ROOT, committed_plan
 
 # The provider's default tags of a preview of project acme, as a plan of it records them.
 TAGS = {
@@ -97,12 +96,6 @@ def _runtime(
 
 
 M, A = "mandatory", "advisory"
-
-
-@functools.cache
-def _committed(stack: str) -> dict[str, Any]:
-    plan: dict[str, Any] = load_plan(stack)
-    return plan
 
 
 def _type(env_type: str | None) -> Mutation:
@@ -186,8 +179,15 @@ def _default_provider(type_: str) -> Mutation:
     return lambda plan: res(plan, type_).update(provider=None)
 
 
+# prod's AWS resources in plan order, as its committed snapshot lists them (the cases' expected
+# findings are built when the module loads; tests/envctl/test_cli_plan.py holds the snapshot to the render).
 AWS_RESOURCES = {
-    stack: [r["name"] for r in _committed(stack)["resources"] if r["type"].startswith("aws:")] for stack in ("prod",)
+    stack: [
+        r["name"]
+        for r in json.loads((ROOT / "tests" / "snapshots" / f"{stack}.json").read_text())["resources"]
+        if r["type"].startswith("aws:")
+    ]
+    for stack in ("prod",)
 }
 
 
@@ -251,7 +251,7 @@ def _key_policy(principal: Any, effect: str = "Allow", statements: int = 1, as_o
 def edge_findings(stack: str, rule: str, edits: list[Mutation]) -> list[tuple[str, str, str]]:
     """The findings of `rule` (level, resource, whole message) on the committed plan of `stack`
     after `edits`."""
-    plan = copy.deepcopy(_committed(stack))
+    plan = committed_plan(stack)
     for edit in edits:
         edit(plan)
     return [(f.level, f.resource, f.message) for f in rules.evaluate(rules.from_plan(plan)) if f.rule == rule]

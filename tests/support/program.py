@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from components.protection import protection
 from components.settings import SETTINGS, TypeSettings
 from envctl.cli import app
 from envctl.plan import Rendering, Resource
-from envctl.render import render_config
+from envctl.render import render, render_config
 from envctl.runtime import record
 from envctl.stackfiles import committed_stacks, project_config
 from policies.contracts.arns import boundary_arn
@@ -64,6 +66,25 @@ def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
         partition = region_partition(region) if region in aws_regions() else "aws"
         merged["envstack:permissionsBoundary"] = boundary_arn(partition, EXAMPLE_ACCOUNT, project)
     return {k: v for k, v in merged.items() if v is not UNSET}
+
+
+@functools.cache
+def committed(stack: str) -> Rendering:
+    """A committed stack, rendered once per test process: the tests that read it share it and
+    must not change it (`committed_plan` gives a copy to edit)."""
+    return render(stack)
+
+
+@functools.cache
+def _committed_json(stack: str) -> str:
+    return json.dumps(committed(stack).to_json())
+
+
+def committed_plan(stack: str) -> dict[str, Any]:
+    """A committed stack's plan JSON, as `envctl plan --format json` writes it: a fresh copy on
+    each call, free to edit."""
+    plan: dict[str, Any] = json.loads(_committed_json(stack))
+    return plan
 
 
 def render_raw(raw: dict[str, Any], stack: str = "test") -> Rendering:
