@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from devtools.postgres import Server, ServerUnavailableError, running_server
@@ -24,6 +27,17 @@ def pg() -> Iterator[Server]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI and {err}", pytrace=False)
         pytest.skip(f"PostgreSQL not available: {err}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def botocore_data_read_once() -> Iterator[None]:
+    """Every boto3 session of the suite shares one loader of botocore's data files (the service
+    models and endpoints, read-only JSON). moto starts each test on a fresh default session, which
+    would read and parse them again, a tenth of a second for each client (docs/verification.md,
+    "The suite's wall time")."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.loaders.create_loader))
+        yield
 
 
 @pytest.fixture(scope="session")
