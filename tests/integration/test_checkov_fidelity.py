@@ -19,10 +19,10 @@ import pytest
 
 from components.config import parse_config
 from envctl import pr
-from envctl.render import render, render_config
+from envctl.render import render_config
 from envctl.stackfiles import project_config
 from envctl.terraform_plan import export
-from tests.support.program import ROOT
+from tests.support.program import ROOT, committed
 
 CHECKOV_PYTHON = ROOT / ".venv-checkov" / "bin" / "python"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
@@ -42,7 +42,7 @@ def checkov() -> Path:
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("exports")
-    renderings = [render(s) for s in ("dev", "staging", "prod")]
+    renderings = [committed(s) for s in ("dev", "staging", "prod")]
     config = {**project_config(), **pr.pr_config(7, "organization/envstack/staging")["config"]}
     renderings.append(render_config("pr-7", config, [], parse_config(config, "pr-7")))
     paths = {}
@@ -55,26 +55,31 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 PARSE = """
 import json, sys
 from checkov.terraform.plan_parser import parse_tf_plan
-errors = {}
-definition, _ = parse_tf_plan(sys.argv[1], errors)
-print(json.dumps({"errors": errors, "resource": definition["resource"]}, default=str))
+parsed = {}
+for path in sys.argv[1:]:
+    errors = {}
+    definition, _ = parse_tf_plan(path, errors)
+    parsed[path] = {"errors": errors, "resource": definition["resource"]}
+print(json.dumps(parsed, default=str))
 """
 
 
-def parse(path: Path) -> dict[str, Any]:
+def parse(*paths: Path) -> dict[Path, dict[str, Any]]:
+    """Checkov's own plan parser over each file, in one process (its import alone takes a second)."""
     done = subprocess.run(
-        [str(CHECKOV_PYTHON), "-c", PARSE, str(path)], capture_output=True, text=True, check=True, timeout=120
+        [str(CHECKOV_PYTHON), "-c", PARSE, *map(str, paths)], capture_output=True, text=True, check=True, timeout=120
     )
-    return json.loads(done.stdout)  # type: ignore[no-any-return]
+    return {Path(path): parsed for path, parsed in json.loads(done.stdout).items()}
 
 
 def test_checkovs_own_plan_parser_reads_every_export(checkov: Path, exports: dict[str, Path]) -> None:
+    parsed = parse(*exports.values())
+    assert set(parsed) == set(exports.values())
     for stack, path in exports.items():
-        parsed = parse(path)
-        assert parsed["errors"] == {}, stack
+        assert parsed[path]["errors"] == {}, stack
         planned = json.loads(path.read_text())["planned_values"]["root_module"]["resources"]
-        assert len(parsed["resource"]) == len(planned) > 10, stack
-    prod = {next(iter(b)): next(iter(next(iter(b.values())).values())) for b in parse(exports["prod"])["resource"]}
+        assert len(parsed[path]["resource"]) == len(planned) > 10, stack
+    prod = {next(iter(b)): next(iter(next(iter(b.values())).values())) for b in parsed[exports["prod"]]["resource"]}
     # The public access block's `bucket` is the bucket's reference, which the graph turns into an edge.
     block = prod["aws_s3_bucket_public_access_block"]
     assert block["bucket"] == ["aws_s3_bucket.envstack-prod-files.id"] or block["bucket"] == [
@@ -108,53 +113,62 @@ def without(plan: dict[str, Any], address: str) -> dict[str, Any]:
     return out
 
 
-def test_nested_blocks_and_links_are_seen_as_the_program_declares_them(
-    checkov: Path, exports: dict[str, Path], tmp_path: Path
-) -> None:
-    prod = json.loads(exports["prod"].read_text())
-    (tmp_path / "prod.json").write_text(json.dumps(prod))
-    # Mutants: prod without the files bucket's encryption resource, without its public access
-    # block, with no multipart-abort rule, and with Performance Insights off on the writer.
-    encryption = "aws_s3_bucket_server_side_encryption_configuration.envstack-prod-files-encryption"
-    block = "aws_s3_bucket_public_access_block.envstack-prod-files-public-access-block"
-    (tmp_path / "no-encryption.json").write_text(json.dumps(without(prod, encryption)))
-    (tmp_path / "no-block.json").write_text(json.dumps(without(prod, block)))
+ENCRYPTION = "aws_s3_bucket_server_side_encryption_configuration.envstack-prod-files-encryption"
+BLOCK = "aws_s3_bucket_public_access_block.envstack-prod-files-public-access-block"
+LIFECYCLE = "aws_s3_bucket_lifecycle_configuration.envstack-prod-files-lifecycle"
+WRITER = "aws_rds_cluster_instance.prod-main-writer"
+BUCKET = "aws_s3_bucket.envstack-prod-files"
+
+
+def mutants(prod: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """prod without the files bucket's encryption resource, without its public access block, and
+    with no multipart-abort rule and Performance Insights off on the writer."""
     mutant = copy.deepcopy(prod)
-    lifecycle = "aws_s3_bucket_lifecycle_configuration.envstack-prod-files-lifecycle"
-    writer = "aws_rds_cluster_instance.prod-main-writer"
     for r in mutant["planned_values"]["root_module"]["resources"]:
-        if r["address"] == lifecycle:
+        if r["address"] == LIFECYCLE:
             del r["values"]["rule"][0]["abort_incomplete_multipart_upload"]
-        if r["address"] == writer:
+        if r["address"] == WRITER:
             r["values"]["performance_insights_enabled"] = False
     for r in mutant["configuration"]["root_module"]["resources"]:
-        if r["address"] == writer:
+        if r["address"] == WRITER:
             del r["expressions"]["performance_insights_kms_key_id"]
-    (tmp_path / "mutant.json").write_text(json.dumps(mutant))
+    return {"no-encryption": without(prod, ENCRYPTION), "no-block": without(prod, BLOCK), "mutant": mutant}
 
-    outcome = run_checks(checkov, tmp_path)
-    bucket = "aws_s3_bucket.envstack-prod-files"
+
+@pytest.fixture(scope="module")
+def outcome(
+    checkov: Path, exports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, str, str], str]:
+    """The fidelity checks over every export and prod's mutants, in one Checkov run."""
+    directory = tmp_path_factory.mktemp("checked")
+    for stack, path in exports.items():
+        (directory / f"{stack}.json").write_text(path.read_text())
+    for name, plan in mutants(json.loads(exports["prod"].read_text())).items():
+        (directory / f"{name}.json").write_text(json.dumps(plan))
+    return run_checks(checkov, directory)
+
+
+def test_nested_blocks_and_links_are_seen_as_the_program_declares_them(
+    outcome: dict[tuple[str, str, str], str],
+) -> None:
     # prod's encryption through its separate configuration resource (SSE-KMS with its own key)
-    assert outcome[("prod", "CKV_AWS_145", bucket)] == outcome[("prod", "CKV_AWS_19", bucket)] == "passed"
-    assert outcome[("no-encryption", "CKV_AWS_145", bucket)] == "failed"
+    assert outcome[("prod", "CKV_AWS_145", BUCKET)] == outcome[("prod", "CKV_AWS_19", BUCKET)] == "passed"
+    assert outcome[("no-encryption", "CKV_AWS_145", BUCKET)] == "failed"
     # the multipart-abort rule inside the lifecycle configuration
-    assert outcome[("prod", "CKV_AWS_300", lifecycle)] == "passed"
-    assert outcome[("mutant", "CKV_AWS_300", lifecycle)] == "failed"
+    assert outcome[("prod", "CKV_AWS_300", LIFECYCLE)] == "passed"
+    assert outcome[("mutant", "CKV_AWS_300", LIFECYCLE)] == "failed"
     # Performance Insights on prod's writer, encrypted with the environment's key
-    assert outcome[("prod", "CKV_AWS_353", writer)] == outcome[("prod", "CKV_AWS_354", writer)] == "passed"
-    assert outcome[("mutant", "CKV_AWS_353", writer)] == "failed"
+    assert outcome[("prod", "CKV_AWS_353", WRITER)] == outcome[("prod", "CKV_AWS_354", WRITER)] == "passed"
+    assert outcome[("mutant", "CKV_AWS_353", WRITER)] == "failed"
     # public-access blocks linked to their buckets
-    assert outcome[("prod", "CKV2_AWS_6", bucket)] == outcome[("prod", "CKV2_AWS_6", f"{bucket}-logs")] == "passed"
-    assert outcome[("no-block", "CKV2_AWS_6", bucket)] == "failed"
+    assert outcome[("prod", "CKV2_AWS_6", BUCKET)] == outcome[("prod", "CKV2_AWS_6", f"{BUCKET}-logs")] == "passed"
+    assert outcome[("no-block", "CKV2_AWS_6", BUCKET)] == "failed"
 
 
 def test_every_bucket_of_every_stack_is_linked_to_its_public_access_block_and_encryption(
-    checkov: Path, exports: dict[str, Path], tmp_path: Path
+    exports: dict[str, Path], outcome: dict[tuple[str, str, str], str]
 ) -> None:
-    for stack, path in exports.items():
-        (tmp_path / f"{stack}.json").write_text(path.read_text())
-    outcome = run_checks(checkov, tmp_path)
-    buckets = [k for k in outcome if k[1] == "CKV2_AWS_6"]
+    buckets = [k for k in outcome if k[0] in exports and k[1] == "CKV2_AWS_6"]
     assert len(buckets) == 5  # dev, staging, pr-7, prod and prod's log bucket
     assert all(outcome[k] == "passed" for k in buckets)
     assert all(outcome[(s, "CKV_AWS_19", a)] == "passed" for s, _, a in buckets)
