@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
+from typing import Literal
 
 import botocore.loaders
 import botocore.session
@@ -13,7 +14,7 @@ import pytest
 
 from devtools.postgres import Server, ServerUnavailableError, running_server
 from envctl.plan import Rendering
-from tests.support.program import STACKS, committed
+from tests.support.program import STACKS, committed, crediting_tests
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,13 @@ def botocore_data_read_once() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
+def _once_or_per_test(fixture_name: str, config: pytest.Config) -> Literal["session", "function"]:
+    """Session-wide, except in mutmut's stats pass, where each test renders for itself
+    (tests/support/program.py's `crediting_tests`)."""
+    return "function" if crediting_tests() else "session"
+
+
+@pytest.fixture(scope=_once_or_per_test)
 def rendered() -> dict[str, Rendering]:
     """Every committed stack, rendered once per test process (tests/support/program.py's `committed`)."""
     return {stack: committed(stack) for stack in STACKS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,22 +69,28 @@ def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in merged.items() if v is not UNSET}
 
 
+def crediting_tests() -> bool:
+    """Whether mutmut (scripts/mutation) is running its stats pass, in which it credits each
+    function to the tests that call it: there, each test renders for itself, not from a cache."""
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
 @functools.cache
-def committed(stack: str) -> Rendering:
-    """A committed stack, rendered once per test process: the tests that read it share it and
-    must not change it (`committed_plan` gives a copy to edit)."""
+def _committed(mutant: str, stack: str) -> Rendering:
     return render(stack)
 
 
-@functools.cache
-def _committed_json(stack: str) -> str:
-    return json.dumps(committed(stack).to_json())
+def committed(stack: str) -> Rendering:
+    """A committed stack, rendered once per test process and per mutant under test (mutmut forks
+    each mutant's run from a process that has rendered the unmutated program): the tests that
+    read it share it and must not change it (`committed_plan` gives a copy to edit)."""
+    return render(stack) if crediting_tests() else _committed(os.environ.get("MUTANT_UNDER_TEST", ""), stack)
 
 
 def committed_plan(stack: str) -> dict[str, Any]:
     """A committed stack's plan JSON, as `envctl plan --format json` writes it: a fresh copy on
     each call, free to edit."""
-    plan: dict[str, Any] = json.loads(_committed_json(stack))
+    plan: dict[str, Any] = json.loads(json.dumps(committed(stack).to_json()))
     return plan
 
 
