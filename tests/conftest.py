@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
-from typing import Literal
 
 import botocore.loaders
 import botocore.session
@@ -14,7 +13,7 @@ import pytest
 
 from devtools.postgres import Server, ServerUnavailableError, running_server
 from envctl.plan import Rendering
-from tests.support.program import STACKS, committed, crediting_tests
+from tests.support.program import STACKS, committed
 
 
 @pytest.fixture(scope="session")
@@ -41,15 +40,9 @@ def botocore_data_read_once() -> Iterator[None]:
         yield
 
 
-def _once_or_per_test(fixture_name: str, config: pytest.Config) -> Literal["session", "function"]:
-    """Session-wide, except in mutmut's stats pass, where each test renders for itself
-    (tests/support/program.py's `crediting_tests`)."""
-    return "function" if crediting_tests() else "session"
-
-
-@pytest.fixture(scope=_once_or_per_test)
+@pytest.fixture(scope="session")
 def rendered() -> dict[str, Rendering]:
-    """Every committed stack, rendered once per test process (tests/support/program.py's `committed`)."""
+    """Every committed stack, rendered once per test session (tests/support/program.py's `committed`)."""
     return {stack: committed(stack) for stack in STACKS}
 
 
