@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterator
 
@@ -29,14 +28,29 @@ def pg() -> Iterator[Server]:
         pytest.skip(f"PostgreSQL not available: {err}")
 
 
+class _SearchPaths(list[str]):
+    """A loader's search paths, each at most once: every boto3 session appends boto3's own data
+    directory to its loader's, and a loader shared by every session would gather one per session."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def botocore_data_read_once() -> Iterator[None]:
     """Every boto3 session of the suite shares one loader of botocore's data files (the service
-    models and endpoints, read-only JSON). moto starts each test on a fresh default session, which
-    would read and parse them again, a tenth of a second for each client (docs/verification.md,
-    "The suite's wall time")."""
+    models and endpoints), which caches what it has parsed. moto starts each test on a fresh
+    default session, which would read and parse them again, a tenth of a second for each client
+    (docs/verification.md, "The suite's wall time"). A session given AWS_DATA_PATH (no test
+    does) gets a loader of its own, as botocore makes it."""
+    shared = botocore.loaders.Loader(extra_search_paths=_SearchPaths())
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        return shared if search_path_string is None else botocore.loaders.create_loader(search_path_string)
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.loaders.create_loader))
+        patch.setattr(botocore.session, "create_loader", create_loader)
         yield
 
 

@@ -25,7 +25,7 @@ from envctl.render import render_config
 from envctl.stackfiles import project_config, read_stack_config
 from policies.contracts import conventions
 from tests.support.iam import CATALOGUE, PERMITTED, action, parts, resource_tags
-from tests.support.program import ROOT, runner
+from tests.support.program import ROOT, cache_scope, runner
 
 _PREVIEWS: dict[str, Rendering] = {}
 
@@ -33,13 +33,17 @@ _PREVIEWS: dict[str, Rendering] = {}
 @pytest.fixture(autouse=True)
 def _rendered_once(monkeypatch: pytest.MonkeyPatch, rendered: dict[str, Rendering]) -> None:
     """Rendering the program is the slow part, and not what these tests test: the committed
-    stacks come from the session's renderings, the preview is rendered once. The statements are
+    stacks come from the session's renderings, the preview is rendered once (per mutant under
+    mutation testing: tests/support/program.py's `cache_scope`). The statements are
     derived anew in every test, so that each test exercises envctl/iam.py itself (a cache of the
     documents would let only the first test that filled it see a mutant of that code)."""
     monkeypatch.setattr(iam, "render", lambda stack: rendered[stack])
 
     def render_preview(stack: str, raw: dict[str, Any], secret_keys: list[str], config: Any) -> Rendering:
-        key = json.dumps([stack, raw, secret_keys, config.model_dump(mode="json")], sort_keys=True)
+        scope = cache_scope()
+        if scope is None:
+            return render_config(stack, raw, secret_keys, config)
+        key = json.dumps([scope, stack, raw, secret_keys, config.model_dump(mode="json")], sort_keys=True)
         if key not in _PREVIEWS:
             _PREVIEWS[key] = render_config(stack, raw, secret_keys, config)
         return _PREVIEWS[key]

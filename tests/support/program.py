@@ -69,22 +69,25 @@ def over_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in merged.items() if v is not UNSET}
 
 
-def crediting_tests() -> bool:
-    """Whether mutmut (scripts/mutation) is running its stats pass, in which it credits each
-    function to the tests that call it: there, each test renders for itself, not from a cache."""
-    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+def cache_scope() -> str | None:
+    """The scope in which a test may reuse a rendering: the mutant under test when mutmut runs the
+    suite (scripts/mutation forks each mutant's run from a process that has rendered the
+    unmutated program), "" otherwise; None in mutmut's stats pass, where it credits each function
+    to the tests that call it, so each test must render for itself."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    return None if mutant == "stats" else mutant
 
 
 @functools.cache
-def _committed(mutant: str, stack: str) -> Rendering:
+def _committed(scope: str, stack: str) -> Rendering:
     return render(stack)
 
 
 def committed(stack: str) -> Rendering:
-    """A committed stack, rendered once per test process and per mutant under test (mutmut forks
-    each mutant's run from a process that has rendered the unmutated program): the tests that
-    read it share it and must not change it (`committed_plan` gives a copy to edit)."""
-    return render(stack) if crediting_tests() else _committed(os.environ.get("MUTANT_UNDER_TEST", ""), stack)
+    """A committed stack, rendered once per test process (and per mutant, see `cache_scope`): the
+    tests that read it share it and must not change it (`committed_plan` gives a copy to edit)."""
+    scope = cache_scope()
+    return render(stack) if scope is None else _committed(scope, stack)
 
 
 def committed_plan(stack: str) -> dict[str, Any]:
