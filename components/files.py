@@ -39,9 +39,30 @@ def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
     }
 
 
-def _abort_multipart() -> aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs:
-    """Every lifecycle rule also aborts multipart uploads left incomplete for 7 days (CKV_AWS_300)."""
-    return aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7)
+def _expiring(
+    name: str, bucket: pulumi.Input[str], rule_id: str, opts: pulumi.ResourceOptions, **expiry: Any
+) -> aws.s3.BucketLifecycleConfiguration:
+    """A lifecycle configuration of one enabled rule over the whole bucket: `expiry` (its
+    expiration arguments) and, as every rule here, the abort of multipart uploads left incomplete
+    for 7 days (CKV_AWS_300)."""
+    return aws.s3.BucketLifecycleConfiguration(
+        name,
+        aws.s3.BucketLifecycleConfigurationArgs(
+            bucket=bucket,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id=rule_id,
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                    **expiry,
+                )
+            ],
+        ),
+        opts=opts,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,23 +101,12 @@ class Files(EnvstackComponent):
             self.log_bucket = logs.bucket
             # Access logs are append-only and unversioned: they expire after the type's retention
             # (CKV2_AWS_61), so that the log bucket does not grow forever.
-            aws.s3.BucketLifecycleConfiguration(
+            _expiring(
                 f"{names.log_bucket(name)}-lifecycle",
-                aws.s3.BucketLifecycleConfigurationArgs(
-                    bucket=logs.bucket.id,
-                    rules=[
-                        aws.s3.BucketLifecycleConfigurationRuleArgs(
-                            id="expire-access-logs",
-                            status="Enabled",
-                            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                                days=s.access_log_days or 365
-                            ),
-                            abort_incomplete_multipart_upload=_abort_multipart(),
-                        )
-                    ],
-                ),
-                opts=child(self),
+                logs.bucket.id,
+                "expire-access-logs",
+                child(self),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=s.access_log_days or 365),
             )
         if s.versioning:
             versioning = aws.s3.BucketVersioning(
@@ -107,23 +117,14 @@ class Files(EnvstackComponent):
                 ),
                 opts=child(self),
             )
-            aws.s3.BucketLifecycleConfiguration(
+            _expiring(
                 f"{name}-lifecycle",
-                aws.s3.BucketLifecycleConfigurationArgs(
-                    bucket=self.bucket.id,
-                    rules=[
-                        aws.s3.BucketLifecycleConfigurationRuleArgs(
-                            id="expire-noncurrent-versions",
-                            status="Enabled",
-                            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                                noncurrent_days=s.noncurrent_version_days or 30,
-                            ),
-                            abort_incomplete_multipart_upload=_abort_multipart(),
-                        )
-                    ],
+                self.bucket.id,
+                "expire-noncurrent-versions",
+                child(self, depends_on=[versioning]),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=s.noncurrent_version_days or 30,
                 ),
-                opts=child(self, depends_on=[versioning]),
             )
         if logs is not None:
             aws.s3.BucketLogging(
