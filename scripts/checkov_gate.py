@@ -33,8 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, f
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "policies" / "checkov-baseline.yaml"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-PREVIEW_NUMBER = 1  # the preview exported: `envctl pr-config 1`, rendered offline
-PREVIEW_CLUSTER_STACK = "organization/envstack/staging"
 REASON_KINDS = ("setting: ", "document: ", "not applicable: ")
 
 
@@ -154,18 +152,14 @@ def parse_checkov(report: Any, files: dict[str, tuple[str, str]]) -> list[StackR
 
 def exports(directory: Path) -> dict[str, tuple[str, str]]:
     """Every committed stack and a preview, exported to `directory`: file name -> (stack, type)."""
-    from components.config import parse_config
-    from envctl import pr
-    from envctl.render import render, render_config
-    from envctl.stackfiles import committed_stacks, project_config
+    from envctl.iam import preview_rendering
+    from envctl.render import render
+    from envctl.stackfiles import committed_stacks
     from envctl.terraform_plan import export
 
     files: dict[str, tuple[str, str]] = {}
-    renderings = [render(stack) for stack in committed_stacks()]
-    preview = pr.pr_stack(PREVIEW_NUMBER)
-    # the preview's own file over the project-wide defaults, as the Pulumi CLI applies them
-    config = {**project_config(), **pr.pr_config(PREVIEW_NUMBER, PREVIEW_CLUSTER_STACK)["config"]}
-    renderings.append(render_config(preview, config, [], parse_config(config, preview)))
+    # the committed stacks, and the preview `envctl pr-config 1` configures (iam.preview_rendering)
+    renderings = [*(render(stack) for stack in committed_stacks()), preview_rendering()]
     for rendering in renderings:
         name = f"{rendering.stack}.tfplan.json"
         (directory / name).write_text(json.dumps(export(rendering.to_json()).plan, indent=1, sort_keys=True))

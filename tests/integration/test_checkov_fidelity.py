@@ -17,10 +17,7 @@ from typing import Any
 
 import pytest
 
-from components.config import parse_config
-from envctl import pr
-from envctl.render import render_config
-from envctl.stackfiles import project_config
+from envctl.iam import preview_rendering
 from envctl.terraform_plan import export
 from tests.support.program import ROOT, committed
 
@@ -42,9 +39,7 @@ def checkov() -> Path:
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     directory = tmp_path_factory.mktemp("exports")
-    renderings = [committed(s) for s in ("dev", "staging", "prod")]
-    config = {**project_config(), **pr.pr_config(7, "organization/envstack/staging")["config"]}
-    renderings.append(render_config("pr-7", config, [], parse_config(config, "pr-7")))
+    renderings = [*(committed(s) for s in ("dev", "staging", "prod")), preview_rendering()]
     paths = {}
     for r in renderings:
         paths[r.stack] = directory / f"{r.stack}.json"
@@ -169,6 +164,6 @@ def test_every_bucket_of_every_stack_is_linked_to_its_public_access_block_and_en
     exports: dict[str, Path], outcome: dict[tuple[str, str, str], str]
 ) -> None:
     buckets = [k for k in outcome if k[0] in exports and k[1] == "CKV2_AWS_6"]
-    assert len(buckets) == 5  # dev, staging, pr-7, prod and prod's log bucket
+    assert len(buckets) == 5  # dev, staging, pr-1, prod and prod's log bucket
     assert all(outcome[k] == "passed" for k in buckets)
     assert all(outcome[(s, "CKV_AWS_19", a)] == "passed" for s, _, a in buckets)
