@@ -4,9 +4,7 @@ envctl/inventory.py (what an environment holds); this module is arguments and ou
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +14,7 @@ from components.config import EnvType
 from envctl import formats
 from envctl import inventory as inv
 from envctl.cards import Card, card_from_outputs
+from envctl.cli_common import FormatOption, ViewFormat, emit, rendering_of, show
 from envctl.console import EXIT_FAILURE, err_console, fail, progress
 from envctl.environments import (
     ClusterChoice,
@@ -37,22 +36,12 @@ from envctl.stackfiles import stack_file
 env_app = typer.Typer(help="Create, show and delete environments (one stack each).", no_args_is_help=True)
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
 NameArgument = Annotated[str, typer.Argument(help="The environment's stack name: Pulumi.<NAME>.yaml.")]
 LiveOption = Annotated[bool, typer.Option("--live", help="Also read what it holds: tables, users, files (AWS).")]
 DsnOption = Annotated[
     str | None,
     typer.Option("--dsn", help="With --live: read tables over this PostgreSQL DSN instead of the RDS Data API."),
 ]
-
-
-def _emit(text: str) -> None:
-    sys.stdout.write(text)
 
 
 @env_app.command("create")
@@ -115,19 +104,18 @@ def create_command(  # noqa: PLR0917 (one parameter per option, as typer wants)
         created = create(request)
     findings = formats.findings_text(name, type_.value, created.findings)
     if created.mandatory:
-        _emit(findings)
+        emit(findings)
         fail(f"{created.path.name} not written: a mandatory policy rule is violated (above)", EXIT_FAILURE)
     advisory = f"{len(created.findings)} advisory finding(s), listed by `envctl check {name}`"
     err_console.print(f"wrote {created.path.name}: rendered offline; no mandatory policy finding, {advisory}")
-    _emit("next:\n" + "".join(f"  {step}\n" for step in next_steps(name)))
+    emit("next:\n" + "".join(f"  {step}\n" for step in next_steps(name)))
 
 
 # --- show ----------------------------------------------------------------------------------
 
 
 def _offline(name: str) -> tuple[Rendering, Card, list[inv.Store]]:
-    with progress(f"rendering {name}"):
-        rendering = render(name)
+    rendering = rendering_of(name)
     card = card_from_outputs(name, rendering.outputs, f"rendering of {name}")
     return rendering, card, inv.stores(rendering.to_json())
 
@@ -194,21 +182,12 @@ def show_markdown(card: Card, stores: list[inv.Store], live: inv.Live | None) ->
     return text + ("\n" + "\n\n".join(live_lines(live, "- ", "`")) + "\n" if live is not None else "")
 
 
-def _show(fmt: Format, card: Card, stores: list[inv.Store], live: inv.Live | None) -> None:
-    if fmt is Format.json:
-        _emit(formats.to_json(show_json(card, stores, live)))
-    elif fmt is Format.markdown:
-        _emit(show_markdown(card, stores, live))
-    else:
-        _emit(show_text(card, stores, live))
-
-
 @env_app.command("show")
 def show_command(
     name: NameArgument,
     live: LiveOption = False,
     dsn: DsnOption = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="text, json or markdown.")] = Format.text,
+    format: FormatOption = ViewFormat.text,
 ) -> None:
     """Show an environment: its card and stores, with what deletion would do to each.
 
@@ -218,7 +197,12 @@ def show_command(
         raise UsageError("--dsn: only with --live; allowed: --live --dsn DSN")
     rendering, card, stores = _offline(name)
     found = _live(rendering, dsn) if live else None
-    _show(format, card, stores, found)
+    show(
+        format,
+        json=lambda: show_json(card, stores, found),
+        markdown=lambda: show_markdown(card, stores, found),
+        text=lambda: show_text(card, stores, found),
+    )
     if found is not None and found.errors:
         raise typer.Exit(EXIT_FAILURE)
 
@@ -263,15 +247,15 @@ def delete_command(  # noqa: PLR0917 (one parameter per option, as typer wants)
         err_console.print(
             f"removed envstack:confirmDeletion from Pulumi.{name}.yaml" if changed else "no confirmation to remove"
         )
-        _emit(f"if step 1 was applied, restore the guards with:\n  pulumi up --stack {name}\n")
+        emit(f"if step 1 was applied, restore the guards with:\n  pulumi up --stack {name}\n")
         return
     if dsn and not live:
         raise UsageError("--dsn: only with --live; allowed: --live --dsn DSN")
     rendering, _, _ = _offline(name)
     loss = manifest(rendering.to_json())
-    _emit(formats.manifest_text(loss))
+    emit(formats.manifest_text(loss))
     if live:
-        _emit("\n".join(live_lines(_live(rendering, dsn), "  ", "")) + "\n")
+        emit("\n".join(live_lines(_live(rendering, dsn), "  ", "")) + "\n")
     env = rendering.config.name
     typed = _typed_name(env, confirm)
     if typed != env:
@@ -286,4 +270,4 @@ def delete_command(  # noqa: PLR0917 (one parameter per option, as typer wants)
         return
     first = "step 1 (apply the confirmation), then step 2 (delete):" if guarded else "delete:"
     back_out = f"to back out: envctl env delete {name} --cancel\n" if guarded else ""
-    _emit(f"{first}\n" + "".join(f"  {' '.join(s)}\n" for s in steps) + back_out)
+    emit(f"{first}\n" + "".join(f"  {' '.join(s)}\n" for s in steps) + back_out)
