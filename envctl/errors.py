@@ -13,6 +13,8 @@ on stderr and an exit code:
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -38,3 +40,9 @@ class FailureError(EnvctlError):
     """A check that ran and said no, or a service that refused (exit 1)."""
 
     exit_code = EXIT_FAILURE
+
+
+def aws_refusal(err: Any) -> str:
+    """The one line for a request AWS refused (a botocore ClientError): its code and message."""
+    error = err.response.get("Error", {})
+    return f"AWS refused: {error.get('Code', 'error')}: {error.get('Message', '')}".strip()

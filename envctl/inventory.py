@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from components.executors import ExecutionError, Executor
+from envctl.errors import aws_refusal
 from envctl.manifest import fate
 from envctl.plan import env_name, env_project
 from policies.contracts import conventions
@@ -84,8 +85,7 @@ def refused(err: Exception) -> str:
     from botocore.exceptions import ClientError
 
     if isinstance(err, ClientError):
-        error = err.response.get("Error", {})
-        return f"AWS refused: {error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+        return aws_refusal(err)
     return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}".rstrip(": ")
 
 

@@ -14,7 +14,7 @@ from components.aws_facts import aws_regions
 from components.config import NAME_ALLOWED
 from components.resolver import ResolverBusyError, resolve
 from envctl.cards import Card, card_from_outputs
-from envctl.errors import FailureError, UsageError
+from envctl.errors import FailureError, UsageError, aws_refusal
 from envctl.pr import PR_STACK
 from envctl.stackfiles import did_you_mean
 from policies.contracts.names import is_valid_name, records_path
@@ -65,8 +65,7 @@ def _aws(action: Any) -> Any:
     try:
         return action()
     except ClientError as err:
-        error = err.response.get("Error", {})
-        raise AwsError(f"AWS refused: {error.get('Code', 'error')}: {error.get('Message', '')}".strip()) from None
+        raise AwsError(aws_refusal(err)) from None
     except BotoCoreError as err:
         raise AwsError(f"cannot reach AWS: {err}") from None
 
