@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from envctl import envcmd, formats
+from envctl import inventory as inv
+from envctl.cards import Card
 from policies import rules
 from policies.model import Finding
 from tests.support.program import STAGING_REF, invoke
@@ -291,3 +294,120 @@ def test_cards_through_a_pulumi_cli_printing_nothing_are_not_deployed(tmp_path: 
     cli.write_text("#!/bin/sh\nexit 0\n")
     cli.chmod(0o755)
     assert [(c.stack, c.deployed) for c in cards_from_cli(["dev"], str(cli))] == [("dev", False)]
+
+
+# --- what `env show` prints, exactly -------------------------------------------------------------
+
+CARD = Card(
+    stack="qa",
+    deployed=True,
+    name="qa",
+    type="custom",
+    cloudProvider="aws",
+    region="ap-northeast-2",
+    cluster="shared-nonprod",
+    createdAt="2026-12-01T00:00:00Z",
+)
+STORES = [
+    inv.Store("files", "envstack-qa-files", "envstack-qa-files-abc", "deleted", "bucket deleted with every file"),
+    inv.Store("key secret", "envstack-qa-api-key", "arn:x", "recoverable", "7-day recovery window"),
+]
+READ = inv.Live(
+    record="/envstack/envstack/environments/qa",
+    tables=[{"table": "posts", "rows": 120, "source": "pg_class.reltuples"}],
+    users={"count": 2, "source": "Cognito"},
+    files={"objects": 3, "bytes": None, "source": "CloudWatch"},
+)
+REFUSED = inv.Live(record="/r", tables=[], users_error="AWS refused: X: y", files_error="cannot reach AWS")
+STORES_TEXT = (
+    "                                                  Stores                                                   \n"
+    "┏━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓\n"
+    "┃ store      ┃ resource            ┃ identifier            ┃ on delete   ┃ detail                         ┃\n"
+    "┡━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩\n"
+    "│ files      │ envstack-qa-files   │ envstack-qa-files-abc │ DELETED     │ bucket deleted with every file │\n"
+    "│ key secret │ envstack-qa-api-key │ arn:x                 │ RECOVERABLE │ 7-day recovery window          │\n"
+    "└────────────┴─────────────────────┴───────────────────────┴─────────────┴────────────────────────────────┘\n"
+)
+STORES_MARKDOWN = (
+    "\n| store | resource | identifier | on delete | detail |\n|---|---|---|---|---|\n"
+    "| files | `envstack-qa-files` | `envstack-qa-files-abc` | **deleted** | bucket deleted with every file |\n"
+    "| key secret | `envstack-qa-api-key` | `arn:x` | **recoverable** | 7-day recovery window |\n"
+)
+
+
+def test_show_text_is_the_card_then_the_stores_then_what_was_read() -> None:
+    head = formats.render_text(formats.cards_table([CARD]))
+    assert envcmd.show_text(CARD, STORES, None) == head + STORES_TEXT
+    assert envcmd.show_text(CARD, STORES, READ) == head + STORES_TEXT + (
+        "Tables (schema, row estimates from the catalogue's statistics; record /envstack/envstack/environments/qa):\n"
+        "  posts: ~120 rows (pg_class.reltuples)\n"
+        "Users: 2 (Cognito)\n"
+        "Files: 3 objects, unknown (CloudWatch)\n"
+    )
+    assert envcmd.show_text(CARD, STORES, REFUSED) == head + STORES_TEXT + (
+        "Tables (schema, row estimates from the catalogue's statistics; record /r):\n"
+        "  no tables\n"
+        "Users: not read: AWS refused: X: y\n"
+        "Files: not read: cannot reach AWS\n"
+    )
+
+
+def test_show_markdown_is_the_card_then_the_stores_then_what_was_read() -> None:
+    head = formats.cards_markdown([CARD])
+    assert envcmd.show_markdown(CARD, STORES, None) == head + STORES_MARKDOWN
+    assert envcmd.show_markdown(CARD, STORES, READ) == head + STORES_MARKDOWN + (
+        "\nTables (schema, row estimates from the catalogue's statistics; record "
+        "`/envstack/envstack/environments/qa`):\n\n- `posts`: ~120 rows (pg_class.reltuples)\n\n"
+        "Users: 2 (Cognito)\n\nFiles: 3 objects, unknown (CloudWatch)\n"
+    )
+    assert envcmd.show_markdown(CARD, STORES, REFUSED).endswith(
+        "record `/r`):\n\n- no tables\n\nUsers: not read: AWS refused: X: y\n\nFiles: not read: cannot reach AWS\n"
+    )
+
+
+def test_show_json_holds_the_card_the_stores_and_only_then_what_was_read() -> None:
+    assert envcmd.show_json(CARD, STORES, None) == {
+        "card": CARD.to_json(),
+        "stores": [
+            {
+                "store": "files",
+                "resource": "envstack-qa-files",
+                "identifier": "envstack-qa-files-abc",
+                "fate": "deleted",
+                "detail": "bucket deleted with every file",
+            },
+            {
+                "store": "key secret",
+                "resource": "envstack-qa-api-key",
+                "identifier": "arn:x",
+                "fate": "recoverable",
+                "detail": "7-day recovery window",
+            },
+        ],
+    }
+    assert envcmd.show_json(CARD, [], REFUSED)["live"] == {
+        "record": "/r",
+        "tables": [],
+        "tables_error": None,
+        "users": None,
+        "users_error": "AWS refused: X: y",
+        "files": None,
+        "files_error": "cannot reach AWS",
+    }
+
+
+def test_a_files_line_gives_the_bytes_when_they_are_known() -> None:
+    assert envcmd.live_lines(
+        inv.Live(
+            record="/r",
+            tables_error="e",
+            users={"count": 0, "source": "s"},
+            files={"objects": 1, "bytes": 7, "source": "c"},
+        ),
+        "  ",
+        "",
+    )[1:] == [
+        "  not read: e",
+        "Users: 0 (s)",
+        "Files: 1 objects, 7 bytes (c)",
+    ]

@@ -11,7 +11,7 @@ import pytest
 
 from components.config import NAME_ALLOWED
 from envctl import live
-from envctl.errors import UsageError
+from envctl.errors import UsageError, aws_refusal
 from envctl.plan import Rendering
 from policies.contracts import conventions
 
@@ -83,3 +83,14 @@ def test_named_stacks_keep_their_order_and_a_typo_is_refused_but_a_preview_is_no
     assert str(err.value) == "unknown stack 'bb': no record and no Pulumi.bb.yaml (did you mean b?)"
     # Close to nothing known: not deployed, as with the other sources.
     assert [c.deployed for c in live.cards_from_records(records, ["qa"], committed=["dev"])] == [False]
+
+
+def test_an_aws_refusal_is_one_line_of_its_code_and_message() -> None:
+    from botocore.exceptions import ClientError
+
+    def refusal(error: dict[str, str]) -> str:
+        return aws_refusal(ClientError({"Error": error}, "GetParameter"))
+
+    assert refusal({"Code": "AccessDenied", "Message": "no"}) == "AWS refused: AccessDenied: no"
+    assert refusal({"Code": "AccessDenied"}) == "AWS refused: AccessDenied:"
+    assert refusal({"Message": "no"}) == "AWS refused: error: no"
