@@ -8,6 +8,7 @@ tests/envctl/test_inventory.py, with inventory's own reads. The page is driven i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from components.executors import PsycopgExecutor
 from components.sql import Layout, create_plan, teardown_plan
 from devtools.postgres import Server
 from envctl import cards as cards_mod
-from envctl import inventory
+from envctl import envcmd, inventory
 from envctl.cards import card_from_outputs
 from envctl.cli import app
 from envctl.page import cards_html
@@ -88,14 +89,23 @@ def test_show_live_reads_tables_users_and_files(aws: Any, qa_tables: str) -> Non
     assert result.stdout.endswith("delete:\n  pulumi destroy --stack qa\n  pulumi stack rm qa\n")
 
 
-def test_a_refused_read_is_reported_and_the_others_still_run(aws: Any) -> None:
+def test_a_refused_read_is_reported_and_the_others_still_run(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     deploy_qa()
+    announced: list[str] = []  # what the spinner says, on a terminal, while each read runs
+
+    @contextlib.contextmanager
+    def progress(what: str) -> Iterator[None]:
+        announced.append(what)
+        yield
+
+    monkeypatch.setattr(envcmd, "progress", progress)
     # No --dsn: the Data API with the environment's own secret, which moto does not hold.
     code, out, _ = show("--format", "json")
     live = json.loads(out)["live"]
     assert code == 1
     assert live["tables"] is None and live["tables_error"].startswith("AWS refused: ResourceNotFoundException")
     assert live["users"]["count"] == 2 and live["files"]["objects"] == 3
+    assert announced == ["reading the environment's record", "reading tables, users and files"]
     code, out, _ = show()
     assert code == 1 and "Tables (" in out and "  not read: AWS refused: ResourceNotFoundException" in out
 

@@ -94,3 +94,31 @@ def test_an_aws_refusal_is_one_line_of_its_code_and_message() -> None:
     assert refusal({"Code": "AccessDenied", "Message": "no"}) == "AWS refused: AccessDenied: no"
     assert refusal({"Code": "AccessDenied"}) == "AWS refused: AccessDenied:"
     assert refusal({"Message": "no"}) == "AWS refused: error: no"
+
+
+def test_a_record_is_keyed_by_its_stack_before_its_name_and_named_as_a_record_when_refused(
+    rendered: dict[str, Rendering],
+) -> None:
+    record = next(p for p in rendered["dev"].by_type(conventions.SSM_PARAMETER) if "/environments/" in p.inputs["name"])
+    dev = json.loads(record.inputs["insecureValue"])
+    assert [c.stack for c in live.cards_from_records([{**dev, "stack": "a", "name": "z"}])] == ["a"]
+    with pytest.raises(UsageError) as err:
+        live.cards_from_records([{"stack": "qa", "name": "qa"}])
+    assert str(err.value).startswith("record of qa: not envstack outputs (missing ")
+
+
+def test_records_are_read_from_the_records_path_itself_not_below_it(aws: Any) -> None:
+    aws.put_parameter(Name="/envstack/envstack/environments/x", Value='{"name": "x"}', Type="String")
+    aws.put_parameter(Name="/envstack/envstack/environments/x/notes", Value="not a record", Type="String")
+    assert live.read_records(aws, "envstack") == [{"name": "x"}]
+
+
+def test_a_read_aws_refuses_is_one_line_naming_the_refusal() -> None:
+    from botocore.exceptions import ClientError
+
+    def refused() -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetParametersByPath")
+
+    with pytest.raises(live.AwsError) as err:
+        live._aws(refused)
+    assert str(err.value) == "AWS refused: AccessDeniedException: no"
