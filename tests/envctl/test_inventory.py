@@ -151,3 +151,23 @@ def test_a_section_that_could_not_be_read_carries_its_error() -> None:
         "files": {"objects": 0},
         "files_error": None,
     }
+
+
+def test_users_and_files_that_cannot_be_read_are_each_reported_in_their_own_section(aws: Any) -> None:
+    record = {**deploy_qa(), "userPoolId": f"{REGION}_missing", "bucketName": "envstack-qa-files-missing"}
+    live = inventory.read_live(boto3.session.Session(), record, None)
+    assert live.users is None and live.users_error is not None
+    assert live.users_error.startswith("AWS refused: ResourceNotFoundException: ")
+    assert live.files is None and live.files_error == "AWS refused: NoSuchBucket: The specified bucket does not exist"
+
+
+def test_a_pool_without_an_estimate_counts_none(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DescribeUserPool's answer may omit EstimatedNumberOfUsers: zero, not a crash."""
+    session = boto3.session.Session()
+    cognito = session.client("cognito-idp", region_name=REGION)
+    stubber = Stubber(cognito)
+    stubber.add_response("describe_user_pool", {"UserPool": {"Id": "p"}}, {"UserPoolId": "p"})
+    stubber.activate()
+    monkeypatch.setattr(session, "client", lambda name, region_name: cognito)
+    counted = inventory.user_count(session, {"region": REGION, "userPoolId": "p"})
+    assert counted == {"count": 0, "source": "Cognito EstimatedNumberOfUsers (estimate)"}
