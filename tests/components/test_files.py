@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -73,6 +74,24 @@ def test_the_log_bucket_expires_its_access_logs() -> None:
     assert rule["status"] == "Enabled" and rule["expiration"]["days"] == PROD.access_log_days == 365
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
     assert not any(r.name == "f-logs-lifecycle" for r in build(lambda o: Files("f", files_args(STAGING), o)))
+
+
+@pytest.mark.parametrize(
+    ("log_days", "noncurrent_days", "expires", "noncurrent_expires"),
+    [(90, 45, 90, 45), (None, None, 365, 30)],
+    ids=["given", "unset"],
+)
+def test_the_retentions_are_the_args_or_else_a_year_of_logs_and_thirty_days_of_versions(
+    log_days: int | None, noncurrent_days: int | None, expires: int, noncurrent_expires: int
+) -> None:
+    args = dataclasses.replace(
+        files_args(PROD, kms_key_arn=KMS), access_log_days=log_days, noncurrent_version_days=noncurrent_days
+    )
+    res = build(lambda o: Files("f", args, o))
+    (logs,) = next(r for r in res if r.name == "f-logs-lifecycle").inputs["rules"]
+    (versions,) = next(r for r in res if r.name == "f-lifecycle").inputs["rules"]
+    assert logs["expiration"] == {"days": expires}
+    assert versions["noncurrentVersionExpiration"] == {"noncurrentDays": noncurrent_expires}
 
 
 def test_prod_files_log_access_to_an_sse_s3_log_bucket() -> None:
