@@ -6,6 +6,8 @@ Pulumi CLI steps of `delete --run` on a stand-in `pulumi` on PATH, as tests/scri
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from envctl import inventory as inv
 from envctl.cards import Card
 from policies import rules
 from policies.model import Finding
-from tests.support.program import STAGING_REF, invoke
+from tests.support.program import STAGING_REF, committed, invoke
 
 
 def create_qa(*extra: str) -> tuple[int, str, str]:
@@ -411,3 +413,15 @@ def test_a_files_line_gives_the_bytes_when_they_are_known() -> None:
         "Users: 0 (s)",
         "Files: 1 objects, 7 bytes (c)",
     ]
+
+
+def test_show_names_the_card_by_its_stack_and_a_rendering_without_card_outputs_by_its_source(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, err = invoke("env", "show", "dev", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["card"]["stack"] == "dev"
+    bare = dataclasses.replace(committed("dev"), outputs={"name": "dev"})
+    monkeypatch.setattr(envcmd, "rendering_of", lambda name: bare)
+    code, _, err = invoke("env", "show", "dev")
+    assert code == 2 and err.startswith("envctl: rendering of dev: not envstack outputs (missing ")

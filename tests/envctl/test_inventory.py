@@ -17,7 +17,7 @@ from components.executors import DataApiExecutor, ExecutionError
 from envctl import inventory
 from envctl.plan import Rendering
 from tests.support.deployed import TABLES, deploy_qa
-from tests.support.program import REGION
+from tests.support.program import REGION, committed_plan, render_raw
 
 pytestmark = pytest.mark.usefixtures("project")  # every test works on a copy of the project
 
@@ -171,3 +171,19 @@ def test_a_pool_without_an_estimate_counts_none(aws: Any, monkeypatch: pytest.Mo
     monkeypatch.setattr(session, "client", lambda name, region_name: cognito)
     counted = inventory.user_count(session, {"region": REGION, "userPoolId": "p"})
     assert counted == {"count": 0, "source": "Cognito EstimatedNumberOfUsers (estimate)"}
+
+
+def test_stores_are_named_in_the_plans_own_project_and_an_output_it_lacks_is_an_empty_identifier() -> None:
+    acme = inventory.stores(render_raw({"envstack:type": "dev", "envstack:project": "acme"}, stack="dev").to_json())
+    assert [s.resource for s in acme] == [
+        "envstack-4-acme-dev-tables",
+        "envstack-4-acme-dev-files",
+        "envstack-4-acme-dev-users",
+        "envstack-4-acme-dev-api-key",
+        "envstack-4-acme-dev-runtime",
+    ]
+    plan = committed_plan("dev")
+    del plan["outputs"]["userPoolId"]
+    assert [s.identifier for s in inventory.stores(plan)][2] == ""
+    del plan["outputs"]
+    assert {s.identifier for s in inventory.stores(plan)} == {""}

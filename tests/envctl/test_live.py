@@ -94,6 +94,7 @@ def test_an_aws_refusal_is_one_line_of_its_code_and_message() -> None:
     assert refusal({"Code": "AccessDenied", "Message": "no"}) == "AWS refused: AccessDenied: no"
     assert refusal({"Code": "AccessDenied"}) == "AWS refused: AccessDenied:"
     assert refusal({"Message": "no"}) == "AWS refused: error: no"
+    assert aws_refusal(ClientError({}, "GetParameter")) == "AWS refused: error:"  # no Error at all
 
 
 def test_a_record_is_keyed_by_its_stack_before_its_name_and_named_as_a_record_when_refused(
